@@ -1,0 +1,1 @@
+"""The Telegram bot (built in the Telegram bot issue; nothing here yet)."""

@@ -1,0 +1,1 @@
+"""The composition root: settings and the ``cadre`` command line."""

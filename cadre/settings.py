@@ -1,0 +1,77 @@
+"""The one settings object, read from ``CADRE_*`` environment variables.
+
+Entry points (the CLI, the WSGI server, the bot, the scheduler) build it;
+nothing reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+WEAK_SECRETS = {"changethis", "changeme", "secret", "dev", "development", "test", "password"}
+
+
+class Settings(BaseSettings):
+    """Every setting of the product; see the README's table for each variable."""
+
+    model_config = SettingsConfigDict(env_prefix="CADRE_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("var"))
+    database_url: str | None = None
+    shared_database_url: str | None = None
+    base_url: str = "http://127.0.0.1:8000"
+    secret_key: SecretStr | None = None
+    locale: str | None = None
+    timezone: str = "Asia/Shanghai"
+
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        secret = value.get_secret_value()
+        if secret.lower() in WEAK_SECRETS or len(secret) < 32:
+            raise ValueError("CADRE_SECRET_KEY must be a random string of at least 32 characters")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("CADRE_BASE_URL must start with http:// or https://")
+        return value.rstrip("/")
+
+    def resolved_database_url(self) -> str:
+        """CADRE_DATABASE_URL, or the embedded SQLite file under the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'cadre.db').resolve()}"
+
+    def resolved_secret_key(self) -> str:
+        """CADRE_SECRET_KEY, or a random key kept in the data folder (mode 0600).
+
+        A single-machine install then works out of the box, and invitation
+        links stay valid across restarts without anyone choosing a secret.
+        """
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+
+    def flask_config(self) -> dict:
+        """The Flask configuration of the web forms."""
+        return {
+            "SECRET_KEY": self.resolved_secret_key(),
+            "DATABASE_URL": self.resolved_database_url(),
+            "BASE_URL": self.base_url,
+        }

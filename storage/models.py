@@ -1,0 +1,157 @@
+"""SQLModel tables of the assessment database.
+
+Identifiers are random UUID strings, never sequential, so that row ids do not
+reveal the order in which things were created.  Datetimes are stored in UTC
+and always time-zone aware when they leave this module.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import JSON, Column, Field, SQLModel, UniqueConstraint
+
+
+def new_id() -> str:
+    """Return a random identifier (UUID4 hex): unguessable and unordered."""
+    return uuid.uuid4().hex
+
+
+class UTCDateTime(TypeDecorator):
+    """A DateTime that refuses naive values and always comes back in UTC.
+
+    SQLite has no time-zone type, so values are normalised to UTC on the way
+    in and tagged as UTC on the way out; PostgreSQL stores timestamptz.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; pass a time-zone aware value")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utc_column(nullable: bool = False) -> Any:
+    """Return a fresh UTC datetime column (SQLAlchemy columns cannot be shared)."""
+    return Column(UTCDateTime(), nullable=nullable)
+
+
+class Roster(SQLModel, table=True):
+    """One imported roster: the cadres, their raters and who rates whom."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    name: str = Field(max_length=200)
+    imported_at: datetime = Field(sa_column=utc_column())
+
+
+class Cadre(SQLModel, table=True):
+    """A person in a leadership post who is assessed."""
+
+    __table_args__ = (UniqueConstraint("roster_id", "external_id"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    roster_id: str = Field(foreign_key="roster.id", index=True, max_length=32)
+    external_id: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+    unit: str = Field(max_length=200)
+    post: str = Field(max_length=200)
+
+
+class Rater(SQLModel, table=True):
+    """A named person who rates one or more cadres."""
+
+    __table_args__ = (UniqueConstraint("roster_id", "external_id"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    roster_id: str = Field(foreign_key="roster.id", index=True, max_length=32)
+    external_id: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+    phone: str | None = Field(default=None, max_length=64)
+    telegram: str | None = Field(default=None, max_length=64)
+
+
+class Assignment(SQLModel, table=True):
+    """A rater rates a cadre as a member of one rater group."""
+
+    __table_args__ = (UniqueConstraint("rater_id", "cadre_id"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    roster_id: str = Field(foreign_key="roster.id", index=True, max_length=32)
+    rater_id: str = Field(foreign_key="rater.id", index=True, max_length=32)
+    cadre_id: str = Field(foreign_key="cadre.id", index=True, max_length=32)
+    group: str = Field(max_length=20)
+
+
+class Campaign(SQLModel, table=True):
+    """One assessment round with its frozen questionnaire."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=20)
+    roster_id: str = Field(foreign_key="roster.id", index=True, max_length=32)
+    questionnaire: dict = Field(sa_column=Column(JSON, nullable=False))
+    opens_at: datetime = Field(sa_column=utc_column())
+    closes_at: datetime = Field(sa_column=utc_column())
+    timezone: str = Field(default="Asia/Shanghai", max_length=64)
+    anonymity_k: int = Field(default=3)
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+class Invitation(SQLModel, table=True):
+    """One rater's one-time access to a campaign, or an unnamed meeting slip.
+
+    Only a hash of the token is stored.  ``nonce`` is the random seed from
+    which the named token is derived with the server's secret key, so HR can
+    print a link again without the database ever holding it.
+    """
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    campaign_id: str = Field(foreign_key="campaign.id", index=True, max_length=32)
+    rater_id: str | None = Field(default=None, foreign_key="rater.id", max_length=32)
+    group: str | None = Field(default=None, max_length=20)
+    nonce: str | None = Field(default=None, max_length=64)
+    token_hash: str = Field(unique=True, max_length=64)
+    status: str = Field(default="pending", max_length=20)
+    completed_on: date | None = Field(default=None)
+
+
+class Response(SQLModel, table=True):
+    """One rater's answers about one cadre.
+
+    It deliberately carries no rater, invitation, token or precise time:
+    only the day of submission is kept.
+    """
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    campaign_id: str = Field(foreign_key="campaign.id", index=True, max_length=32)
+    cadre_id: str = Field(foreign_key="cadre.id", index=True, max_length=32)
+    group: str = Field(max_length=20)
+    answers: dict = Field(sa_column=Column(JSON, nullable=False))
+    vote: str | None = Field(default=None, max_length=32)
+    comment: str | None = Field(default=None, max_length=2000)
+    submitted_on: date
+
+
+class PublicChannel(SQLModel, table=True):
+    """A public QR code at a service window, rating one or several cadres."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    campaign_id: str = Field(foreign_key="campaign.id", index=True, max_length=32)
+    slug: str = Field(unique=True, max_length=64)
+    name: str = Field(max_length=200)
+    cadre_ids: list = Field(sa_column=Column(JSON, nullable=False))

@@ -1,0 +1,198 @@
+"""Ballots: what a rater sees, checking their answers, and storing them once.
+
+The web form, the public QR form and (later) the bot all go through
+``open_ballot`` / ``submit_ballot`` and ``open_public`` / ``submit_public``,
+so validation and the one-time rule exist in exactly one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from storage.models import Cadre, Campaign, Invitation, PublicChannel, Response
+from surveys.campaigns import campaign_state, snapshot
+from surveys.invitations import assigned_cadres, find_invitation
+from surveys.messages import N_
+from surveys.questionnaire import GRADES, Dimension, Questionnaire
+
+
+class BallotUnavailable(Exception):
+    """The form cannot be shown or submitted: 'unknown', 'used', 'not_open' or 'closed'."""
+
+    def __init__(self, reason: str, campaign: Campaign | None = None):
+        self.reason = reason
+        self.campaign = campaign
+        super().__init__(reason)
+
+
+class BallotInvalid(ValueError):
+    """Answers that fail validation; ``problems`` maps (cadre id, field) to a message id."""
+
+    def __init__(self, problems: dict[tuple[str, str], str]):
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s) in the answers")
+
+
+@dataclass(frozen=True)
+class CadreSection:
+    """One cadre on a form, with the questions the rater's group answers."""
+
+    cadre: Cadre
+    group: str
+    dimensions: list[Dimension]
+    votes: bool
+    comments: bool
+
+
+@dataclass(frozen=True)
+class BallotForm:
+    """Everything a form needs to render: the campaign, its questionnaire, the cadres."""
+
+    campaign: Campaign
+    questionnaire: Questionnaire
+    sections: list[CadreSection]
+
+
+@dataclass
+class CadreAnswers:
+    """A rater's raw answers about one cadre, as they came from a form or chat."""
+
+    items: dict[str, str] = field(default_factory=dict)
+    vote: str | None = None
+    comment: str | None = None
+
+
+def _section(questionnaire: Questionnaire, cadre: Cadre, group: str) -> CadreSection:
+    return CadreSection(cadre=cadre, group=group, dimensions=questionnaire.dimensions_for(group),
+                        votes=questionnaire.votes_for(group),
+                        comments=questionnaire.comments_for(group))
+
+
+def _usable(invitation: Invitation | None, session: Session, now: datetime) -> Campaign:
+    """Return the invitation's campaign if it can take answers now, else raise."""
+    if invitation is None:
+        raise BallotUnavailable("unknown")
+    campaign = session.get(Campaign, invitation.campaign_id)
+    if invitation.status != "pending":
+        raise BallotUnavailable("used", campaign)
+    state = campaign_state(campaign, now)
+    if state != "open":
+        raise BallotUnavailable(state, campaign)
+    return campaign
+
+
+def open_ballot(*, session: Session, token: str, now: datetime) -> BallotForm:
+    """The form behind a token, or BallotUnavailable saying why not."""
+    invitation = find_invitation(session=session, token=token)
+    campaign = _usable(invitation, session, now)
+    questionnaire = snapshot(campaign)
+    sections = [_section(questionnaire, cadre, group)
+                for cadre, group in assigned_cadres(session=session, invitation=invitation,
+                                                    campaign=campaign)]
+    return BallotForm(campaign=campaign, questionnaire=questionnaire, sections=sections)
+
+
+def check_answers(form: BallotForm, answers: Mapping[str, CadreAnswers]) -> dict:
+    """Return every problem with the answers, keyed by (cadre id, field); empty if fine."""
+    problems: dict[tuple[str, str], str] = {}
+    scale = {option.key for option in form.questionnaire.scale}
+    for section in form.sections:
+        given = answers.get(section.cadre.id, CadreAnswers())
+        for dimension in section.dimensions:
+            for item in dimension.items:
+                value = given.items.get(item.key) or ""
+                if not value and item.required:
+                    problems[(section.cadre.id, item.key)] = N_("Please answer this question.")
+                elif value and value not in scale:
+                    problems[(section.cadre.id, item.key)] = N_("This answer is not on the scale.")
+        if section.votes:
+            if not given.vote and form.questionnaire.vote.required:
+                problems[(section.cadre.id, "vote")] = N_("Please choose an overall grade.")
+            elif given.vote and given.vote not in GRADES:
+                problems[(section.cadre.id, "vote")] = N_("This grade is not one of the choices.")
+        limit = form.questionnaire.comment.max_length if section.comments else 0
+        if given.comment and len(given.comment.strip()) > limit:
+            problems[(section.cadre.id, "comment")] = N_("The comment is too long.")
+    return problems
+
+
+def _responses(form: BallotForm, answers: Mapping[str, CadreAnswers], day: date) -> list[Response]:
+    """Build one anonymous response row per cadre on the form."""
+    rows = []
+    for section in form.sections:
+        given = answers.get(section.cadre.id, CadreAnswers())
+        keys = {item.key for dimension in section.dimensions for item in dimension.items}
+        rows.append(Response(
+            campaign_id=form.campaign.id, cadre_id=section.cadre.id, group=section.group,
+            answers={key: value for key, value in given.items.items() if key in keys and value},
+            vote=given.vote if section.votes else None,
+            comment=((given.comment or "").strip() or None) if section.comments else None,
+            submitted_on=day))
+    return rows
+
+
+def local_day(campaign: Campaign, now: datetime) -> date:
+    """The calendar day in the campaign's time zone: the only time a response keeps."""
+    return now.astimezone(ZoneInfo(campaign.timezone)).date()
+
+
+def submit_ballot(*, session: Session, token: str, answers: Mapping[str, CadreAnswers],
+                  now: datetime) -> int:
+    """Validate and store a rater's answers, consuming the token; return responses stored.
+
+    The token is consumed by a conditional UPDATE in the same transaction as
+    the inserts, so two concurrent submissions can never both be accepted.
+    """
+    form = open_ballot(session=session, token=token, now=now)
+    problems = check_answers(form, answers)
+    if problems:
+        raise BallotInvalid(problems)
+    invitation = find_invitation(session=session, token=token)
+    consumed = session.execute(
+        sa.update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.status == "pending")
+        .values(status="completed", completed_on=local_day(form.campaign, now))
+    )
+    if consumed.rowcount != 1:
+        raise BallotUnavailable("used", form.campaign)
+    rows = _responses(form, answers, local_day(form.campaign, now))
+    session.add_all(rows)
+    session.flush()
+    return len(rows)
+
+
+def open_public(*, session: Session, slug: str, now: datetime) -> BallotForm:
+    """The public service form of a channel, or BallotUnavailable saying why not."""
+    channel = session.exec(select(PublicChannel).where(PublicChannel.slug == slug)).first()
+    if channel is None:
+        raise BallotUnavailable("unknown")
+    campaign = session.get(Campaign, channel.campaign_id)
+    state = campaign_state(campaign, now)
+    if state != "open":
+        raise BallotUnavailable(state, campaign)
+    questionnaire = snapshot(campaign)
+    cadres = session.exec(select(Cadre).where(Cadre.id.in_(channel.cadre_ids))  # type: ignore
+                          .order_by(Cadre.external_id)).all()
+    sections = [_section(questionnaire, cadre, "public") for cadre in cadres]
+    return BallotForm(campaign=campaign, questionnaire=questionnaire, sections=sections)
+
+
+def submit_public(*, session: Session, slug: str, cadre_id: str, answers: CadreAnswers,
+                  now: datetime) -> None:
+    """Store one service recipient's rating of one cadre of the channel."""
+    form = open_public(session=session, slug=slug, now=now)
+    chosen = [section for section in form.sections if section.cadre.id == cadre_id]
+    if not chosen:
+        raise BallotInvalid({("", "cadre"): N_("Please choose who served you.")})
+    single = BallotForm(campaign=form.campaign, questionnaire=form.questionnaire, sections=chosen)
+    problems = check_answers(single, {cadre_id: answers})
+    if problems:
+        raise BallotInvalid(problems)
+    session.add_all(_responses(single, {cadre_id: answers}, local_day(form.campaign, now)))
+    session.flush()

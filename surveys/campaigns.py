@@ -1,0 +1,91 @@
+"""Campaigns: an assessment round with its roster and frozen questionnaire."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlmodel import Session, select
+
+from storage.models import Campaign, Roster
+from surveys.messages import N_
+from surveys.questionnaire import Questionnaire
+
+KINDS = ("annual", "term", "special")
+
+
+class CampaignError(ValueError):
+    """A campaign request that cannot be carried out (message id and values)."""
+
+    def __init__(self, message: str, values: dict | None = None):
+        self.message = message
+        self.values = values or {}
+        super().__init__(message % self.values if self.values else message)
+
+
+def campaign_state(campaign: Campaign, now: datetime) -> str:
+    """Return 'not_open', 'open' or 'closed' for the given moment."""
+    if now < campaign.opens_at:
+        return "not_open"
+    if now >= campaign.closes_at:
+        return "closed"
+    return "open"
+
+
+def snapshot(campaign: Campaign) -> Questionnaire:
+    """The questionnaire as frozen into the campaign."""
+    return Questionnaire.model_validate(campaign.questionnaire)
+
+
+def create_campaign(
+    *,
+    session: Session,
+    name: str,
+    kind: str,
+    roster_id: str,
+    questionnaire: Questionnaire,
+    opens_at: datetime,
+    closes_at: datetime,
+    now: datetime,
+    timezone: str = "Asia/Shanghai",
+    anonymity_k: int = 3,
+) -> Campaign:
+    """Create a campaign, snapshotting the questionnaire so later edits never reach it."""
+    if kind not in KINDS:
+        raise CampaignError(N_("unknown kind %(kind)s; use annual, term or special"), {"kind": kind})
+    if opens_at.tzinfo is None or closes_at.tzinfo is None:
+        raise CampaignError(N_("opening time and deadline need a time zone"))
+    if closes_at <= opens_at:
+        raise CampaignError(N_("the deadline must be after the opening time"))
+    if session.get(Roster, roster_id) is None:
+        raise CampaignError(N_("no roster with id %(id)s"), {"id": roster_id})
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise CampaignError(N_("unknown time zone %(zone)s"), {"zone": timezone}) from exc
+    campaign = Campaign(
+        name=name, kind=kind, roster_id=roster_id, questionnaire=questionnaire.model_dump(),
+        opens_at=opens_at, closes_at=closes_at, timezone=timezone,
+        anonymity_k=anonymity_k, created_at=now,
+    )
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def get_campaign(*, session: Session, campaign_id: str) -> Campaign:
+    """Find a campaign by id, or by a unique id prefix as HR types it."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is not None:
+        return campaign
+    matches = session.exec(
+        select(Campaign).where(Campaign.id.startswith(campaign_id))  # type: ignore[attr-defined]
+    ).all() if len(campaign_id) >= 4 else []
+    if len(matches) == 1:
+        return matches[0]
+    raise CampaignError(N_("no campaign with id %(id)s"), {"id": campaign_id})
+
+
+def list_campaigns(*, session: Session) -> list[Campaign]:
+    """All campaigns, newest first."""
+    return list(session.exec(select(Campaign).order_by(Campaign.created_at.desc())))

@@ -1,0 +1,121 @@
+"""Scoring rules as pure functions: from responses to per-cadre figures.
+
+For one cadre:
+- an item's mean, per rater group, is the mean of the points given to it;
+- a dimension's mean, per group, is the mean of its item means;
+- a group's score is the dimension-weighted mean of its dimension means;
+- the composite is the group-weighted mean of the group scores, over the
+  groups that have responses (the weights of absent groups are
+  renormalised away, and ``missing_groups`` says which were absent);
+- a dimension's overall score is the group-weighted mean of its per-group
+  means, on the same rule;
+- vote shares are each grade's share of the votes cast.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from statistics import fmean
+
+from surveys.questionnaire import GRADES, RATER_GROUPS, Questionnaire
+
+
+@dataclass(frozen=True)
+class ScoredResponse:
+    """The part of a stored response that scoring needs."""
+
+    cadre_id: str
+    group: str
+    answers: dict[str, str]
+    vote: str | None = None
+
+
+@dataclass
+class CadreScore:
+    """Every figure of one cadre in one campaign."""
+
+    cadre_id: str
+    responses: dict[str, int] = field(default_factory=dict)
+    item_means: dict[str, dict[str, float]] = field(default_factory=dict)
+    dimension_means: dict[str, dict[str, float]] = field(default_factory=dict)
+    group_scores: dict[str, float] = field(default_factory=dict)
+    dimension_scores: dict[str, float] = field(default_factory=dict)
+    composite: float | None = None
+    missing_groups: list[str] = field(default_factory=list)
+    votes: dict[str, int] = field(default_factory=dict)
+    vote_shares: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def responses_total(self) -> int:
+        """All responses about this cadre, every group together."""
+        return sum(self.responses.values())
+
+
+def weighted_mean(values: dict[str, float], weights: dict[str, float]) -> float | None:
+    """Mean of ``values`` weighted by ``weights``, renormalised over the keys present."""
+    total = sum(weights.get(key, 0.0) for key in values)
+    if not values or total <= 0:
+        return None
+    return sum(value * weights.get(key, 0.0) for key, value in values.items()) / total
+
+
+def _item_means(questionnaire: Questionnaire, responses: list[ScoredResponse]) -> dict:
+    """Per group, per item: the mean points of the answers given."""
+    points: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for response in responses:
+        for item in questionnaire.items_for(response.group):
+            value = questionnaire.points(response.answers.get(item.key, ""))
+            if value is not None:
+                points[response.group][item.key].append(value)
+    return {group: {item: fmean(values) for item, values in items.items()}
+            for group, items in points.items()}
+
+
+def _dimension_means(questionnaire: Questionnaire, item_means: dict) -> dict:
+    """Per group, per dimension: the mean of the item means."""
+    result: dict[str, dict[str, float]] = {}
+    for group, means in item_means.items():
+        for dimension in questionnaire.dimensions:
+            answered = [means[item.key] for item in dimension.items if item.key in means]
+            if answered:
+                result.setdefault(group, {})[dimension.key] = fmean(answered)
+    return result
+
+
+def score_cadre(questionnaire: Questionnaire, cadre_id: str,
+                responses: list[ScoredResponse]) -> CadreScore:
+    """All figures for one cadre from that cadre's responses."""
+    score = CadreScore(cadre_id=cadre_id)
+    score.responses = dict(Counter(response.group for response in responses))
+    score.item_means = _item_means(questionnaire, responses)
+    score.dimension_means = _dimension_means(questionnaire, score.item_means)
+    dimension_weights = {dimension.key: dimension.weight for dimension in questionnaire.dimensions}
+    group_weights = questionnaire.group_weights
+    for group, means in score.dimension_means.items():
+        score.group_scores[group] = weighted_mean(means, dimension_weights)
+    score.composite = weighted_mean(score.group_scores, group_weights)
+    for dimension in questionnaire.dimensions:
+        by_group = {group: means[dimension.key] for group, means in score.dimension_means.items()
+                    if dimension.key in means}
+        overall = weighted_mean(by_group, group_weights)
+        if overall is not None:
+            score.dimension_scores[dimension.key] = overall
+    expected = [group for group in RATER_GROUPS
+                if group_weights.get(group, 0) > 0 and questionnaire.items_for(group)]
+    score.missing_groups = [group for group in expected if group not in score.group_scores]
+    score.votes = dict(Counter(response.vote for response in responses if response.vote))
+    cast = sum(score.votes.values())
+    score.vote_shares = {grade: score.votes.get(grade, 0) / cast for grade in GRADES} if cast else {}
+    return score
+
+
+def score_campaign(questionnaire: Questionnaire, cadre_ids: Iterable[str],
+                   responses: Iterable[ScoredResponse]) -> list[CadreScore]:
+    """Scores for every listed cadre, in the order given (cadres without responses too)."""
+    by_cadre: dict[str, list[ScoredResponse]] = defaultdict(list)
+    for response in responses:
+        by_cadre[response.cadre_id].append(response)
+    return [score_cadre(questionnaire, cadre_id, by_cadre.get(cadre_id, []))
+            for cadre_id in cadre_ids]
