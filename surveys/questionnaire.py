@@ -33,6 +33,18 @@ class TemplateError(ValueError):
         super().__init__("\n".join(lines))
 
 
+class FieldProblems(ValueError):
+    """Problems found across fields, each with the path of the field it is about.
+
+    Raised by whole-questionnaire checks so that a template error can still
+    name ``dimensions[1].items[0].key`` rather than the top level.
+    """
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+        super().__init__("; ".join(f"{field}: {message}" for field, message in problems))
+
+
 class Text(BaseModel):
     """A text in both languages of the product."""
 
@@ -113,7 +125,7 @@ class Questionnaire(BaseModel):
     key: Key
     title: Text
     scale: list[ScaleOption] = Field(min_length=2)
-    group_weights: dict[str, float] = Field(min_length=1)
+    group_weights: dict[str, Annotated[float, Field(ge=0)]] = Field(min_length=1)
     dimensions: list[Dimension] = Field(min_length=1)
     vote: Vote | None = None
     comment: Comment | None = None
@@ -122,21 +134,29 @@ class Questionnaire(BaseModel):
     @classmethod
     def _weights(cls, weights: dict[str, float]) -> dict[str, float]:
         _check_groups(list(weights))
-        if any(weight < 0 for weight in weights.values()):
-            raise ValueError("group weights must not be negative")
         if not sum(weights.values()) > 0:
             raise ValueError("at least one group weight must be positive")
         return weights
 
     @model_validator(mode="after")
     def _consistent(self) -> Questionnaire:
-        _unique([option.key for option in self.scale], "scale keys")
-        _unique([dimension.key for dimension in self.dimensions], "dimension keys")
-        _unique([item.key for item in self.items()], "item keys")
-        for item in self.items():
-            missing = [group for group in item.groups if group not in self.group_weights]
-            if missing:
-                raise ValueError(f"item {item.key!r} names groups without a weight: {missing}")
+        problems: list[tuple[str, str]] = []
+        _duplicates([(f"scale[{i}].key", option.key) for i, option in enumerate(self.scale)],
+                    "scale key", problems)
+        _duplicates([(f"dimensions[{d}].key", dimension.key)
+                     for d, dimension in enumerate(self.dimensions)], "dimension key", problems)
+        _duplicates([(f"dimensions[{d}].items[{i}].key", item.key)
+                     for d, dimension in enumerate(self.dimensions)
+                     for i, item in enumerate(dimension.items)], "item key", problems)
+        for d, dimension in enumerate(self.dimensions):
+            for i, item in enumerate(dimension.items):
+                missing = [group for group in item.groups if group not in self.group_weights]
+                if missing:
+                    problems.append((f"dimensions[{d}].items[{i}].groups",
+                                     f"group(s) without a weight in group_weights: "
+                                     f"{', '.join(missing)}"))
+        if problems:
+            raise FieldProblems(problems)
         return self
 
     def items(self) -> list[Item]:
@@ -224,6 +244,15 @@ def _unique(keys: list[str], what: str) -> None:
         seen.add(key)
 
 
+def _duplicates(keys: list[tuple[str, str]], what: str, problems: list[tuple[str, str]]) -> None:
+    """Add a problem for each (path, key) whose key appeared earlier in the list."""
+    seen: set[str] = set()
+    for path, key in keys:
+        if key in seen:
+            problems.append((path, f"duplicate {what} {key!r}"))
+        seen.add(key)
+
+
 def _field_path(location: tuple) -> str:
     """Render a pydantic error location as ``dimensions[0].items[2].groups``."""
     path = ""
@@ -245,7 +274,14 @@ def parse_questionnaire(text: str, source: str) -> Questionnaire:
     try:
         return Questionnaire.model_validate(data)
     except ValidationError as exc:
-        problems = [(_field_path(error["loc"]), error["msg"]) for error in exc.errors()]
+        problems = []
+        for error in exc.errors():
+            cause = error.get("ctx", {}).get("error")
+            if isinstance(cause, FieldProblems):
+                problems.extend(cause.problems)
+            else:
+                message = error["msg"].removeprefix("Value error, ")
+                problems.append((_field_path(error["loc"]), message))
         raise TemplateError(source, problems) from exc
 
 
@@ -264,4 +300,8 @@ def load_questionnaire(name_or_path: str | Path) -> Questionnaire:
         return parse_questionnaire(resource.read_text(encoding="utf-8"), resource.name)
     if not path.is_file():
         raise TemplateError(str(path), [("(file)", "no such template file or built-in name")])
-    return parse_questionnaire(path.read_text(encoding="utf-8"), str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TemplateError(str(path), [("(file)", f"cannot be read as UTF-8 text: {exc}")]) from exc
+    return parse_questionnaire(text, str(path))

@@ -1,9 +1,74 @@
-"""``cadre results``."""
+"""``cadre results``: per-cadre scores in the terminal or a workbook, and the push."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+from sqlalchemy.exc import SQLAlchemyError
+
+from cadre.cli import Context, fail, pass_context
+from surveys.campaigns import get_campaign
+from surveys.reports import detail_table, format_table, summary_table, write_results_workbook
+from surveys.results import campaign_results, push_results
+
+
+class ResultsGroup(click.Group):
+    """``cadre results CAMPAIGN`` means ``cadre results show CAMPAIGN``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["show", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group("results", cls=ResultsGroup)
+def results_group() -> None:
+    """Campaign results: `cadre results CAMPAIGN [--xlsx FILE]`, `cadre results push CAMPAIGN`."""
+
+
+@results_group.command("show")
+@click.argument("campaign_id")
+@click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the results to this .xlsx workbook.")
+@pass_context
+def show_command(ctx: Context, campaign_id: str, xlsx_path: Path | None) -> None:
+    """Print per-cadre responses, means, composite and vote shares."""
+    with ctx.session() as session:
+        campaign = get_campaign(session=session, campaign_id=campaign_id)
+        results = campaign_results(session=session, campaign=campaign)
+    click.echo(f"{campaign.name} ({campaign.id})\n")
+    click.echo(format_table(summary_table(campaign, results, ctx.locale)))
+    click.echo()
+    click.echo(format_table(detail_table(campaign, results, ctx.locale)))
+    if xlsx_path is not None:
+        try:
+            write_results_workbook(xlsx_path, campaign, results, ctx.locale)
+        except OSError as error:
+            raise fail(ctx, "Cannot write %(path)s: %(error)s", path=xlsx_path,
+                       error=error.strerror) from None
+        click.echo(ctx._("Wrote the results to %(path)s", path=xlsx_path), err=True)
+
+
+@results_group.command("push")
+@click.argument("campaign_id")
+@pass_context
+def push_command(ctx: Context, campaign_id: str) -> None:
+    """Upsert one summary row per cadre into the shared database."""
+    url = ctx.settings.shared_database_url
+    if not url:
+        raise fail(ctx, "Set CADRE_SHARED_DATABASE_URL to the shared database first.")
+    with ctx.session() as session:
+        campaign = get_campaign(session=session, campaign_id=campaign_id)
+        try:
+            count = push_results(session=session, campaign=campaign,
+                                 shared_engine=ctx.engine_for(url), now=ctx.now())
+        except SQLAlchemyError as error:  # the shared server is someone else's: explain
+            raise fail(ctx, "Cannot write to the shared database: %(error)s",
+                       error=str(error).splitlines()[0]) from None
+    click.echo(ctx._("Pushed %(count)s cadre summaries to the shared database.", count=count))
 
 
 def register(cli: click.Group) -> None:
     """Attach ``cadre results``."""
+    cli.add_command(results_group)

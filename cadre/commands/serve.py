@@ -1,9 +1,42 @@
-"""``cadre serve``."""
+"""``cadre serve``: the web forms under waitress, a production WSGI server."""
 
 from __future__ import annotations
 
 import click
+import waitress
+
+from cadre.cli import Context, pass_context
+from cadre.commands.demo import ensure_demo, print_summary
+from webforms import create_app
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 0.0.0.0 lets phones on the network connect.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+@click.option("--demo", is_flag=True, help="Load the demo campaign first (once) and print links.")
+@pass_context
+def serve_command(ctx: Context, host: str, port: int, threads: int, demo: bool) -> None:
+    """Serve the rater and public forms, creating or upgrading the schema first."""
+    ctx.engine  # noqa: B018  (creates or upgrades the schema before serving)
+    base_url = _base_url(ctx, host, port)
+    if demo:
+        print_summary(ctx, ensure_demo(ctx, base_url), base_url)
+        click.echo()
+    app = create_app(ctx.settings.flask_config() | {"BASE_URL": base_url})
+    click.echo(ctx._("Serving on %(url)s (press Ctrl+C to stop)", url=base_url), err=True)
+    waitress.serve(app, host=host, port=port, threads=threads, ident="cadre")
+
+
+def _base_url(ctx: Context, host: str, port: int) -> str:
+    """CADRE_BASE_URL when set, else the address being served."""
+    if "base_url" in ctx.settings.model_fields_set:
+        return ctx.settings.base_url
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    return f"http://{shown}:{port}"
 
 
 def register(cli: click.Group) -> None:
     """Attach ``cadre serve``."""
+    cli.add_command(serve_command)

@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Set up and run the project with nothing but Python.
+
+    python3 tasks.py serve [cadre serve options]   # install, load the demo, serve it
+    python3 tasks.py test [pytest options]         # install dev tools, lint, run every test
+
+Both create ./.venv on first use and reinstall only when pyproject.toml changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+
+
+def run(*command: str | Path, **options) -> None:
+    """Run a command from the project folder; stop with its exit code if it fails."""
+    print("+", " ".join(str(part) for part in command), flush=True)
+    result = subprocess.run([str(part) for part in command], cwd=ROOT, **options)
+    if result.returncode != 0:
+        sys.exit(result.returncode)
+
+
+def install(extra: str) -> None:
+    """Create the virtual environment and install the project (once per pyproject change)."""
+    if not (BIN / "python").exists():
+        venv.create(VENV, with_pip=True)
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extra.encode()).hexdigest()
+    stamp = VENV / f".installed-{extra or 'main'}"
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    target = f".[{extra}]" if extra else "."
+    run(BIN / "python", "-m", "pip", "install", "--quiet", "-e", target)
+    stamp.write_text(digest)
+
+
+def ensure_chromium() -> None:
+    """Install Debian's chromium for the browser tests when it is missing and we can."""
+    if shutil.which("chromium"):
+        return
+    can_install = shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0
+    if not can_install:
+        print("chromium is not installed; browser tests will be skipped "
+              "(install Debian's 'chromium' package to run them).", flush=True)
+        return
+    env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
+    run("apt-get", "update", "-qq", env=env)
+    run("apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium", env=env)
+
+
+def serve(arguments: list[str]) -> None:
+    """Install the product and serve the demo campaign on the embedded SQLite database."""
+    install("")
+    os.execv(BIN / "cadre", [str(BIN / "cadre"), "serve", "--demo", *arguments])
+
+
+def test(arguments: list[str]) -> None:
+    """Install dev tools, lint and format-check, then run the whole test suite."""
+    install("dev")
+    ensure_chromium()
+    run(BIN / "ruff", "check", ".")
+    run(BIN / "ruff", "format", "--check", ".")
+    run(BIN / "python", "-m", "pytest", *arguments)
+
+
+def main() -> None:
+    """Dispatch ``serve`` or ``test``."""
+    tasks = {"serve": serve, "test": test}
+    if len(sys.argv) < 2 or sys.argv[1] not in tasks:
+        print(__doc__)
+        sys.exit(2)
+    tasks[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    main()

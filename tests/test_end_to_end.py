@@ -1,0 +1,197 @@
+"""Roster workbook to phone form to the shared PostgreSQL table, through the real parts.
+
+The CLI runs through click, the forms through the real Flask app's test
+client (CSRF on), the shared database is a fresh PostgreSQL database.  The
+expected numbers are worked out by hand below.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+from sqlmodel import Session, select
+
+from cadre.cli import cli
+from storage.engine import make_engine
+from storage.models import Cadre, Response
+from surveys.roster import write_workbook
+from webforms import create_app
+
+pytestmark = pytest.mark.postgres
+
+TEMPLATE = """
+key: tiny
+title: {zh: 小测评, en: Tiny assessment}
+scale:
+  - {key: good, points: 100, label: {zh: 好, en: Good}}
+  - {key: fairly_good, points: 80, label: {zh: 较好, en: Fairly good}}
+  - {key: fair, points: 60, label: {zh: 一般, en: Fair}}
+  - {key: poor, points: 30, label: {zh: 差, en: Poor}}
+group_weights: {superior: 30, peer: 20, subordinate: 30, public: 20}
+dimensions:
+  - key: de
+    title: {zh: 德, en: Integrity}
+    items:
+      - {key: d1, text: {zh: 政治立场坚定, en: Firm stance}, groups: [superior, peer, subordinate]}
+  - key: ji
+    title: {zh: 绩, en: Performance}
+    items:
+      - {key: j1, text: {zh: 完成目标任务, en: Meets targets}, groups: [superior, subordinate]}
+vote: {groups: [superior, peer, subordinate]}
+"""
+
+ROSTER = {
+    "cadres": [{"id": "C1", "name": "王伟", "unit": "审批局", "post": "局长"},
+               {"id": "C2", "name": "李娜", "unit": "审批局", "post": "副局长"}],
+    "raters": [{"id": f"R{n}", "name": f"测评人{n}"} for n in range(1, 5)],
+    "assignments": [
+        {"rater_id": "R1", "cadre_id": "C1", "group": "superior"},
+        {"rater_id": "R1", "cadre_id": "C2", "group": "superior"},
+        {"rater_id": "R2", "cadre_id": "C1", "group": "peer"},
+        {"rater_id": "R3", "cadre_id": "C1", "group": "subordinate"},
+        {"rater_id": "R3", "cadre_id": "C2", "group": "subordinate"},
+        {"rater_id": "R4", "cadre_id": "C1", "group": "subordinate"},
+    ],
+}
+
+# What each rater answers, per cadre: (d1, j1, vote).  j1 is None where the
+# group is not asked it.
+ANSWERS = {
+    "R1": {"C1": ("good", "fairly_good", "excellent"),
+           "C2": ("fair", "poor", "basically_competent")},
+    "R2": {"C1": ("fair", None, "competent")},
+    "R3": {"C1": ("good", "good", "excellent"), "C2": ("fairly_good", "fairly_good", "competent")},
+    "R4": {"C1": ("fairly_good", "fair", "competent")},
+}
+# Two members of the public rate C1 at the window (public-service form, prefixed pub_).
+PUBLIC = [
+    {"pub_attitude": "good", "pub_efficiency": "fairly_good", "pub_overall": "good",
+     "pub_clean": "good"},
+    {"pub_attitude": "fair", "pub_efficiency": "fair", "pub_overall": "fairly_good",
+     "pub_clean": "good"},
+]
+
+# Worked by hand.
+# C1  superior: de 100, ji 80 -> group 90.      peer: de 60 -> 60.
+#     subordinate: d1 (100+80)/2 = 90, j1 (100+60)/2 = 80 -> de 90, ji 80 -> 85.
+#     public: qin = attitude (100+60)/2 = 80; ji = mean(efficiency 70, overall 90) = 80;
+#             lian = clean 100 -> (80+80+100)/3 = 86.666...
+#     composite = (30*90 + 20*60 + 30*85 + 20*86.667) / 100 = 81.8333 -> 81.83
+#     de = (30*100 + 20*60 + 30*90) / 80 = 86.25; ji = (30*80 + 30*80 + 20*80) / 80 = 80
+#     votes: 2 excellent, 2 competent.
+# C2  superior: de 60, ji 30 -> 45.   subordinate: de 80, ji 80 -> 80.   no peer, no public.
+#     composite = (30*45 + 30*80) / 60 = 62.5; de = (30*60+30*80)/60 = 70; ji = (30*30+30*80)/60 = 55
+#     votes: 1 basically_competent, 1 competent.
+EXPECTED = {
+    "C1": {"responses_total": 6,
+           "responses_by_group": {"superior": 1, "peer": 1, "subordinate": 2, "public": 2},
+           "group_scores": {"superior": 90.0, "peer": 60.0, "subordinate": 85.0, "public": 86.67},
+           "dimension_scores": {"de": 86.25, "ji": 80.0, "qin": 80.0, "lian": 100.0},
+           "composite": Decimal("81.83"),
+           "vote_shares": {"excellent": 0.5, "competent": 0.5, "basically_competent": 0.0,
+                           "incompetent": 0.0}},
+    "C2": {"responses_total": 2,
+           "responses_by_group": {"superior": 1, "subordinate": 1},
+           "group_scores": {"superior": 45.0, "subordinate": 80.0},
+           "dimension_scores": {"de": 70.0, "ji": 55.0},
+           "composite": Decimal("62.50"),
+           "vote_shares": {"excellent": 0.0, "competent": 0.5, "basically_competent": 0.5,
+                           "incompetent": 0.0}},
+}
+
+
+def cadre(runner_env, args):
+    """Run one ``cadre`` command; fail the test with its output if it fails."""
+    result = CliRunner().invoke(cli, args, env=runner_env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def csrf(page: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+
+def submit_named(client, url: str, answers: dict[str, str], cadre_ids: dict[str, str]):
+    """Open a rater link like a phone would and submit the given answers."""
+    path = url.split("8000", 1)[1]
+    page = client.get(path, headers={"Accept-Language": "zh-CN"})
+    assert page.status_code == 200
+    data = {"csrf_token": csrf(page.text)}
+    for external_id, (d1, j1, vote) in answers.items():
+        internal = cadre_ids[external_id]
+        data[f"{internal}:d1"] = d1
+        if j1:
+            data[f"{internal}:j1"] = j1
+        data[f"{internal}:vote"] = vote
+    return client.post(path, data=data)
+
+
+def test_roster_to_shared_table(tmp_path, postgres_url):
+    assessment_url = f"sqlite:///{tmp_path / 'cadre.db'}"
+    env = {"CADRE_DATA_DIR": str(tmp_path), "CADRE_DATABASE_URL": assessment_url,
+           "CADRE_SHARED_DATABASE_URL": postgres_url, "CADRE_LOCALE": "en",
+           "CADRE_BASE_URL": "http://127.0.0.1:8000"}
+    write_workbook(tmp_path / "roster.xlsx", ROSTER)
+    (tmp_path / "tiny.yaml").write_text(TEMPLATE, encoding="utf-8")
+
+    roster_id = re.search(r"roster ([0-9a-f]{32})",
+                          cadre(env, ["roster", "import", str(tmp_path / "roster.xlsx")])).group(1)
+    created = cadre(env, ["campaign", "create", "--name", "E2E", "--roster", roster_id,
+                          "--template", str(tmp_path / "tiny.yaml"),
+                          "--opens", "2020-01-01 08:00", "--deadline", "2099-12-31 18:00"])
+    campaign_id = re.search(r"campaign ([0-9a-f]{32})", created).group(1)
+    cadre(env, ["invitations", "export", campaign_id, "--out", str(tmp_path / "links.csv")])
+    cadre(env, ["channels", "create", campaign_id, "--name", "1号窗口", "--cadres", "C1"])
+    channel_path = re.search(r"(/p/[A-Za-z0-9_-]+)",
+                             cadre(env, ["channels", "list", campaign_id])).group(1)
+
+    with open(tmp_path / "links.csv", encoding="utf-8-sig", newline="") as handle:
+        links = {row["rater_id"]: row["link"] for row in csv.DictReader(handle)}
+    assert sorted(links) == ["R1", "R2", "R3", "R4"]
+
+    engine = make_engine(assessment_url)
+    with Session(engine) as session:
+        cadre_ids = {c.external_id: c.id for c in session.exec(select(Cadre))}
+    app = create_app({"SECRET_KEY": "e2e-secret-key-0123456789-abcdefghijklmnop",
+                      "DATABASE_URL": assessment_url, "BASE_URL": env["CADRE_BASE_URL"]})
+    client = app.test_client()
+    for rater, answers in ANSWERS.items():
+        response = submit_named(client, links[rater], answers, cadre_ids)
+        assert response.status_code == 303, response.text
+        assert client.get(response.headers["Location"]).status_code == 200
+    again = submit_named(client, links["R1"], ANSWERS["R1"], cadre_ids)
+    assert again.status_code == 409
+
+    for answers in PUBLIC:
+        page = client.get(channel_path)
+        assert page.status_code == 200
+        posted = client.post(channel_path, data={"csrf_token": csrf(page.text),
+                                                 "cadre": cadre_ids["C1"],
+                                                 **{f"{cadre_ids['C1']}:{k}": v
+                                                    for k, v in answers.items()}})
+        assert posted.status_code == 303, posted.text
+
+    with Session(engine) as session:
+        assert len(session.exec(select(Response)).all()) == 8
+    engine.dispose()
+
+    shown = cadre(env, ["results", campaign_id])
+    assert "81.83" in shown and "62.5" in shown
+    cadre(env, ["results", "push", campaign_id])
+    cadre(env, ["results", "push", campaign_id])  # twice: still one row per cadre
+
+    shared = make_engine(postgres_url)
+    with shared.connect() as connection:
+        rows = connection.execute(sa.text("SELECT * FROM cadre_summary ORDER BY cadre_id"))
+        rows = [row._asdict() for row in rows]
+    shared.dispose()
+    assert [row["cadre_id"] for row in rows] == ["C1", "C2"]
+    for row in rows:
+        expected = EXPECTED[row["cadre_id"]]
+        assert {key: row[key] for key in expected} == expected
+        assert row["campaign_id"] == campaign_id and row["cadre_name"] in ("王伟", "李娜")
