@@ -78,6 +78,10 @@ class UserError(click.ClickException):
 
     exit_code = 2
 
+    def show(self, file=None) -> None:
+        """Print the message alone: it is already in the user's language."""
+        click.echo(self.format_message(), file=file, err=file is None)
+
 
 def fail(ctx: Context, message: str, **values) -> UserError:
     """Build a UserError in the user's language (``raise fail(...)``)."""

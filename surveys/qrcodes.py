@@ -30,9 +30,15 @@ PNG_BOX_SIZE = 10
 FORMATS = ("png", "svg")
 
 CJK_FONT = "STSong-Light"
+LATIN_FONT = "Helvetica"
 URL_FONT = "Courier"
+TEXT = "text"  # not a font: Helvetica for ASCII runs, the CJK font for the rest
+LEADING = 1.25
 GREY = Color(0.35, 0.35, 0.35)
 CUT_LINE = Color(0.7, 0.7, 0.7)
+# Dots the CID font's Unicode map lacks (viewers would show a box), as one it has;
+# the middle dot matters: it joins the parts of Uyghur and other transliterated names.
+PRINTABLE_DOTS = str.maketrans({"\u00b7": "\u30fb", "\u2022": "\u30fb", "\u2027": "\u30fb"})
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 PAGE_MARGIN = 10 * mm
@@ -208,25 +214,45 @@ def _dark_runs(row: list[bool]) -> Iterator[tuple[int, int]]:
 def _draw_text(canvas: Canvas, card: Card, x: float, y: float) -> None:
     """Title, subtitle and URL from the top down; the footer sits at the bottom."""
     cursor = y + CARD_HEIGHT - PADDING
-    blocks = [(card.title, CJK_FONT, 11, black, 3), (card.subtitle, CJK_FONT, 8.5, black, 2),
+    blocks = [(card.title, TEXT, 11, black, 3), (card.subtitle, TEXT, 8.5, black, 2),
               (card.url, URL_FONT, 6.5, GREY, 6)]
     for text, font, size, colour, max_lines in blocks:
-        cursor = _draw_lines(canvas, wrap(text, font, size, TEXT_WIDTH, max_lines),
-                             font, size, colour, x, cursor) - 2 * mm
-    footer = wrap(card.footer, CJK_FONT, 7, TEXT_WIDTH, 3)
-    _draw_lines(canvas, footer, CJK_FONT, 7, GREY, x, y + PADDING + len(footer) * 7 * 1.25)
+        lines = wrap(text, font, size, TEXT_WIDTH, max_lines)
+        cursor = _draw_lines(canvas, lines, font, size, colour, x, cursor) - 2 * mm
+    footer = wrap(card.footer, TEXT, 7, TEXT_WIDTH, 3)
+    _draw_lines(canvas, footer, TEXT, 7, GREY, x, y + PADDING + len(footer) * 7 * LEADING)
 
 
 def _draw_lines(canvas: Canvas, lines: list[str], font: str, size: float, colour: Color,
                 x: float, top: float) -> float:
     """Draw lines downward from ``top``; return where the next block may start."""
-    leading = size * 1.25
-    canvas.setFont(font, size)
     canvas.setFillColor(colour)
     for line in lines:
-        top -= leading
-        canvas.drawString(x, top + size * 0.25, line)
+        top -= size * LEADING
+        left = x
+        for run_font, run in _runs(line, font):
+            canvas.setFont(run_font, size)
+            canvas.drawString(left, top + size * 0.25, run)
+            left += pdfmetrics.stringWidth(run, run_font, size)
     return top
+
+
+def _runs(text: str, font: str) -> list[tuple[str, str]]:
+    """Split mixed text into (font, run): ASCII in Helvetica, everything else in the CJK font.
+
+    The CJK font's Latin letters are spaced for its own glyphs and look
+    gappy wherever a viewer substitutes another Chinese font, so Latin
+    words, ids and dates are set in a standard PDF font instead.
+    """
+    if font != TEXT:
+        return [(font, text)]
+    return [(LATIN_FONT if run.isascii() else CJK_FONT, run if run.isascii()
+             else run.translate(PRINTABLE_DOTS)) for run in re.findall(r"[ -~]+|[^ -~]+", text)]
+
+
+def _width(text: str, font: str, size: float) -> float:
+    """Printed width of ``text`` in points, font runs included."""
+    return sum(pdfmetrics.stringWidth(run, run_font, size) for run_font, run in _runs(text, font))
 
 
 def wrap(text: str, font: str, size: float, width: float, max_lines: int) -> list[str]:
@@ -238,14 +264,14 @@ def wrap(text: str, font: str, size: float, width: float, max_lines: int) -> lis
     lines: list[str] = []
     line = ""
     for piece in re.findall(r"\S+\s*|\s+", text):
-        if _fits(line + piece.rstrip(), font, size, width):
+        if _width(line + piece.rstrip(), font, size) <= width:
             line += piece
             continue
         if line.strip():
             lines.append(line.rstrip())
         line = ""
         for char in piece:
-            if line and not _fits(line + char, font, size, width):
+            if line and _width(line + char, font, size) > width:
                 lines.append(line)
                 line = ""
             line += char
@@ -259,11 +285,6 @@ def _clip(lines: list[str], font: str, size: float, width: float, max_lines: int
     if len(lines) <= max_lines:
         return lines
     last = lines[max_lines - 1]
-    while last and not _fits(last + "…", font, size, width):
+    while last and _width(last + "…", font, size) > width:
         last = last[:-1]
     return [*lines[:max_lines - 1], last + "…"]
-
-
-def _fits(text: str, font: str, size: float, width: float) -> bool:
-    """Whether ``text`` is no wider than ``width`` points in the given font."""
-    return pdfmetrics.stringWidth(text, font, size) <= width

@@ -37,6 +37,8 @@ HEADER_ALIASES = {
     "测评组别": "group", "组别": "group",
 }
 GROUP_ALIASES = {"上级": "superior", "同级": "peer", "下级": "subordinate"}
+# The longest value each column takes in the database (storage.models); others take 200.
+MAX_LENGTHS = {"id": 64, "phone": 64, "telegram": 64}
 NAMED_GROUPS = ("superior", "peer", "subordinate")
 
 
@@ -173,8 +175,12 @@ def _check_people(rows, sheet: str, problems: list[RowProblem]) -> set[str]:
                                        {"fields": ", ".join(empty)}))
         elif row["id"] in seen:
             problems.append(RowProblem(sheet, number, N_("duplicate id %(id)s"), {"id": row["id"]}))
-        elif any(len(value) > 200 for value in row.values()):
-            problems.append(RowProblem(sheet, number, N_("a field is longer than 200 characters")))
+        elif too_long := [name for name, value in row.items()
+                          if len(value) > MAX_LENGTHS.get(name, 200)]:
+            problems.append(RowProblem(sheet, number,
+                                       N_("%(field)s is longer than %(limit)s characters"),
+                                       {"field": too_long[0],
+                                        "limit": MAX_LENGTHS.get(too_long[0], 200)}))
         seen.add(row.get("id", ""))
     seen.discard("")
     return seen

@@ -63,3 +63,20 @@ def make_campaign(session: Session, *, now: datetime, rows: RosterRows | None = 
 def later(moment: datetime, **delta) -> datetime:
     """A moment shifted by ``timedelta(**delta)``."""
     return moment + timedelta(**delta)
+
+
+# A workbook-shaped roster (sheet -> rows) for tests that go through files:
+# two cadres; R1 superior of both, R2 peer of C1, R3 subordinate of both, R4 of C1.
+ROSTER = {
+    "cadres": [{"id": "C1", "name": "王伟", "unit": "审批局", "post": "局长"},
+               {"id": "C2", "name": "李娜", "unit": "审批局", "post": "副局长"}],
+    "raters": [{"id": f"R{n}", "name": f"测评人{n}"} for n in range(1, 5)],
+    "assignments": [
+        {"rater_id": "R1", "cadre_id": "C1", "group": "superior"},
+        {"rater_id": "R1", "cadre_id": "C2", "group": "superior"},
+        {"rater_id": "R2", "cadre_id": "C1", "group": "peer"},
+        {"rater_id": "R3", "cadre_id": "C1", "group": "subordinate"},
+        {"rater_id": "R3", "cadre_id": "C2", "group": "subordinate"},
+        {"rater_id": "R4", "cadre_id": "C1", "group": "subordinate"},
+    ],
+}

@@ -20,6 +20,7 @@ from cadre.cli import cli
 from storage.engine import make_engine
 from storage.models import Cadre, Response
 from surveys.roster import write_workbook
+from tests.factories import ROSTER
 from webforms import create_app
 
 pytestmark = pytest.mark.postgres
@@ -44,20 +45,6 @@ dimensions:
       - {key: j1, text: {zh: 完成目标任务, en: Meets targets}, groups: [superior, subordinate]}
 vote: {groups: [superior, peer, subordinate]}
 """
-
-ROSTER = {
-    "cadres": [{"id": "C1", "name": "王伟", "unit": "审批局", "post": "局长"},
-               {"id": "C2", "name": "李娜", "unit": "审批局", "post": "副局长"}],
-    "raters": [{"id": f"R{n}", "name": f"测评人{n}"} for n in range(1, 5)],
-    "assignments": [
-        {"rater_id": "R1", "cadre_id": "C1", "group": "superior"},
-        {"rater_id": "R1", "cadre_id": "C2", "group": "superior"},
-        {"rater_id": "R2", "cadre_id": "C1", "group": "peer"},
-        {"rater_id": "R3", "cadre_id": "C1", "group": "subordinate"},
-        {"rater_id": "R3", "cadre_id": "C2", "group": "subordinate"},
-        {"rater_id": "R4", "cadre_id": "C1", "group": "subordinate"},
-    ],
-}
 
 # What each rater answers, per cadre: (d1, j1, vote).  j1 is None where the
 # group is not asked it.

@@ -7,7 +7,6 @@ import waitress
 
 from cadre.cli import Context, pass_context
 from cadre.commands.demo import ensure_demo, print_summary
-from webforms import create_app
 
 
 @click.command("serve")
@@ -24,6 +23,8 @@ def serve_command(ctx: Context, host: str, port: int, threads: int, demo: bool) 
     if demo:
         print_summary(ctx, ensure_demo(ctx, base_url), base_url)
         click.echo()
+    from webforms import create_app  # Flask loads only for the command that serves
+
     app = create_app(ctx.settings.flask_config() | {"BASE_URL": base_url})
     click.echo(ctx._("Serving on %(url)s (press Ctrl+C to stop)", url=base_url), err=True)
     waitress.serve(app, host=host, port=port, threads=threads, ident="cadre")

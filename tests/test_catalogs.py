@@ -1,0 +1,58 @@
+"""Every user-facing string is in the catalogs, translated to Chinese, and compiled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from surveys.messages import LOCALES, TRANSLATIONS_DIR, translate
+
+ROOT = Path(__file__).resolve().parent.parent
+METHODS = [("webforms/templates/**.html", "jinja2"), ("tests/**.py", "ignore"),
+           ("**.py", "python")]
+
+
+def source_messages() -> set[str]:
+    """The message ids the code and templates use, as pybabel would extract them."""
+    found = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(ROOT), method_map=METHODS, options_map={"webforms/templates/**.html": {}}
+    ):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def catalog(locale: str):
+    with open(TRANSLATIONS_DIR / locale / "LC_MESSAGES" / "messages.po", "rb") as handle:
+        return read_po(handle, locale=locale)
+
+
+def test_every_message_has_a_chinese_translation():
+    zh = catalog("zh")
+    missing = sorted(m for m in source_messages() if not (zh.get(m) and zh.get(m).string))
+    assert missing == []
+
+
+def test_no_fuzzy_or_obsolete_guesswork_in_chinese():
+    fuzzy = [message.id for message in catalog("zh") if message.id and message.fuzzy]
+    assert fuzzy == []
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_compiled_catalogs_match_the_sources(locale):
+    with open(TRANSLATIONS_DIR / locale / "LC_MESSAGES" / "messages.mo", "rb") as handle:
+        compiled = {message.id: message.string for message in read_mo(handle) if message.id}
+    written = {message.id: message.string for message in catalog(locale)
+               if message.id and message.string and not message.fuzzy}
+    assert compiled == written
+
+
+def test_translate_fills_values_in_both_languages():
+    message = "Pushed %(count)s cadre summaries to the shared database."
+    assert translate(message, {"count": 3}, locale="en") == message % {"count": 3}
+    assert "3" in translate(message, {"count": 3}, locale="zh")
+    assert translate(message, {"count": 3}, locale="zh") != message % {"count": 3}

@@ -1,0 +1,142 @@
+"""The HR command line: roster import, campaign creation, results, demo; errors exit 2."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from cadre.cli import cli
+from surveys.roster import write_workbook
+from tests.factories import ROSTER
+
+
+@pytest.fixture
+def run(tmp_path):
+    """Run ``cadre`` in English on a data folder of its own."""
+    env = {"CADRE_DATA_DIR": str(tmp_path), "CADRE_LOCALE": "en", "CADRE_DATABASE_URL": None,
+           "CADRE_SHARED_DATABASE_URL": None, "CADRE_BASE_URL": "http://forms.example"}
+
+    def invoke(*args, **extra_env):
+        return CliRunner().invoke(cli, [str(arg) for arg in args], env=env | extra_env)
+
+    return invoke
+
+
+@pytest.fixture
+def roster_id(run, tmp_path):
+    write_workbook(tmp_path / "roster.xlsx", ROSTER)
+    result = run("roster", "import", tmp_path / "roster.xlsx")
+    assert result.exit_code == 0, result.output
+    return re.search(r"roster ([0-9a-f]{32})", result.output).group(1)
+
+
+def create(run, roster_id, *extra):
+    return run("campaign", "create", "--name", "2026年度考核", "--roster", roster_id,
+               "--opens", "2026-12-01 08:00", "--deadline", "2026-12-10 18:00", *extra)
+
+
+def test_roster_template_has_the_three_sheets(run, tmp_path):
+    result = run("roster", "template", tmp_path / "empty.xlsx")
+    assert result.exit_code == 0
+    workbook = openpyxl.load_workbook(tmp_path / "empty.xlsx")
+    assert workbook.sheetnames == ["cadres", "raters", "assignments"]
+    assert [cell.value for cell in workbook["assignments"][1]] == ["rater_id", "cadre_id", "group"]
+
+
+def test_bad_roster_lists_rows_and_exits_2(run, tmp_path):
+    bad = {**ROSTER, "assignments": [{"rater_id": "R9", "cadre_id": "C1", "group": "peer"},
+                                     {"rater_id": "R1", "cadre_id": "C1", "group": "boss"}]}
+    write_workbook(tmp_path / "bad.xlsx", bad)
+    result = run("roster", "import", tmp_path / "bad.xlsx")
+    assert result.exit_code == 2
+    assert "sheet assignments, row 2: unknown rater id R9" in result.output
+    assert "sheet assignments, row 3: unknown group boss" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_roster_errors_in_chinese(run, tmp_path):
+    write_workbook(tmp_path / "bad.xlsx", {**ROSTER, "cadres": []})
+    result = run("roster", "import", tmp_path / "bad.xlsx", CADRE_LOCALE="zh")
+    assert result.exit_code == 2
+    assert "名册" in result.output
+
+
+def test_campaign_create_issues_one_invitation_per_rater(run, roster_id):
+    result = create(run, roster_id)
+    assert result.exit_code == 0, result.output
+    assert "with 4 invitations" in result.output
+    listed = run("campaign", "list")
+    assert "2026年度考核" in listed.output and "2026-12-01 08:00" in listed.output
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ({"--deadline": "2026-11-30 08:00"}, "deadline must be after"),
+    ({"--opens": "next week"}, "Cannot read the time next week"),
+    ({"--template": "missing.yaml"}, "no such template file"),
+])
+def test_campaign_create_refuses_bad_input(run, roster_id, override, message):
+    options = {"--name": "X", "--roster": roster_id, "--opens": "2026-12-01 08:00",
+               "--deadline": "2026-12-10 18:00"} | override
+    result = run("campaign", "create", *[part for pair in options.items() for part in pair])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_unknown_roster_and_campaign(run):
+    assert "no roster with id nope" in create(run, "nope").output
+    result = run("results", "0000ffff")
+    assert result.exit_code == 2 and "no campaign with id 0000ffff" in result.output
+
+
+def test_results_without_responses_and_workbook(run, roster_id, tmp_path):
+    campaign_id = re.search(r"campaign ([0-9a-f]{32})", create(run, roster_id).output).group(1)
+    result = run("results", campaign_id[:8], "--xlsx", tmp_path / "r.xlsx")
+    assert result.exit_code == 0, result.output
+    assert "王伟" in result.output and "Composite" in result.output
+    workbook = openpyxl.load_workbook(tmp_path / "r.xlsx")
+    assert workbook.sheetnames == ["Summary", "Details"]
+    assert workbook["Summary"]["B2"].value == "王伟"
+
+
+def test_push_needs_a_shared_database(run, roster_id):
+    campaign_id = re.search(r"campaign ([0-9a-f]{32})", create(run, roster_id).output).group(1)
+    result = run("results", "push", campaign_id)
+    assert result.exit_code == 2
+    assert "CADRE_SHARED_DATABASE_URL" in result.output
+
+
+def test_push_to_an_unreachable_server_is_explained(run, roster_id):
+    campaign_id = re.search(r"campaign ([0-9a-f]{32})", create(run, roster_id).output).group(1)
+    result = run("results", "push", campaign_id, CADRE_SHARED_DATABASE_URL=(
+        "postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=2"))
+    assert result.exit_code == 2
+    assert "Cannot write to the shared database" in result.output
+
+
+def test_weak_secret_key_is_refused(run):
+    result = run("campaign", "list", CADRE_SECRET_KEY="changethis")
+    assert result.exit_code == 2
+    assert "CADRE_SECRET_KEY" in result.output
+
+
+def test_demo_json_lists_every_link_and_is_idempotent(run):
+    first = run("demo", "--json")
+    assert first.exit_code == 0, first.output
+    data = json.loads(first.output)
+    assert len(data["rater_links"]) == 40
+    assert len(data["public_links"]) == 2
+    assert all(link["url"].startswith("http://forms.example/r/") for link in data["rater_links"])
+    again = json.loads(run("demo", "--json").output)
+    assert again == data
+
+
+def test_demo_summary_prints_links_and_a_terminal_qr(run):
+    result = run("demo")
+    assert result.exit_code == 0, result.output
+    assert "http://forms.example/r/" in result.output
+    assert "http://forms.example/p/" in result.output
+    assert "Campaign id" in result.output
