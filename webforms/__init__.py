@@ -1,1 +1,62 @@
-"""The Flask web forms: rater forms, public QR forms (and later the HR pages)."""
+"""The Flask web forms: rater forms, public QR forms (and later the HR pages).
+
+``create_app`` builds one application from a plain configuration dict (see
+``cadre.settings.Settings.flask_config``); nothing is read from the
+environment here and no scheduler is ever started, so the same factory serves
+the WSGI server, the tests and the browser test alike.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from webforms import db, errors, i18n, public, rater, security, site
+from webforms.clock import utc_now
+
+MAX_FORM_BYTES = 256 * 1024
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the web application; ``config`` needs SECRET_KEY, DATABASE_URL and BASE_URL.
+
+    Without a config the settings are read from ``CADRE_*`` variables, so a
+    WSGI server can load ``webforms:create_app()`` directly.
+    """
+    settings = config if config is not None else _settings_config()
+    app = Flask(__name__)
+    app.config.from_mapping(_defaults(settings["BASE_URL"]))
+    app.config.from_mapping(settings)
+    db.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    for blueprint in (site.bp, rater.bp, public.bp):
+        app.register_blueprint(blueprint)
+    return app
+
+
+def _defaults(base_url: str) -> dict:
+    """Safe defaults; the request limit fits a slip covering a large roster.
+
+    A meeting slip lists every cadre of the roster, and a 500-character
+    Chinese comment is about 4.5 KB once URL-encoded, so 64 KB would refuse
+    honest answers about a dozen cadres; 256 KB still stops abuse.  The
+    session cookie (it only holds the CSRF secret) is Secure behind HTTPS.
+    """
+    return {
+        "MAX_CONTENT_LENGTH": MAX_FORM_BYTES,
+        "MAX_FORM_MEMORY_SIZE": MAX_FORM_BYTES,
+        "MAX_FORM_PARTS": 5000,
+        "SESSION_COOKIE_NAME": "cadre_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": base_url.startswith("https://"),
+        "CLOCK": utc_now,
+    }
+
+
+def _settings_config() -> dict:
+    """The configuration from the environment, for WSGI servers that call the factory bare."""
+    from cadre.settings import Settings
+
+    return Settings().flask_config()

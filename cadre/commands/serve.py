@@ -27,7 +27,7 @@ def serve_command(ctx: Context, host: str, port: int, threads: int, demo: bool) 
 
     app = create_app(ctx.settings.flask_config() | {"BASE_URL": base_url})
     click.echo(ctx._("Serving on %(url)s (press Ctrl+C to stop)", url=base_url), err=True)
-    waitress.serve(app, host=host, port=port, threads=threads, ident="cadre")
+    waitress.serve(app, host=host, port=port, threads=threads)
 
 
 def _base_url(ctx: Context, host: str, port: int) -> str:
