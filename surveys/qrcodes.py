@@ -5,11 +5,15 @@ folded) and the four-module quiet zone the standard asks for, so a code
 printed in a 5 cm square scans from arm's length with an ordinary phone.
 The PDF draws the modules as vector squares rather than a bitmap, so the
 edges stay sharp on any printer.  Chinese text uses reportlab's built-in
-CID font, so no font file has to be installed anywhere.
+CID font STSong-Light, which is referenced rather than embedded: making the
+PDF needs no font file, and the viewer supplies the Chinese glyphs (Adobe
+Reader, browsers and any Chinese system do; a bare Linux box needs a CJK
+font package such as fonts-noto-cjk).
 """
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +32,8 @@ QUIET_ZONE = 4
 TERMINAL_QUIET_ZONE = 2
 PNG_BOX_SIZE = 10
 FORMATS = ("png", "svg")
+# (top dark, bottom dark) -> character; light modules are the ink.
+HALF_BLOCKS = {(False, False): "█", (False, True): "▀", (True, False): "▄", (True, True): " "}
 
 CJK_FONT = "STSong-Light"
 LATIN_FONT = "Helvetica"
@@ -63,8 +69,9 @@ class Card:
 
 def make_qr(url: str, border: int = QUIET_ZONE) -> qrcode.QRCode:
     """The code for a URL, in the smallest version that holds it at level M."""
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M,
-                         box_size=PNG_BOX_SIZE, border=border)
+    code = qrcode.QRCode(
+        error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=PNG_BOX_SIZE, border=border
+    )
     code.add_data(url)
     code.make(fit=True)
     return code
@@ -77,9 +84,7 @@ def qr_matrix(url: str, border: int = QUIET_ZONE) -> list[list[bool]]:
 
 def qr_png(url: str) -> bytes:
     """A PNG of the code, 10 pixels per module: large enough to print or send."""
-    from io import BytesIO
-
-    buffer = BytesIO()
+    buffer = io.BytesIO()
     make_qr(url).make_image().save(buffer, format="PNG")
     return buffer.getvalue()
 
@@ -101,15 +106,15 @@ def qr_terminal(url: str) -> str:
         matrix.append([True] * len(matrix[0]))
     lines = []
     for top, bottom in zip(matrix[::2], matrix[1::2], strict=True):
-        lines.append("".join(_half_block(upper, lower) for upper, lower in zip(top, bottom,
-                                                                              strict=True)))
+        lines.append(
+            "".join(_half_block(upper, lower) for upper, lower in zip(top, bottom, strict=True))
+        )
     return "\n".join(lines) + "\n"
 
 
 def _half_block(top_dark: bool, bottom_dark: bool) -> str:
     """The character showing two stacked modules, light ones as ink."""
-    return {(False, False): "█", (False, True): "▀", (True, False): "▄", (True, True): " "}[
-        (top_dark, bottom_dark)]
+    return HALF_BLOCKS[top_dark, bottom_dark]
 
 
 def slugify(stem: str) -> str:
@@ -119,7 +124,7 @@ def slugify(stem: str) -> str:
     everything else, path separators included, becomes a dash.
     """
     slug = re.sub(r"-{2,}", "-", "".join(c if c.isalnum() else "-" for c in stem)).strip("-")
-    return slug[:80] or "qr"
+    return slug[:80].strip("-") or "qr"
 
 
 def unique_stems(stems: list[str]) -> list[str]:
@@ -171,8 +176,7 @@ def write_cards_pdf(path: Path, cards: list[Card]) -> None:
 def _card_origin(slot: int) -> tuple[float, float]:
     """The lower left corner of a card slot, filling rows left to right, top down."""
     row, column = divmod(slot, COLUMNS)
-    return (PAGE_MARGIN + column * CARD_WIDTH,
-            PAGE_HEIGHT - PAGE_MARGIN - (row + 1) * CARD_HEIGHT)
+    return (PAGE_MARGIN + column * CARD_WIDTH, PAGE_HEIGHT - PAGE_MARGIN - (row + 1) * CARD_HEIGHT)
 
 
 def _draw_card(canvas: Canvas, card: Card, x: float, y: float) -> None:
@@ -214,8 +218,11 @@ def _dark_runs(row: list[bool]) -> Iterator[tuple[int, int]]:
 def _draw_text(canvas: Canvas, card: Card, x: float, y: float) -> None:
     """Title, subtitle and URL from the top down; the footer sits at the bottom."""
     cursor = y + CARD_HEIGHT - PADDING
-    blocks = [(card.title, TEXT, 11, black, 3), (card.subtitle, TEXT, 8.5, black, 2),
-              (card.url, URL_FONT, 6.5, GREY, 6)]
+    blocks = [
+        (card.title, TEXT, 11, black, 3),
+        (card.subtitle, TEXT, 8.5, black, 2),
+        (card.url, URL_FONT, 6.5, GREY, 6),
+    ]
     for text, font, size, colour, max_lines in blocks:
         lines = wrap(text, font, size, TEXT_WIDTH, max_lines)
         cursor = _draw_lines(canvas, lines, font, size, colour, x, cursor) - 2 * mm
@@ -223,8 +230,9 @@ def _draw_text(canvas: Canvas, card: Card, x: float, y: float) -> None:
     _draw_lines(canvas, footer, TEXT, 7, GREY, x, y + PADDING + len(footer) * 7 * LEADING)
 
 
-def _draw_lines(canvas: Canvas, lines: list[str], font: str, size: float, colour: Color,
-                x: float, top: float) -> float:
+def _draw_lines(
+    canvas: Canvas, lines: list[str], font: str, size: float, colour: Color, x: float, top: float
+) -> float:
     """Draw lines downward from ``top``; return where the next block may start."""
     canvas.setFillColor(colour)
     for line in lines:
@@ -246,8 +254,13 @@ def _runs(text: str, font: str) -> list[tuple[str, str]]:
     """
     if font != TEXT:
         return [(font, text)]
-    return [(LATIN_FONT if run.isascii() else CJK_FONT, run if run.isascii()
-             else run.translate(PRINTABLE_DOTS)) for run in re.findall(r"[ -~]+|[^ -~]+", text)]
+    return [
+        (
+            LATIN_FONT if run.isascii() else CJK_FONT,
+            run if run.isascii() else run.translate(PRINTABLE_DOTS),
+        )
+        for run in re.findall(r"[ -~]+|[^ -~]+", text)
+    ]
 
 
 def _width(text: str, font: str, size: float) -> float:
@@ -287,4 +300,4 @@ def _clip(lines: list[str], font: str, size: float, width: float, max_lines: int
     last = lines[max_lines - 1]
     while last and _width(last + "…", font, size) > width:
         last = last[:-1]
-    return [*lines[:max_lines - 1], last + "…"]
+    return [*lines[: max_lines - 1], last + "…"]

@@ -303,5 +303,6 @@ def load_questionnaire(name_or_path: str | Path) -> Questionnaire:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise TemplateError(str(path), [("(file)", f"cannot be read as UTF-8 text: {exc}")]) from exc
+        problem = ("(file)", f"cannot be read as UTF-8 text: {exc}")
+        raise TemplateError(str(path), [problem]) from exc
     return parse_questionnaire(text, str(path))

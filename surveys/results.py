@@ -38,11 +38,17 @@ def campaign_results(*, session: Session, campaign: Campaign) -> list[CadreResul
 
 
 def rounded(value: float | None, places: int = 2) -> float | None:
-    """Round half up (as people do by hand), not to even."""
+    """Round half up (as people do by hand), not to even.
+
+    Scores come from float arithmetic, so a figure that is 50.875 by hand may
+    arrive as 50.87499999999999; it is first cleaned to nine decimals, far
+    below what any score shows yet far above the float's noise.
+    """
     if value is None:
         return None
     quantum = Decimal(1).scaleb(-places)
-    return float(Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP))
+    cleaned = Decimal(repr(value)).quantize(Decimal(1).scaleb(-9))
+    return float(cleaned.quantize(quantum, rounding=ROUND_HALF_UP))
 
 
 def _rounded_map(values: dict[str, float], places: int = 2) -> dict[str, float]:

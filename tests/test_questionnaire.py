@@ -64,11 +64,25 @@ def test_items_and_dimensions_per_group():
     annual = load_questionnaire("annual")
     assert len(annual.items()) == 10
     assert [i.key for i in annual.items_for("superior")] == [
-        "de_stance", "de_ethics", "neng_expertise", "neng_leadership", "qin_dedication",
-        "ji_targets", "ji_quality", "lian_rules", "lian_responsibility"]
+        "de_stance",
+        "de_ethics",
+        "neng_expertise",
+        "neng_leadership",
+        "qin_dedication",
+        "ji_targets",
+        "ji_quality",
+        "lian_rules",
+        "lian_responsibility",
+    ]
     assert [i.key for i in annual.items_for("peer")] == [
-        "de_stance", "de_ethics", "neng_expertise", "qin_dedication", "qin_style", "ji_targets",
-        "lian_rules"]
+        "de_stance",
+        "de_ethics",
+        "neng_expertise",
+        "qin_dedication",
+        "qin_style",
+        "ji_targets",
+        "lian_rules",
+    ]
     assert len(annual.items_for("subordinate")) == 10
     assert annual.items_for("public") == []
 
@@ -87,17 +101,25 @@ def test_with_public_form_merges_items_as_public_group():
     merged = annual.with_public_form(public)
 
     public_items = merged.items_for("public")
-    assert [i.key for i in public_items] == ["pub_attitude", "pub_efficiency", "pub_overall",
-                                             "pub_clean"]
+    assert [i.key for i in public_items] == [
+        "pub_attitude",
+        "pub_efficiency",
+        "pub_overall",
+        "pub_clean",
+    ]
     assert all(item.groups == ["public"] for item in public_items)
     # The main form's items are untouched and the public ones never reach named raters.
     assert [i.key for i in merged.items_for("superior")] == [
-        i.key for i in annual.items_for("superior")]
+        i.key for i in annual.items_for("superior")
+    ]
     assert len(merged.items()) == len(annual.items()) + len(public.items())
     # Public items sit in the dimension they belong to.
     by_dimension = {d.key: [i.key for i in d.items] for d in merged.dimensions_for("public")}
-    assert by_dimension == {"qin": ["pub_attitude"], "ji": ["pub_efficiency", "pub_overall"],
-                            "lian": ["pub_clean"]}
+    assert by_dimension == {
+        "qin": ["pub_attitude"],
+        "ji": ["pub_efficiency", "pub_overall"],
+        "lian": ["pub_clean"],
+    }
     assert merged.groups() == list(RATER_GROUPS)
     assert merged.group_weights == annual.group_weights
     assert merged.comments_for("public") and merged.comments_for("peer")
@@ -123,8 +145,7 @@ def assert_problem(error: TemplateError, path: str, field: str, *words: str) -> 
     text = str(error)
     assert error.source == path
     assert text.startswith(f"{path}: ")
-    line = next((line for line in text.splitlines() if line.startswith(f"{path}: {field}: ")),
-                None)
+    line = next((line for line in text.splitlines() if line.startswith(f"{path}: {field}: ")), None)
     assert line is not None, f"no problem reported for {field!r} in:\n{text}"
     for word in words:
         assert word in line, f"{word!r} not in {line!r}"
@@ -150,8 +171,9 @@ def test_unknown_rater_group_in_an_item(tmp_path):
     path = write_yaml(tmp_path / "t.yaml", data)
     with pytest.raises(TemplateError) as caught:
         load_questionnaire(path)
-    assert_problem(caught.value, path, "dimensions[0].items[1].groups",
-                   "unknown rater group", "'boss'")
+    assert_problem(
+        caught.value, path, "dimensions[0].items[1].groups", "unknown rater group", "'boss'"
+    )
 
 
 def test_duplicate_item_keys(tmp_path):
@@ -160,8 +182,9 @@ def test_duplicate_item_keys(tmp_path):
     path = write_yaml(tmp_path / "t.yaml", data)
     with pytest.raises(TemplateError) as caught:
         load_questionnaire(path)
-    assert_problem(caught.value, path, "dimensions[3].items[1].key", "duplicate item key",
-                   "'de_stance'")
+    assert_problem(
+        caught.value, path, "dimensions[3].items[1].key", "duplicate item key", "'de_stance'"
+    )
     assert len(caught.value.problems) == 1  # the first use of the key is fine
 
 
@@ -210,8 +233,9 @@ def test_item_group_without_a_weight(tmp_path):
         load_questionnaire(path)
     error = caught.value
     for index in (0, 1):
-        assert_problem(error, path, f"dimensions[0].items[{index}].groups", "without a weight",
-                       "superior")
+        assert_problem(
+            error, path, f"dimensions[0].items[{index}].groups", "without a weight", "superior"
+        )
 
 
 def test_several_problems_are_all_reported(tmp_path):
@@ -275,9 +299,16 @@ def test_campaign_keeps_its_snapshot_when_the_file_changes(engine, now, tmp_path
     questionnaire = load_questionnaire(path)
     with Session(engine) as session:
         roster = import_roster(session=session, rows=small_roster_rows(), name="名册", now=now)
-        campaign = create_campaign(session=session, name="年度考核", kind="annual",
-                                   roster_id=roster.id, questionnaire=questionnaire,
-                                   opens_at=OPENS, closes_at=CLOSES, now=now)
+        campaign = create_campaign(
+            session=session,
+            name="年度考核",
+            kind="annual",
+            roster_id=roster.id,
+            questionnaire=questionnaire,
+            opens_at=OPENS,
+            closes_at=CLOSES,
+            now=now,
+        )
         campaign_id = campaign.id
         session.commit()
 

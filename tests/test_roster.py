@@ -57,8 +57,10 @@ def csv_folder(folder, cadres=CADRES, raters=RATERS, assignments=ASSIGNMENTS):
 
 def counts(engine) -> dict[str, int]:
     with Session(engine) as session:
-        return {table.__tablename__: session.exec(select(sa.func.count()).select_from(table)).one()
-                for table in TABLES}
+        return {
+            table.__tablename__: session.exec(select(sa.func.count()).select_from(table)).one()
+            for table in TABLES
+        }
 
 
 def stored(engine):
@@ -67,8 +69,10 @@ def stored(engine):
         cadres = {c.external_id: c for c in session.exec(select(Cadre)).all()}
         raters = {r.external_id: r for r in session.exec(select(Rater)).all()}
         by_id = {**{c.id: k for k, c in cadres.items()}, **{r.id: k for k, r in raters.items()}}
-        links = sorted((by_id[a.rater_id], by_id[a.cadre_id], a.group)
-                       for a in session.exec(select(Assignment)).all())
+        links = sorted(
+            (by_id[a.rater_id], by_id[a.cadre_id], a.group)
+            for a in session.exec(select(Assignment)).all()
+        )
     return cadres, raters, links
 
 
@@ -81,8 +85,9 @@ def do_import(engine, rows, now, name="名册"):
 
 def reasons(error: RosterError) -> list[tuple[str, int, str]]:
     """(sheet, row, message with its values filled in) for each problem."""
-    return [(p.sheet, p.row, p.message % p.values if p.values else p.message)
-            for p in error.problems]
+    return [
+        (p.sheet, p.row, p.message % p.values if p.values else p.message) for p in error.problems
+    ]
 
 
 # --- good rosters -----------------------------------------------------------------------------
@@ -96,8 +101,12 @@ def test_csv_folder_imports(engine, now, tmp_path):
     assert (cadres["C3"].name, cadres["C3"].unit, cadres["C3"].post) == ("张强", "市财政局", "局长")
     assert raters["R1"].phone == "13800000001" and raters["R1"].telegram is None
     assert raters["R2"].telegram == "@qianjin" and raters["R2"].phone is None
-    assert links == [("R1", "C1", "superior"), ("R1", "C2", "superior"), ("R2", "C1", "peer"),
-                     ("R3", "C3", "subordinate")]
+    assert links == [
+        ("R1", "C1", "superior"),
+        ("R1", "C2", "superior"),
+        ("R2", "C1", "peer"),
+        ("R3", "C3", "subordinate"),
+    ]
     # Stored ids are random, not the roster's own ids.
     assert all(len(c.id) == 32 and c.id != key for key, c in cadres.items())
 
@@ -137,12 +146,21 @@ def test_workbook_with_numbers_typed_in_excel(engine, now, tmp_path):
 def test_chinese_headers_and_group_names(engine, now, tmp_path):
     folder = tmp_path / "roster"
     folder.mkdir()
-    write_csv(folder / "cadres.csv", ["编号", "姓名", "单位", "职务"],
-              [[c["id"], c["name"], c["unit"], c["post"]] for c in CADRES])
-    write_csv(folder / "raters.csv", ["编号", "姓名", "手机"],
-              [[r["id"], r["name"], r["phone"]] for r in RATERS])
-    write_csv(folder / "assignments.csv", ["测评人编号", "干部编号", "组别"],
-              [["R1", "C1", "上级"], ["R2", "C1", "同级"], ["R3", "C3", "下级"]])
+    write_csv(
+        folder / "cadres.csv",
+        ["编号", "姓名", "单位", "职务"],
+        [[c["id"], c["name"], c["unit"], c["post"]] for c in CADRES],
+    )
+    write_csv(
+        folder / "raters.csv",
+        ["编号", "姓名", "手机"],
+        [[r["id"], r["name"], r["phone"]] for r in RATERS],
+    )
+    write_csv(
+        folder / "assignments.csv",
+        ["测评人编号", "干部编号", "组别"],
+        [["R1", "C1", "上级"], ["R2", "C1", "同级"], ["R3", "C3", "下级"]],
+    )
     do_import(engine, read_roster(folder), now)
     cadres, raters, links = stored(engine)
     assert cadres["C2"].post == "副主任"
@@ -153,10 +171,17 @@ def test_chinese_headers_and_group_names(engine, now, tmp_path):
 def test_csv_with_byte_order_mark_blank_rows_and_spaces(engine, now, tmp_path):
     """Excel's "CSV UTF-8" adds a BOM; blank lines and padded cells are tolerated."""
     folder = csv_folder(tmp_path / "roster")
-    write_csv(folder / "cadres.csv", ["编号", "姓名", "单位", "职务"],
-              [[" C1 ", "王伟", "市发展改革委", "主任"], ["", "", "", ""],
-               ["C2", "李娜", "市发展改革委", "副主任"], ["C3", "张强", "市财政局", "局长"]],
-              encoding="utf-8-sig")
+    write_csv(
+        folder / "cadres.csv",
+        ["编号", "姓名", "单位", "职务"],
+        [
+            [" C1 ", "王伟", "市发展改革委", "主任"],
+            ["", "", "", ""],
+            ["C2", "李娜", "市发展改革委", "副主任"],
+            ["C3", "张强", "市财政局", "局长"],
+        ],
+        encoding="utf-8-sig",
+    )
     do_import(engine, read_roster(folder), now)
     cadres, _, _ = stored(engine)
     assert sorted(cadres) == ["C1", "C2", "C3"]
@@ -168,9 +193,11 @@ def test_write_template_has_the_right_sheets_and_headers(tmp_path):
     workbook = openpyxl.load_workbook(path)
     assert workbook.sheetnames == ["cadres", "raters", "assignments"]
     headers = {name: [cell.value for cell in workbook[name][1]] for name in workbook.sheetnames}
-    assert headers == {"cadres": ["id", "name", "unit", "post"],
-                       "raters": ["id", "name", "phone", "telegram"],
-                       "assignments": ["rater_id", "cadre_id", "group"]}
+    assert headers == {
+        "cadres": ["id", "name", "unit", "post"],
+        "raters": ["id", "name", "phone", "telegram"],
+        "assignments": ["rater_id", "cadre_id", "group"],
+    }
     assert all(workbook[name].max_row == 1 for name in workbook.sheetnames)
 
 
@@ -191,25 +218,25 @@ def test_filled_in_template_imports(engine, now, tmp_path):
 
 def test_every_bad_row_is_reported_at_once_and_nothing_is_stored(engine, now, tmp_path):
     cadres = [
-        {"id": "C1", "name": "王伟", "unit": "市发展改革委", "post": "主任"},    # row 2
-        {"id": "C2", "name": "", "unit": "市发展改革委", "post": ""},            # row 3
-        {"id": "C1", "name": "王伟二", "unit": "市财政局", "post": "局长"},       # row 4
-        {"id": "C3", "name": "张强", "unit": "市财政局", "post": "局长"},         # row 5
+        {"id": "C1", "name": "王伟", "unit": "市发展改革委", "post": "主任"},  # row 2
+        {"id": "C2", "name": "", "unit": "市发展改革委", "post": ""},  # row 3
+        {"id": "C1", "name": "王伟二", "unit": "市财政局", "post": "局长"},  # row 4
+        {"id": "C3", "name": "张强", "unit": "市财政局", "post": "局长"},  # row 5
     ]
     raters = [
-        {"id": "R1", "name": "赵敏", "phone": "", "telegram": ""},              # row 2
-        {"id": "R1", "name": "赵敏二", "phone": "", "telegram": ""},            # row 3
-        {"id": "R2", "name": "", "phone": "13800000002", "telegram": ""},     # row 4
-        {"id": "R3", "name": "孙丽", "phone": "", "telegram": ""},              # row 5
+        {"id": "R1", "name": "赵敏", "phone": "", "telegram": ""},  # row 2
+        {"id": "R1", "name": "赵敏二", "phone": "", "telegram": ""},  # row 3
+        {"id": "R2", "name": "", "phone": "13800000002", "telegram": ""},  # row 4
+        {"id": "R3", "name": "孙丽", "phone": "", "telegram": ""},  # row 5
     ]
     assignments = [
-        {"rater_id": "R1", "cadre_id": "C1", "group": "superior"},            # row 2: fine
-        {"rater_id": "R1", "cadre_id": "C3", "group": "boss"},                # row 3
-        {"rater_id": "R9", "cadre_id": "C1", "group": "peer"},                # row 4
-        {"rater_id": "R3", "cadre_id": "C9", "group": "下级"},                 # row 5
-        {"rater_id": "R1", "cadre_id": "C1", "group": "peer"},                # row 6
-        {"rater_id": "R3", "cadre_id": "", "group": "peer"},                  # row 7
-        {"rater_id": "R3", "cadre_id": "C3", "group": "同级"},                 # row 8: fine
+        {"rater_id": "R1", "cadre_id": "C1", "group": "superior"},  # row 2: fine
+        {"rater_id": "R1", "cadre_id": "C3", "group": "boss"},  # row 3
+        {"rater_id": "R9", "cadre_id": "C1", "group": "peer"},  # row 4
+        {"rater_id": "R3", "cadre_id": "C9", "group": "下级"},  # row 5
+        {"rater_id": "R1", "cadre_id": "C1", "group": "peer"},  # row 6
+        {"rater_id": "R3", "cadre_id": "", "group": "peer"},  # row 7
+        {"rater_id": "R3", "cadre_id": "C3", "group": "同级"},  # row 8: fine
     ]
     path = tmp_path / "roster.xlsx"
     write_workbook(path, {"cadres": cadres, "raters": raters, "assignments": assignments})
@@ -231,20 +258,27 @@ def test_every_bad_row_is_reported_at_once_and_nothing_is_stored(engine, now, tm
 
 
 def test_bad_rows_in_csv_are_reported_with_their_line_numbers(engine, now, tmp_path):
-    folder = csv_folder(tmp_path / "roster", assignments=[
-        *ASSIGNMENTS, {"rater_id": "R2", "cadre_id": "C2", "group": "上司"}])
+    folder = csv_folder(
+        tmp_path / "roster",
+        assignments=[*ASSIGNMENTS, {"rater_id": "R2", "cadre_id": "C2", "group": "上司"}],
+    )
     with pytest.raises(RosterError) as caught, Session(engine) as session:
         import_roster(session=session, rows=read_roster(folder), name="名册", now=now)
     assert reasons(caught.value) == [
-        ("assignments", 6, "unknown group 上司; use superior, peer or subordinate")]
+        ("assignments", 6, "unknown group 上司; use superior, peer or subordinate")
+    ]
     assert counts(engine) == {"roster": 0, "cadre": 0, "rater": 0, "assignment": 0}
 
 
 def test_longest_values_the_database_takes(any_engine, now, tmp_path):
     cadre = {"id": "C" * 64, "name": "长" * 200, "unit": "单" * 200, "post": "职" * 200}
     rater = {"id": "R" * 64, "name": "名" * 200, "phone": "1" * 64, "telegram": "t" * 64}
-    folder = csv_folder(tmp_path / "roster", cadres=[cadre], raters=[rater], assignments=[
-        {"rater_id": rater["id"], "cadre_id": cadre["id"], "group": "peer"}])
+    folder = csv_folder(
+        tmp_path / "roster",
+        cadres=[cadre],
+        raters=[rater],
+        assignments=[{"rater_id": rater["id"], "cadre_id": cadre["id"], "group": "peer"}],
+    )
     do_import(any_engine, read_roster(folder), now)
     cadres, raters, _ = stored(any_engine)
     assert cadres[cadre["id"]].name == cadre["name"]
@@ -253,14 +287,21 @@ def test_longest_values_the_database_takes(any_engine, now, tmp_path):
 
 def test_field_too_long_for_the_database(any_engine, now, tmp_path):
     long_id = "C" * 65
-    folder = csv_folder(tmp_path / "roster", cadres=[
-        *CADRES, {"id": long_id, "name": "王伟", "unit": "市发展改革委", "post": "主任"},
-        {"id": "C5", "name": "长" * 201, "unit": "市发展改革委", "post": "主任"}])
+    folder = csv_folder(
+        tmp_path / "roster",
+        cadres=[
+            *CADRES,
+            {"id": long_id, "name": "王伟", "unit": "市发展改革委", "post": "主任"},
+            {"id": "C5", "name": "长" * 201, "unit": "市发展改革委", "post": "主任"},
+        ],
+    )
     with pytest.raises(RosterError) as caught, Session(any_engine) as session:
         import_roster(session=session, rows=read_roster(folder), name="名册", now=now)
     # Ids are limited to 64 characters by the database, names to 200.
-    assert reasons(caught.value) == [("cadres", 5, "id is longer than 64 characters"),
-                                     ("cadres", 6, "name is longer than 200 characters")]
+    assert reasons(caught.value) == [
+        ("cadres", 5, "id is longer than 64 characters"),
+        ("cadres", 6, "name is longer than 200 characters"),
+    ]
     assert counts(any_engine) == {"roster": 0, "cadre": 0, "rater": 0, "assignment": 0}
 
 
@@ -270,8 +311,10 @@ def test_missing_columns_are_reported_for_every_sheet(tmp_path):
     write_csv(folder / "assignments.csv", ["rater_id", "cadre", "group"], [["R1", "C1", "peer"]])
     with pytest.raises(RosterError) as caught:
         read_roster(folder)
-    assert reasons(caught.value) == [("cadres", 1, "missing column(s): unit"),
-                                     ("assignments", 1, "missing column(s): cadre_id")]
+    assert reasons(caught.value) == [
+        ("cadres", 1, "missing column(s): unit"),
+        ("assignments", 1, "missing column(s): cadre_id"),
+    ]
 
 
 def test_missing_sheets_in_a_workbook(tmp_path):
@@ -282,8 +325,10 @@ def test_missing_sheets_in_a_workbook(tmp_path):
     workbook.save(path)
     with pytest.raises(RosterError) as caught:
         read_workbook(path)
-    assert reasons(caught.value) == [("raters", 0, "the workbook has no sheet named raters"),
-                                     ("assignments", 0, "the workbook has no sheet named assignments")]
+    assert reasons(caught.value) == [
+        ("raters", 0, "the workbook has no sheet named raters"),
+        ("assignments", 0, "the workbook has no sheet named assignments"),
+    ]
 
 
 def test_empty_sheet(tmp_path):
@@ -330,8 +375,12 @@ def test_neither_a_workbook_nor_a_folder(tmp_path, name):
 
 def test_csv_not_in_utf8(tmp_path):
     folder = csv_folder(tmp_path / "roster")
-    write_csv(folder / "cadres.csv", ["编号", "姓名", "单位", "职务"],
-              [["C1", "王伟", "市发展改革委", "主任"]], encoding="gbk")
+    write_csv(
+        folder / "cadres.csv",
+        ["编号", "姓名", "单位", "职务"],
+        [["C1", "王伟", "市发展改革委", "主任"]],
+        encoding="gbk",
+    )
     with pytest.raises(RosterError) as caught:
         read_roster(folder)
     assert reasons(caught.value) == [("cadres", 0, "file cadres.csv is not UTF-8 text")]

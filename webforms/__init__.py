@@ -8,10 +8,14 @@ the WSGI server, the tests and the browser test alike.
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 from flask import Flask
 
 from webforms import db, errors, i18n, public, rater, security, site
 from webforms.clock import utc_now
+from webforms.forms import anchor
 
 MAX_FORM_BYTES = 256 * 1024
 
@@ -32,6 +36,10 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     for blueprint in (site.bp, rater.bp, public.bp):
         app.register_blueprint(blueprint)
+    app.add_template_filter(anchor)
+    # Pages travel over weak mobile networks: drop the blank lines Jinja's tags leave.
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
     return app
 
 
@@ -52,7 +60,18 @@ def _defaults(base_url: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": base_url.startswith("https://"),
         "CLOCK": utc_now,
+        "SEND_FILE_MAX_AGE_DEFAULT": 7 * 24 * 3600,
+        "STYLE_VERSION": _style_version(),
     }
+
+
+def _style_version() -> str:
+    """A short hash of the style sheet, put in its URL so phones may cache it for a week.
+
+    A changed file gets a new URL, so nobody keeps an old look after an update.
+    """
+    css = Path(__file__).parent / "static" / "style.css"
+    return hashlib.sha256(css.read_bytes()).hexdigest()[:10]
 
 
 def _settings_config() -> dict:

@@ -1,9 +1,155 @@
-"""``cadre channels``."""
+"""``cadre channels``: public QR codes at service windows, rated by members of the public.
+
+A channel's link carries no secret (anyone who sees the poster may use it),
+so it is shown freely: in the terminal, in files and on printed cards.
+"""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import click
+from sqlmodel import Session, select
+
+from cadre.cli import Context, fail, pass_context
+from cadre.commands.invitations import render_table, write_codes
+from storage.models import Cadre, Campaign, PublicChannel
+from surveys.campaigns import get_campaign
+from surveys.channels import create_channel, list_channels, public_url
+from surveys.qrcodes import FORMATS, Card, qr_terminal
+
+
+@click.group("channels")
+def channels_group() -> None:
+    """Public QR channels: service windows that members of the public rate."""
+
+
+def parse_ids(text: str) -> list[str]:
+    """Roster ids from 'C1,C2' (Chinese commas and spaces too, as HR types them)."""
+    return [part for part in re.split(r"[,，、\s]+", text) if part]
+
+
+def channel_url(ctx: Context, channel: PublicChannel) -> str:
+    """The public form's address of a channel on this server."""
+    return public_url(ctx.settings.base_url, channel.slug)
+
+
+def show_code(ctx: Context, channel: PublicChannel) -> None:
+    """Print a channel's name, link and scannable terminal QR code."""
+    url = channel_url(ctx, channel)
+    click.echo(f"{channel.name}  {url}")
+    click.echo(qr_terminal(url))
+
+
+@channels_group.command("create")
+@click.argument("campaign_id", metavar="CAMPAIGN")
+@click.option("--name", required=True, help="Shown to the public, e.g. '政务服务大厅3号窗口'.")
+@click.option("--cadres", required=True, help="Roster ids of the cadres it rates, e.g. C1,C2.")
+@pass_context
+def create_command(ctx: Context, campaign_id: str, name: str, cadres: str) -> None:
+    """Open a public channel and show its link and QR code."""
+    with ctx.session() as session:
+        campaign = get_campaign(session=session, campaign_id=campaign_id)
+        channel = create_channel(
+            session=session, campaign=campaign, name=name, cadre_ids=parse_ids(cadres)
+        )
+    click.echo(ctx._("Created the public channel %(name)s.", name=channel.name))
+    show_code(ctx, channel)
+
+
+def cadre_labels(session: Session, campaign: Campaign) -> dict[str, str]:
+    """'C1 王伟' per cadre row id: channels store row ids, HR knows roster ids."""
+    cadres = session.exec(select(Cadre).where(Cadre.roster_id == campaign.roster_id)).all()
+    return {cadre.id: f"{cadre.external_id} {cadre.name}" for cadre in cadres}
+
+
+@channels_group.command("list")
+@click.argument("campaign_id", metavar="CAMPAIGN")
+@pass_context
+def list_command(ctx: Context, campaign_id: str) -> None:
+    """List a campaign's public channels with their cadres and links."""
+    with ctx.session() as session:
+        campaign = get_campaign(session=session, campaign_id=campaign_id)
+        channels = list_channels(session=session, campaign=campaign)
+        labels = cadre_labels(session, campaign)
+    if not channels:
+        click.echo(ctx._("This campaign has no public channels yet."))
+        return
+    rows = [[ctx._("Name"), ctx._("Code"), ctx._("Cadres"), ctx._("Link")]]
+    rows += [
+        [
+            channel.name,
+            channel.slug,
+            ", ".join(labels.get(i, "?") for i in channel.cadre_ids),
+            channel_url(ctx, channel),
+        ]
+        for channel in channels
+    ]
+    click.echo(render_table(rows))
+
+
+def chosen_channels(
+    ctx: Context, campaign_id: str, slug: str | None
+) -> tuple[Campaign, list[PublicChannel]]:
+    """The campaign's channels, or the one named by ``--channel``; none is an error."""
+    with ctx.session() as session:
+        campaign = get_campaign(session=session, campaign_id=campaign_id)
+        channels = list_channels(session=session, campaign=campaign)
+    if slug is not None:
+        channels = [channel for channel in channels if channel.slug == slug]
+        if not channels:
+            raise fail(
+                ctx,
+                "This campaign has no public channel %(slug)s; see 'cadre channels list'.",
+                slug=slug,
+            )
+    if not channels:
+        raise fail(
+            ctx, "This campaign has no public channels; open one with 'cadre channels create'."
+        )
+    return campaign, channels
+
+
+@channels_group.command("qr")
+@click.argument("campaign_id", metavar="CAMPAIGN")
+@click.option("--channel", "slug", help="Only this channel (its code from 'cadre channels list').")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="A .pdf file of cards or a folder of images (default: show in the terminal).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="png",
+    show_default=True,
+    help="Image format when --out is a folder.",
+)
+@pass_context
+def qr_command(
+    ctx: Context, campaign_id: str, slug: str | None, out: Path | None, fmt: str
+) -> None:
+    """Show the channels' QR codes, or write them as image files or a printable PDF."""
+    campaign, channels = chosen_channels(ctx, campaign_id, slug)
+    if out is None:
+        for channel in channels:
+            show_code(ctx, channel)
+        return
+    named = [(channel.name, channel_url(ctx, channel)) for channel in channels]
+    cards = [
+        Card(
+            title=channel.name,
+            subtitle=ctx._("Scan to rate our service"),
+            url=channel_url(ctx, channel),
+            footer=campaign.name,
+        )
+        for channel in channels
+    ]
+    click.echo(write_codes(ctx, out, fmt, named, cards))
 
 
 def register(cli: click.Group) -> None:
     """Attach ``cadre channels``."""
+    cli.add_command(channels_group)

@@ -1,0 +1,107 @@
+"""A real phone-sized Chromium against the real app under waitress, with and without JavaScript.
+
+Skipped with a reason when Debian's chromium is missing on a developer's
+machine; in CI (CI=true) a missing browser is a failure, not a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from waitress import create_server
+
+from tests.factories import make_campaign
+from tests.web import app_fixture, rater_paths, responses  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True,
+         "locale": "zh-CN", "device_scale_factor": 2}
+SCREENSHOT = Path("/tmp/rater_form.png")
+
+
+@pytest.fixture
+def browser():
+    """Debian's chromium driven by Playwright, or a skip (a failure in CI) when it is missing."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing; CI must run the browser tests (apt install chromium)")
+        pytest.skip(f"{CHROMIUM} is missing; install Debian's chromium to run the browser tests")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@contextmanager
+def serving(application: Flask) -> Iterator[str]:
+    """Serve the app with waitress on a free local port for the length of the block."""
+    server = create_server(application, host="127.0.0.1", port=0, threads=2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        server.close()
+        thread.join(timeout=10)
+        server.task_dispatcher.shutdown()
+        assert not thread.is_alive(), "waitress did not stop"
+
+
+@pytest.fixture
+def live(app, session, engine, now):
+    """The served app's address and the rater links of a fresh campaign."""
+    campaign = make_campaign(session, now=now)
+    with serving(app) as base:
+        yield base, rater_paths(engine, campaign)
+
+
+def answer_everything(page, comment: str) -> None:
+    """Tap the first answer of every question and grade, write a comment, send."""
+    questions = page.locator("fieldset.q")
+    for index in range(questions.count()):
+        option = questions.nth(index).locator("label.opt").first
+        option.tap()
+        assert option.locator("input").is_checked()
+    page.locator("textarea").first.fill(comment)
+    page.locator("button[type=submit]").tap()
+    page.wait_for_url("**/done")
+
+
+def test_rater_answers_on_a_phone(browser, live, engine):
+    base, paths = live
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.goto(base + paths["R1"])
+    assert page.locator("h2").all_inner_texts() == ["王伟", "李娜"]
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
+    page.screenshot(path=str(SCREENSHOT))
+    answer_everything(page, "工作扎实")
+    assert "Thank you, your answers were recorded anonymously." in page.inner_text("main")
+    rows = responses(engine)
+    assert len(rows) == 2 and {row.comment for row in rows} == {"工作扎实", None}
+    context.close()
+
+
+def test_rater_answers_without_javascript(browser, live, engine):
+    base, paths = live
+    context = browser.new_context(java_script_enabled=False, **PHONE)
+    page = context.new_page()
+    page.goto(base + paths["R4"])
+    answer_everything(page, "没有脚本也能提交")
+    assert "Thank you" in page.inner_text("main")
+    rows = responses(engine)
+    assert len(rows) == 2 and {row.group for row in rows} == {"subordinate"}
+    context.close()

@@ -1,0 +1,135 @@
+"""The public service form behind a channel's QR code.
+
+Anyone may answer, as often as they are served; a channel with several
+cadres (a service window) first asks who served the person.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext
+from sqlmodel import select
+
+from storage.models import PublicChannel
+from surveys.ballots import (
+    BallotForm,
+    BallotInvalid,
+    BallotUnavailable,
+    CadreAnswers,
+    CadreSection,
+    check_answers,
+    open_public,
+    submit_public,
+)
+from webforms.clock import current_time
+from webforms.db import get_session
+from webforms.errors import unavailable
+from webforms.forms import (
+    Field,
+    FormState,
+    option_lists,
+    problem_names,
+    question_count,
+    read_answers,
+    section_fields,
+    summarise,
+)
+from webforms.i18n import current_locale
+from webforms.security import csrf, csrf_passed
+
+bp = Blueprint("public", __name__)
+
+
+def no_prefix(_cadre_id: str) -> str:
+    """Public field names carry no cadre id: the cadre is its own field, ``cadre``."""
+    return ""
+
+
+@bp.route("/p/<slug>", methods=["GET", "POST"])
+@csrf.exempt
+def form(slug: str):
+    """Show the public form, or take one person's answers; CSRF is checked in ``submit``."""
+    now = current_time()
+    try:
+        ballot = open_public(session=get_session(), slug=slug, now=now)
+    except BallotUnavailable as error:
+        return unavailable(error)
+    if not ballot.sections:
+        abort(404)
+    if request.method == "POST":
+        return submit(slug, ballot, now)
+    return render(slug, ballot, FormState())
+
+
+@bp.get("/p/<slug>/thanks")
+def thanks(slug: str):
+    """Thank the person and offer to rate someone else at the same window."""
+    channel_name(slug)
+    return render_template("public_thanks.html", again=url_for("public.form", slug=slug))
+
+
+def submit(slug: str, ballot: BallotForm, now: datetime):
+    """Store one rating, or show the form again with what to fix."""
+    if not csrf_passed():
+        return render(slug, ballot, FormState(values=request.form, expired=True)), 400
+    cadre_id = chosen_cadre(ballot)
+    answers = read_answers(ballot.sections[0], request.form, "")
+    session = get_session()
+    try:
+        submit_public(session=session, slug=slug, cadre_id=cadre_id, answers=answers, now=now)
+    except BallotUnavailable as error:
+        session.rollback()
+        return unavailable(error)
+    except BallotInvalid as error:
+        session.rollback()
+        problems = dict(error.problems)
+        if ("", "cadre") in problems:
+            problems.update(item_problems(ballot, answers))
+        state = FormState(values=request.form, problems=problem_names(problems, no_prefix))
+        return render(slug, ballot, state), 422
+    session.commit()
+    return redirect(url_for("public.thanks", slug=slug), code=303)
+
+
+def chosen_cadre(ballot: BallotForm) -> str:
+    """The cadre the person picked; a one-cadre channel needs no choice at all."""
+    if len(ballot.sections) == 1:
+        return ballot.sections[0].cadre.id
+    return (request.form.get("cadre") or "").strip()
+
+
+def item_problems(ballot: BallotForm, answers: CadreAnswers) -> dict:
+    """Problems with the answers themselves, so a missing cadre choice does not hide them.
+
+    ``submit_public`` stops at the missing choice; every cadre of a channel
+    answers the same public items, so the first one stands for all here.
+    """
+    first = ballot.sections[0]
+    single = BallotForm(campaign=ballot.campaign, questionnaire=ballot.questionnaire,
+                        sections=[first])
+    return check_answers(single, {first.cadre.id: answers})
+
+
+def channel_name(slug: str) -> str:
+    """The channel's name shown on its pages (e.g. a service window); 404 if there is none."""
+    channel = get_session().exec(select(PublicChannel).where(PublicChannel.slug == slug)).first()
+    if channel is None:
+        abort(404)
+    return channel.name
+
+
+def render(slug: str, ballot: BallotForm, state: FormState) -> str:
+    """The public form page, with the person's answers and problems when it comes back."""
+    section: CadreSection = ballot.sections[0]
+    locale = current_locale()
+    fields = section_fields(section, "", locale)
+    if len(ballot.sections) > 1:
+        fields.insert(0, Field("cadre", "", gettext("Who served you")))
+    return render_template(
+        "public_form.html", ballot=ballot, state=state, summary=summarise(fields, state),
+        section=section, channel=channel_name(slug), action=url_for("public.form", slug=slug),
+        questions=question_count(section), **option_lists(ballot.questionnaire, locale),
+    )
+

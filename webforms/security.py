@@ -1,0 +1,58 @@
+"""CSRF protection and the response headers every page carries."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+csrf = CSRFProtect()
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'none'",
+    "style-src 'self'",
+    "img-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+
+
+def init_app(app: Flask) -> None:
+    """Turn on CSRF checks and the security headers."""
+    # A rater may open the link in the morning and send it after lunch; the
+    # token is bound to the session cookie anyway, so half a day is enough.
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", 12 * 3600)
+    # The pages send no Referer (the token is in the URL), so Flask-WTF's
+    # HTTPS referrer check would refuse every honest form behind HTTPS; the
+    # session-bound token and the SameSite cookie still stop cross-site posts.
+    app.config.setdefault("WTF_CSRF_SSL_STRICT", False)
+    csrf.init_app(app)
+    app.after_request(add_security_headers)
+
+
+def csrf_passed() -> bool:
+    """Check the CSRF token by hand, for views that show the form again when it expired.
+
+    Those views are exempt from the automatic check so that a rater whose
+    form sat open too long gets their answers back instead of losing them.
+    """
+    try:
+        csrf.protect()
+    except CSRFError:
+        return False
+    return True
+
+
+def add_security_headers(response: Response) -> Response:
+    """No referrer (links carry tokens), no caching of pages, no sniffing, no framing."""
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    if request.endpoint != "static":
+        response.headers["Cache-Control"] = "no-store"
+    response.vary.add("Accept-Language")
+    response.vary.add("Cookie")
+    return response
