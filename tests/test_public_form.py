@@ -7,7 +7,7 @@ from sqlmodel import select
 from storage.models import Cadre
 from surveys.channels import create_channel
 from tests.factories import later, make_campaign
-from tests.web import app_fixture, client_fixture, parse, responses, visible  # noqa: F401
+from tests.web import ZH, app_fixture, client_fixture, parse, responses, visible  # noqa: F401
 
 ZH_ATTITUDE = "服务态度热情、耐心"
 PUBLIC_ITEMS = {"pub_attitude", "pub_efficiency", "pub_overall", "pub_clean"}
@@ -28,7 +28,7 @@ def cadre_id(session, external_id: str) -> str:
 def test_one_cadre_channel_needs_no_choice(client, session, engine, now):
     campaign = make_campaign(session, now=now)
     path = channel_path(session, campaign, ["C1"])
-    response = client.get(path)
+    response = client.get(path, headers=ZH)
     assert response.status_code == 200
     page = parse(response.data)
     text = visible(response.data)
@@ -125,19 +125,21 @@ def test_unknown_channel_is_404(client, session, now):
 
 
 def test_closed_and_unopened_channels_say_when(client, session, engine, now):
-    closed = make_campaign(session, now=now, opens_at=later(now, days=-10),
-                           closes_at=later(now, hours=-1))
+    closed = make_campaign(
+        session, now=now, opens_at=later(now, days=-10), closes_at=later(now, hours=-1)
+    )
     closed_path = channel_path(session, closed, ["C1"])
     response = client.get(closed_path)
     assert response.status_code == 403
-    assert "This assessment closed at 2026年11月25日 11:00" in visible(response.data)
+    assert "This assessment closed at Nov 25, 2026, 11:00 AM" in visible(response.data)
     assert client.post(closed_path, data={}).status_code == 403
 
 
 def test_unopened_channel_says_when_it_opens(client, session, engine, now):
     campaign = make_campaign(session, now=now, opens_at=later(now, days=2))
-    response = client.get(channel_path(session, campaign, ["C1"]), headers={
-        "Accept-Language": "en"})
+    response = client.get(
+        channel_path(session, campaign, ["C1"]), headers={"Accept-Language": "en"}
+    )
     assert response.status_code == 403
     assert "it opens at Nov 27, 2026, 12:00 PM" in visible(response.data)
 

@@ -10,6 +10,7 @@ from sqlmodel import select
 from storage.models import Cadre, Invitation
 from tests.factories import later, make_campaign
 from tests.web import (  # noqa: F401
+    ZH,
     app_fixture,
     client_fixture,
     invitation_statuses,
@@ -38,7 +39,8 @@ def cadre_ids(session) -> dict[str, str]:
 
 def test_superior_sees_every_assigned_cadre_with_the_superior_items(client, session, engine, now):
     campaign = make_campaign(session, now=now)
-    response, page = open_form(client, rater_paths(engine, campaign)["R1"])
+    path = rater_paths(engine, campaign)["R1"]
+    response, page = open_form(client, path, headers=ZH)
     assert response.status_code == 200
     text = visible(response.data)
     for cadre in ("王伟", "市发展改革委", "主任", "李娜", "副主任"):
@@ -51,13 +53,15 @@ def test_superior_sees_every_assigned_cadre_with_the_superior_items(client, sess
     assert set(page.textareas) == {f"{ids['C1']}:comment", f"{ids['C2']}:comment"}
     assert ZH_STANCE in text and ZH_LEADERSHIP in text and ZH_FRONT_LINE not in text
     assert "德（政治素质）" in text and "好" in text and "较好" in text
-    assert "2 people to assess" in text and "18 questions in all" in text
-    assert "2026年12月1日 08:00" in text
+    assert "2026年12月1日 08:00 中国（上海）时间" in text
+    english = visible(client.get(path).data)
+    assert "2 people to assess" in english and "18 questions in all" in english
+    assert "Open until Dec 1, 2026, 8:00 AM China (Shanghai) Time" in english
 
 
 def test_peer_sees_fewer_items_than_a_superior(client, session, engine, now):
     campaign = make_campaign(session, now=now)
-    response, page = open_form(client, rater_paths(engine, campaign)["R2"])
+    response, page = open_form(client, rater_paths(engine, campaign)["R2"], headers=ZH)
     text = visible(response.data)
     assert "王伟" in text and "李娜" not in text
     items = [name for name in page.radios if not name.endswith(":vote")]
@@ -69,8 +73,16 @@ def test_points_are_never_shown(client, session, engine, now):
     campaign = make_campaign(session, now=now)
     response, page = open_form(client, rater_paths(engine, campaign)["R2"])
     values = {value for options in page.radios.values() for value in options}
-    assert values == {"good", "fairly_good", "fair", "poor", "excellent", "competent",
-                      "basically_competent", "incompetent"}
+    assert values == {
+        "good",
+        "fairly_good",
+        "fair",
+        "poor",
+        "excellent",
+        "competent",
+        "basically_competent",
+        "incompetent",
+    }
     assert "100" not in visible(response.data)
 
 
@@ -100,13 +112,23 @@ def test_response_rows_hold_no_rater_invitation_or_token(client, session, engine
     _, page = open_form(client, path)
     client.post(path, data=page.valid_answers())
     columns = {column["name"] for column in sa.inspect(engine).get_columns("response")}
-    assert columns == {"id", "campaign_id", "cadre_id", "group", "answers", "vote", "comment",
-                       "submitted_on"}
+    assert columns == {
+        "id",
+        "campaign_id",
+        "cadre_id",
+        "group",
+        "answers",
+        "vote",
+        "comment",
+        "submitted_on",
+    }
     invitation = session.exec(select(Invitation).where(Invitation.status == "completed")).one()
     token = path.rsplit("/", 1)[1]
     with engine.connect() as connection:
-        stored = json.dumps([list(row) for row in connection.execute(
-            sa.text("SELECT * FROM response"))], default=str)
+        stored = json.dumps(
+            [list(row) for row in connection.execute(sa.text("SELECT * FROM response"))],
+            default=str,
+        )
     for secret in (token, invitation.id, invitation.rater_id, invitation.token_hash):
         assert secret not in stored
 
@@ -131,8 +153,9 @@ def test_unknown_token_is_an_ordinary_404(client, session, engine, now):
     unknown = client.get("/r/not-a-real-token")
     other = client.get("/no/such/page")
     assert unknown.status_code == other.status_code == 404
-    assert (unknown.get_data(as_text=True).replace("/r/not-a-real-token", "PATH")
-            == other.get_data(as_text=True).replace("/no/such/page", "PATH"))
+    assert unknown.get_data(as_text=True).replace("/r/not-a-real-token", "PATH") == other.get_data(
+        as_text=True
+    ).replace("/no/such/page", "PATH")
     text = visible(unknown.data)
     for hint in ("2026年度考核", "campaign", "closed", "submitted", "open"):
         assert hint not in text.lower()
@@ -144,19 +167,24 @@ def test_not_yet_open_campaign_says_when_it_opens(client, session, engine, now):
     path = rater_paths(engine, campaign)["R1"]
     response = client.get(path)
     assert response.status_code == 403
-    text = visible(response.data)
-    assert "This assessment has not opened yet; it opens at 2026年11月27日 12:00 中国（上海）时间." in text
-    english = client.get(path + "?lang=en")
-    assert "it opens at Nov 27, 2026, 12:00 PM China (Shanghai) Time." in visible(english.data)
+    assert (
+        "This assessment has not opened yet; it opens at Nov 27, 2026, 12:00 PM"
+        " China (Shanghai) Time." in visible(response.data)
+    )
+    chinese = client.get(path, headers=ZH)
+    assert chinese.status_code == 403
+    assert "2026年11月27日 12:00 中国（上海）时间" in visible(chinese.data)
 
 
 def test_closed_campaign_says_when_it_closed_and_takes_nothing(client, session, engine, now):
-    campaign = make_campaign(session, now=now, opens_at=later(now, days=-10),
-                             closes_at=later(now, hours=-1))
+    campaign = make_campaign(
+        session, now=now, opens_at=later(now, days=-10), closes_at=later(now, hours=-1)
+    )
     path = rater_paths(engine, campaign)["R1"]
     response = client.get(path)
     assert response.status_code == 403
-    assert "This assessment closed at 2026年11月25日 11:00" in visible(response.data)
+    assert "This assessment closed at Nov 25, 2026, 11:00 AM" in visible(response.data)
+    assert "2026年11月25日 11:00" in visible(client.get(path, headers=ZH).data)
     posted = client.post(path, data={"anything": "good"})
     assert posted.status_code == 403
     assert responses(engine) == []
@@ -177,8 +205,11 @@ def test_missing_answers_are_marked_and_the_given_ones_kept(client, session, eng
     path = rater_paths(engine, campaign)["R1"]
     ids = cadre_ids(session)
     _, page = open_form(client, path)
-    data = {name: value for name, value in page.valid_answers(choice=1, comment="很好").items()
-            if not name.startswith(ids["C2"])}
+    data = {
+        name: value
+        for name, value in page.valid_answers(choice=1, comment="很好").items()
+        if not name.startswith(ids["C2"])
+    }
     response = client.post(path, data=data)
     assert response.status_code == 422
     text = visible(response.data)
@@ -210,8 +241,10 @@ def test_out_of_scale_answers_are_refused(client, session, engine, now):
     text = visible(response.data)
     assert "2 answers need to be corrected." in text
     assert text.count("This answer is not on the scale.") == 4  # summary and question
-    assert sorted(parse(response.data).marked) == [f"q-{ids['C1']}-de_stance",
-                                                   f"q-{ids['C1']}-lian_rules"]
+    assert sorted(parse(response.data).marked) == [
+        f"q-{ids['C1']}-de_stance",
+        f"q-{ids['C1']}-lian_rules",
+    ]
     assert responses(engine) == []
 
 
@@ -256,8 +289,10 @@ def test_fields_of_other_cadres_and_items_are_ignored(client, session, engine, n
     path = rater_paths(engine, campaign)["R2"]
     ids = cadre_ids(session)
     _, page = open_form(client, path)
-    data = page.valid_answers() | {f"{ids['C2']}:de_stance": "poor",
-                                   f"{ids['C1']}:neng_leadership": "poor"}
+    data = page.valid_answers() | {
+        f"{ids['C2']}:de_stance": "poor",
+        f"{ids['C1']}:neng_leadership": "poor",
+    }
     assert client.post(path, data=data).status_code == 303
     (row,) = responses(engine)
     assert row.cadre_id == ids["C1"] and row.group == "peer"
@@ -304,7 +339,7 @@ def test_language_follows_the_browser(client, session, engine, now):
     assert ZH_STANCE in visible(chinese.data)
     assert '<html lang="zh-CN">' in chinese.get_data(as_text=True)
     assert ZH_STANCE in visible(client.get(path, headers={"Accept-Language": "fr"}).data)
-    assert ZH_STANCE in visible(client.get(path).data)
+    assert ZH_STANCE in visible(client.application.test_client().get(path).data)
 
 
 def test_language_chosen_by_link_is_remembered(client, session, engine, now):
@@ -319,6 +354,15 @@ def test_language_chosen_by_link_is_remembered(client, session, engine, now):
     assert ZH_STANCE in visible(chinese.data)
     assert ZH_STANCE in visible(client.get(path, headers={"Accept-Language": "en"}).data)
     assert ZH_STANCE in visible(client.get(path + "?lang=xx").data)
+
+
+def test_language_links_stay_on_this_site(client):
+    response = client.get("/", environ_overrides={"PATH_INFO": "//elsewhere.example/x"})
+    assert response.status_code == 404
+    assert set(parse(response.data).links) == {
+        "/elsewhere.example/x?lang=zh",
+        "/elsewhere.example/x?lang=en",
+    }
 
 
 def test_form_pages_carry_privacy_headers(client, session, engine, now):
@@ -362,8 +406,13 @@ def test_health_check_asks_the_database(client):
 def test_health_check_reports_a_database_that_does_not_answer(tmp_path):
     from webforms import create_app
 
-    broken = create_app({"SECRET_KEY": "x" * 40, "BASE_URL": "http://localhost",
-                         "DATABASE_URL": f"sqlite:///{tmp_path}"})  # a folder, not a file
+    broken = create_app(
+        {
+            "SECRET_KEY": "x" * 40,
+            "BASE_URL": "http://localhost",
+            "DATABASE_URL": f"sqlite:///{tmp_path}",
+        }
+    )  # a folder, not a file
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503 and response.get_data(as_text=True) == "unavailable"
     broken.extensions["cadre_engine"].dispose()
@@ -395,7 +444,7 @@ def test_server_errors_get_a_friendly_page(app):
 
 def test_other_posts_without_csrf_token_get_the_expired_page(app):
     app.add_url_rule("/echo", view_func=lambda: "stored", methods=["POST"])
-    response = app.test_client().post("/echo", data={"x": "1"})
+    response = app.test_client().post("/echo", data={"x": "1"}, headers={"Accept-Language": "en"})
     assert response.status_code == 400
     assert "This form has expired" in visible(response.data)
 
@@ -405,8 +454,14 @@ def test_forms_work_behind_https_without_a_referrer(engine, sqlite_url, session,
     from webforms import create_app
 
     campaign = make_campaign(session, now=now)
-    secure = create_app({"SECRET_KEY": SECRET, "DATABASE_URL": sqlite_url,
-                         "BASE_URL": "https://forms.example.org", "CLOCK": lambda: now})
+    secure = create_app(
+        {
+            "SECRET_KEY": SECRET,
+            "DATABASE_URL": sqlite_url,
+            "BASE_URL": "https://forms.example.org",
+            "CLOCK": lambda: now,
+        }
+    )
     client = secure.test_client()
     path = rater_paths(engine, campaign)["R1"]
     response = client.get(path, base_url="https://forms.example.org")

@@ -27,30 +27,45 @@ from tests.factories import SECRET
 from webforms import create_app
 
 BASE_URL = "http://localhost"
+ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
 
 
 @pytest.fixture(name="app")
 def app_fixture(engine, sqlite_url, now) -> Iterator[Flask]:
     """The real application on the migrated test database, standing at the fixed ``now``."""
-    application = create_app({
-        "SECRET_KEY": SECRET, "DATABASE_URL": sqlite_url, "BASE_URL": BASE_URL,
-        "CLOCK": lambda: now, "TESTING": True,
-    })
+    application = create_app(
+        {
+            "SECRET_KEY": SECRET,
+            "DATABASE_URL": sqlite_url,
+            "BASE_URL": BASE_URL,
+            "CLOCK": lambda: now,
+            "TESTING": True,
+        }
+    )
     yield application
     application.extensions["cadre_engine"].dispose()
 
 
 @pytest.fixture(name="client")
 def client_fixture(app) -> FlaskClient:
-    """A browser-like client that keeps cookies (the CSRF session and the language)."""
-    return app.test_client()
+    """A browser-like client that keeps cookies (the CSRF session and the language).
+
+    It asks for English unless a test says otherwise: the UI strings are
+    English message ids, so assertions on them keep holding once the
+    Chinese catalog exists.  Tests of Chinese pages send ``ZH`` and assert
+    on questionnaire data and Babel's date formats, which need no catalog.
+    """
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
 
 
 def rater_paths(engine: sa.Engine, campaign: Campaign) -> dict[str, str]:
     """Each rater's form path (``/r/<token>``) by roster id, rebuilt as HR would print it."""
     with Session(engine) as session:
-        links = named_links(session=session, campaign=campaign, secret_key=SECRET,
-                            base_url=BASE_URL)
+        links = named_links(
+            session=session, campaign=campaign, secret_key=SECRET, base_url=BASE_URL
+        )
         return {link.rater_id: urlsplit(link.url).path for link in links}
 
 

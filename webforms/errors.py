@@ -29,60 +29,82 @@ def message_page(status: int, title: str, text: str, headers: dict | None = None
 
 def form_expired(_error: CSRFError):
     """A post without a valid CSRF token: tell the person to reload, never show a traceback."""
-    return message_page(400, gettext("This form has expired"),
-                        gettext("The form was open too long or your browser lost its session. "
-                                "Please reload the page and try again."))
+    return message_page(
+        400,
+        gettext("This form has expired"),
+        gettext(
+            "The form was open too long or your browser lost its session. "
+            "Please reload the page and try again."
+        ),
+    )
 
 
 def bad_request(_error: HTTPException):
     """Any other malformed request."""
-    return message_page(400, gettext("Something went wrong"),
-                        gettext("The request could not be understood. Please reload the page "
-                                "and try again."))
+    return message_page(
+        400,
+        gettext("Something went wrong"),
+        gettext("The request could not be understood. Please reload the page and try again."),
+    )
 
 
 def not_found(_error: HTTPException):
     """Unknown pages and unknown links look exactly alike, so links cannot be probed."""
-    return message_page(404, gettext("Page not found"),
-                        gettext("There is nothing at this address. Please check the link you "
-                                "received."))
+    return message_page(
+        404,
+        gettext("Page not found"),
+        gettext("There is nothing at this address. Please check the link you received."),
+    )
 
 
 def method_not_allowed(error: MethodNotAllowed):
     """A wrong method, keeping the Allow header HTTP requires."""
     headers = {"Allow": ", ".join(sorted(error.valid_methods or []))}
-    return message_page(405, gettext("Not allowed"),
-                        gettext("This page cannot be used that way. Please open the link you "
-                                "received."), headers)
+    return message_page(
+        405,
+        gettext("Not allowed"),
+        gettext("This page cannot be used that way. Please open the link you received."),
+        headers,
+    )
 
 
 def too_large(_error: HTTPException):
     """A post bigger than any honest form."""
-    return message_page(413, gettext("Too much text"),
-                        gettext("What you sent is too long. Please shorten your comments and "
-                                "try again."))
+    return message_page(
+        413,
+        gettext("Too much text"),
+        gettext("What you sent is too long. Please shorten your comments and try again."),
+    )
 
 
 def server_error(_error: Exception):
     """An unexpected failure; the details go to the log, not to the person."""
-    return message_page(500, gettext("Something went wrong"),
-                        gettext("The server could not finish your request. Please try again in "
-                                "a few minutes."))
+    return message_page(
+        500,
+        gettext("Something went wrong"),
+        gettext("The server could not finish your request. Please try again in a few minutes."),
+    )
 
 
 def unavailable(error: BallotUnavailable):
     """The page for a form that cannot be used now, by the reason the domain gave."""
     campaign: Campaign | None = error.campaign
     if error.reason == "used":
-        return message_page(409, gettext("These answers were already submitted"),
-                            gettext("Each link can be used once. Thank you for taking part."))
+        return message_page(
+            409,
+            gettext("These answers were already submitted"),
+            gettext("Each link can be used once. Thank you for taking part."),
+        )
     if error.reason == "not_open" and campaign is not None:
         when = local_time(campaign.opens_at, campaign.timezone)
-        return message_page(403, gettext("Not open yet"),
-                            gettext("This assessment has not opened yet; it opens at %(time)s.",
-                                    time=when))
+        return message_page(
+            403,
+            gettext("Not open yet"),
+            gettext("This assessment has not opened yet; it opens at %(time)s.", time=when),
+        )
     if error.reason == "closed" and campaign is not None:
         when = local_time(campaign.closes_at, campaign.timezone)
-        return message_page(403, gettext("Closed"),
-                            gettext("This assessment closed at %(time)s.", time=when))
+        return message_page(
+            403, gettext("Closed"), gettext("This assessment closed at %(time)s.", time=when)
+        )
     abort(404)

@@ -86,8 +86,11 @@ def question_count(section: CadreSection) -> int:
 def section_fields(section: CadreSection, prefix: str, locale: str) -> list[Field]:
     """The fields of one cadre's section, in the order they appear."""
     who = section.cadre.name
-    fields = [Field(prefix + item.key, who, item.text.get(locale))
-              for dimension in section.dimensions for item in dimension.items]
+    fields = [
+        Field(prefix + item.key, who, item.text.get(locale))
+        for dimension in section.dimensions
+        for item in dimension.items
+    ]
     if section.votes:
         fields.append(Field(prefix + "vote", who, gettext("Overall grade")))
     if section.comments:
@@ -97,13 +100,17 @@ def section_fields(section: CadreSection, prefix: str, locale: str) -> list[Fiel
 
 def read_answers(section: CadreSection, data: Mapping[str, str], prefix: str) -> CadreAnswers:
     """One cadre's answers from a posted form; fields the section does not show are ignored."""
-    items = {item.key: (data.get(prefix + item.key) or "").strip()
-             for dimension in section.dimensions for item in dimension.items}
+    items = {
+        item.key: (data.get(prefix + item.key) or "").strip()
+        for dimension in section.dimensions
+        for item in dimension.items
+    }
     vote = (data.get(prefix + "vote") or "").strip() or None
-    return CadreAnswers(items={key: value for key, value in items.items() if value},
-                        vote=vote if section.votes else None,
-                        comment=clean_comment(data.get(prefix + "comment"))
-                        if section.comments else None)
+    return CadreAnswers(
+        items={key: value for key, value in items.items() if value},
+        vote=vote if section.votes else None,
+        comment=clean_comment(data.get(prefix + "comment")) if section.comments else None,
+    )
 
 
 def clean_comment(text: str | None) -> str | None:
@@ -117,16 +124,23 @@ def clean_comment(text: str | None) -> str | None:
     return text.replace("\r\n", "\n").replace("\r", "\n") or None
 
 
-def problem_names(problems: Mapping[tuple[str, str], str],
-                  prefix_of: Callable[[str], str]) -> dict[str, str]:
+def problem_names(
+    problems: Mapping[tuple[str, str], str], prefix_of: Callable[[str], str]
+) -> dict[str, str]:
     """BallotInvalid's (cadre id, field) keys turned into this page's field names."""
     return {prefix_of(cadre_id) + name: message for (cadre_id, name), message in problems.items()}
 
 
 def summarise(fields: list[Field], state: FormState) -> Summary:
     """The summary of a form's problems, counting questions left blank apart from wrong ones."""
-    lines = [ProblemLine(anchor(f.name), f.cadre, f.label, state.problems[f.name])
-             for f in fields if f.name in state.problems]
-    missing = sum(1 for f in fields
-                  if f.name in state.problems and not (state.values.get(f.name) or "").strip())
+    lines = [
+        ProblemLine(anchor(f.name), f.cadre, f.label, state.problems[f.name])
+        for f in fields
+        if f.name in state.problems
+    ]
+    missing = sum(
+        1
+        for f in fields
+        if f.name in state.problems and not (state.values.get(f.name) or "").strip()
+    )
     return Summary(lines=lines, missing=missing, wrong=len(lines) - missing)

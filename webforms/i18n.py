@@ -51,8 +51,14 @@ def remember_language(response: Response) -> Response:
     """Keep a ``?lang=`` choice in a cookie so the next pages (and the POST) stay in it."""
     asked = request.args.get("lang")
     if asked in LOCALES and request.cookies.get(LANG_COOKIE) != asked:
-        response.set_cookie(LANG_COOKIE, asked, max_age=LANG_COOKIE_AGE, httponly=True,
-                            samesite="Lax", secure=request.is_secure)
+        response.set_cookie(
+            LANG_COOKIE,
+            asked,
+            max_age=LANG_COOKIE_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure,
+        )
     return response
 
 
@@ -74,4 +80,18 @@ def local_time(moment: datetime, zone: str) -> str:
 def _template_helpers() -> dict:
     """What every template needs to speak the request's language."""
     locale = current_locale()
-    return {"locale": locale, "html_lang": HTML_LANG[locale], "local_time": local_time}
+    return {
+        "locale": locale,
+        "html_lang": HTML_LANG[locale],
+        "local_time": local_time,
+        "this_page": this_page(),
+    }
+
+
+def this_page() -> str:
+    """The current path for the language links, never a '//host' link to another site.
+
+    A request for ``//example.com`` has that as its path; echoed into a link
+    it would lead away from the forms, so leading slashes are collapsed.
+    """
+    return "/" + request.path.lstrip("/")

@@ -107,8 +107,9 @@ def item_problems(ballot: BallotForm, answers: CadreAnswers) -> dict:
     answers the same public items, so the first one stands for all here.
     """
     first = ballot.sections[0]
-    single = BallotForm(campaign=ballot.campaign, questionnaire=ballot.questionnaire,
-                        sections=[first])
+    single = BallotForm(
+        campaign=ballot.campaign, questionnaire=ballot.questionnaire, sections=[first]
+    )
     return check_answers(single, {first.cadre.id: answers})
 
 
@@ -128,8 +129,13 @@ def render(slug: str, ballot: BallotForm, state: FormState) -> str:
     if len(ballot.sections) > 1:
         fields.insert(0, Field("cadre", "", gettext("Who served you")))
     return render_template(
-        "public_form.html", ballot=ballot, state=state, summary=summarise(fields, state),
-        section=section, channel=channel_name(slug), action=url_for("public.form", slug=slug),
-        questions=question_count(section), **option_lists(ballot.questionnaire, locale),
+        "public_form.html",
+        ballot=ballot,
+        state=state,
+        summary=summarise(fields, state),
+        section=section,
+        channel=channel_name(slug),
+        action=url_for("public.form", slug=slug),
+        questions=question_count(section),
+        **option_lists(ballot.questionnaire, locale),
     )
-

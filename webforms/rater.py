@@ -59,8 +59,10 @@ def submit(token: str, ballot: BallotForm, now: datetime):
     """Store the answers once and thank the rater, or show the form again with what to fix."""
     if not csrf_passed():
         return render(token, ballot, FormState(values=request.form, expired=True)), 400
-    answers = {section.cadre.id: read_answers(section, request.form, prefix(section.cadre.id))
-               for section in ballot.sections}
+    answers = {
+        section.cadre.id: read_answers(section, request.form, prefix(section.cadre.id))
+        for section in ballot.sections
+    }
     session = get_session()
     try:
         submit_ballot(session=session, token=token, answers=answers, now=now)
@@ -78,11 +80,19 @@ def submit(token: str, ballot: BallotForm, now: datetime):
 def render(token: str, ballot: BallotForm, state: FormState) -> str:
     """The form page, with the rater's answers and problems when it comes back."""
     locale = current_locale()
-    fields = [f for section in ballot.sections
-              for f in section_fields(section, prefix(section.cadre.id), locale)]
+    fields = [
+        f
+        for section in ballot.sections
+        for f in section_fields(section, prefix(section.cadre.id), locale)
+    ]
     return render_template(
-        "rater_form.html", ballot=ballot, state=state, summary=summarise(fields, state),
-        action=url_for("rater.form", token=token), prefix=prefix,
+        "rater_form.html",
+        ballot=ballot,
+        state=state,
+        summary=summarise(fields, state),
+        action=url_for("rater.form", token=token),
+        prefix=prefix,
         questions=sum(question_count(section) for section in ballot.sections),
-        question_count=question_count, **option_lists(ballot.questionnaire, locale),
+        question_count=question_count,
+        **option_lists(ballot.questionnaire, locale),
     )
