@@ -159,9 +159,7 @@ def test_roster_to_shared_table(tmp_path, postgres_url):
         page = client.get(channel_path)
         assert page.status_code == 200
         posted = client.post(channel_path, data={"csrf_token": csrf(page.text),
-                                                 "cadre": cadre_ids["C1"],
-                                                 **{f"{cadre_ids['C1']}:{k}": v
-                                                    for k, v in answers.items()}})
+                                                 "cadre": cadre_ids["C1"], **answers})
         assert posted.status_code == 303, posted.text
 
     with Session(engine) as session:

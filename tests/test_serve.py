@@ -57,7 +57,7 @@ def test_serve_demo_prints_links_that_open(served):
     status, page = fetch(rater_link)
     assert status == 200 and "周建国" in page
     status, page = fetch(public_link)
-    assert status == 200 and "褚雅琴" in page
+    assert status == 200 and "卫东升" in page  # the first channel listed: 审批服务窗口
     assert "waitress" in fetch_server_header(f"http://127.0.0.1:{port}/healthz")
 
 

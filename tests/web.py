@@ -110,6 +110,7 @@ class _PageParser(HTMLParser):
     """Collects form fields, problem marks and visible text from our own templates."""
 
     def __init__(self) -> None:
+        """Start with an empty page."""
         super().__init__(convert_charrefs=True)
         self.page = Page()
         self._texts: list[str] = []
@@ -117,6 +118,7 @@ class _PageParser(HTMLParser):
         self._skip = 0
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
+        """Note fields, problem marks and links as they open."""
         attributes = {key: value or "" for key, value in attrs}
         if tag in ("style", "script", "title"):
             self._skip += 1
@@ -131,6 +133,7 @@ class _PageParser(HTMLParser):
             self.page.textareas[self._textarea] = ""
 
     def _input(self, attributes: dict) -> None:
+        """Record a radio option (and whether it is checked) or a hidden value."""
         name, value = attributes.get("name", ""), attributes.get("value", "")
         if attributes.get("type") == "radio":
             self.page.radios.setdefault(name, []).append(value)
@@ -140,18 +143,21 @@ class _PageParser(HTMLParser):
             self.page.hidden[name] = value
 
     def handle_endtag(self, tag: str) -> None:
+        """Leave skipped elements and textareas."""
         if tag in ("style", "script", "title"):
             self._skip -= 1
         if tag == "textarea":
             self._textarea = None
 
     def handle_data(self, data: str) -> None:
+        """Text goes to the open textarea, or to the visible text."""
         if self._textarea is not None:
             self.page.textareas[self._textarea] += data
         elif not self._skip:
             self._texts.append(data)
 
     def close(self) -> None:
+        """Finish parsing and collapse the visible text's whitespace."""
         super().close()
         self.page.text = re.sub(r"\s+", " ", " ".join(self._texts)).strip()
 

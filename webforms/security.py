@@ -55,6 +55,6 @@ def add_security_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     if request.endpoint != "static":
         response.headers["Cache-Control"] = "no-store"
-    response.vary.add("Accept-Language")
-    response.vary.add("Cookie")
+        response.vary.add("Accept-Language")
+        response.vary.add("Cookie")
     return response

@@ -26,8 +26,14 @@ def serve_command(ctx: Context, host: str, port: int, threads: int, demo: bool) 
     from webforms import create_app  # Flask loads only for the command that serves
 
     app = create_app(ctx.settings.flask_config() | {"BASE_URL": base_url})
+    server = waitress.create_server(app, host=host, port=port, threads=threads)
     click.echo(ctx._("Serving on %(url)s (press Ctrl+C to stop)", url=base_url), err=True)
-    waitress.serve(app, host=host, port=port, threads=threads)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
 
 
 def _base_url(ctx: Context, host: str, port: int) -> str:
