@@ -50,8 +50,11 @@ def ensure_chromium() -> None:
         return
     can_install = shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0
     if not can_install:
-        print("chromium is not installed; browser tests will be skipped "
-              "(install Debian's 'chromium' package to run them).", flush=True)
+        print(
+            "chromium is not installed; browser tests will be skipped "
+            "(install Debian's 'chromium' package to run them).",
+            flush=True,
+        )
         return
     env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
     run("apt-get", "update", "-qq", env=env)

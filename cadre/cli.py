@@ -93,8 +93,11 @@ def explain(ctx: Context, error: Exception) -> str:
     if isinstance(error, RosterError):
         lines = [ctx._("The roster was not imported; fix these rows and try again:")]
         for problem in error.problems:
-            where = (ctx._("sheet %(sheet)s, row %(row)s", sheet=problem.sheet, row=problem.row)
-                     if problem.row else ctx._("sheet %(sheet)s", sheet=problem.sheet))
+            where = (
+                ctx._("sheet %(sheet)s, row %(row)s", sheet=problem.sheet, row=problem.row)
+                if problem.row
+                else ctx._("sheet %(sheet)s", sheet=problem.sheet)
+            )
             lines.append(f"  {where}: {ctx._(problem.message, **problem.values)}")
         return "\n".join(lines)
     if isinstance(error, TemplateError):
@@ -123,8 +126,9 @@ def cli(click_ctx: click.Context) -> None:
     try:
         settings = Settings()
     except ValidationError as error:
-        problems = "; ".join(f"CADRE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}"
-                            for e in error.errors())
+        problems = "; ".join(
+            f"CADRE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()
+        )
         raise UserError(problems) from error
     locale = best_locale(settings.locale, *_environment_languages())
     context = Context(settings=settings, locale=locale)

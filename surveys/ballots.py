@@ -69,9 +69,13 @@ class CadreAnswers:
 
 
 def _section(questionnaire: Questionnaire, cadre: Cadre, group: str) -> CadreSection:
-    return CadreSection(cadre=cadre, group=group, dimensions=questionnaire.dimensions_for(group),
-                        votes=questionnaire.votes_for(group),
-                        comments=questionnaire.comments_for(group))
+    return CadreSection(
+        cadre=cadre,
+        group=group,
+        dimensions=questionnaire.dimensions_for(group),
+        votes=questionnaire.votes_for(group),
+        comments=questionnaire.comments_for(group),
+    )
 
 
 def _usable(invitation: Invitation | None, session: Session, now: datetime) -> Campaign:
@@ -92,9 +96,12 @@ def open_ballot(*, session: Session, token: str, now: datetime) -> BallotForm:
     invitation = find_invitation(session=session, token=token)
     campaign = _usable(invitation, session, now)
     questionnaire = snapshot(campaign)
-    sections = [_section(questionnaire, cadre, group)
-                for cadre, group in assigned_cadres(session=session, invitation=invitation,
-                                                    campaign=campaign)]
+    sections = [
+        _section(questionnaire, cadre, group)
+        for cadre, group in assigned_cadres(
+            session=session, invitation=invitation, campaign=campaign
+        )
+    ]
     return BallotForm(campaign=campaign, questionnaire=questionnaire, sections=sections)
 
 
@@ -128,12 +135,17 @@ def _responses(form: BallotForm, answers: Mapping[str, CadreAnswers], day: date)
     for section in form.sections:
         given = answers.get(section.cadre.id, CadreAnswers())
         keys = {item.key for dimension in section.dimensions for item in dimension.items}
-        rows.append(Response(
-            campaign_id=form.campaign.id, cadre_id=section.cadre.id, group=section.group,
-            answers={key: value for key, value in given.items.items() if key in keys and value},
-            vote=given.vote if section.votes else None,
-            comment=((given.comment or "").strip() or None) if section.comments else None,
-            submitted_on=day))
+        rows.append(
+            Response(
+                campaign_id=form.campaign.id,
+                cadre_id=section.cadre.id,
+                group=section.group,
+                answers={key: value for key, value in given.items.items() if key in keys and value},
+                vote=given.vote if section.votes else None,
+                comment=((given.comment or "").strip() or None) if section.comments else None,
+                submitted_on=day,
+            )
+        )
     return rows
 
 
@@ -142,8 +154,9 @@ def local_day(campaign: Campaign, now: datetime) -> date:
     return now.astimezone(ZoneInfo(campaign.timezone)).date()
 
 
-def submit_ballot(*, session: Session, token: str, answers: Mapping[str, CadreAnswers],
-                  now: datetime) -> int:
+def submit_ballot(
+    *, session: Session, token: str, answers: Mapping[str, CadreAnswers], now: datetime
+) -> int:
     """Validate and store a rater's answers, consuming the token; return responses stored.
 
     The token is consumed by a conditional UPDATE in the same transaction as
@@ -177,14 +190,18 @@ def open_public(*, session: Session, slug: str, now: datetime) -> BallotForm:
     if state != "open":
         raise BallotUnavailable(state, campaign)
     questionnaire = snapshot(campaign)
-    cadres = session.exec(select(Cadre).where(Cadre.id.in_(channel.cadre_ids))  # type: ignore
-                          .order_by(Cadre.external_id)).all()
+    cadres = session.exec(
+        select(Cadre)
+        .where(Cadre.id.in_(channel.cadre_ids))  # type: ignore
+        .order_by(Cadre.external_id)
+    ).all()
     sections = [_section(questionnaire, cadre, "public") for cadre in cadres]
     return BallotForm(campaign=campaign, questionnaire=questionnaire, sections=sections)
 
 
-def submit_public(*, session: Session, slug: str, cadre_id: str, answers: CadreAnswers,
-                  now: datetime) -> None:
+def submit_public(
+    *, session: Session, slug: str, cadre_id: str, answers: CadreAnswers, now: datetime
+) -> None:
     """Store one service recipient's rating of one cadre of the channel."""
     form = open_public(session=session, slug=slug, now=now)
     chosen = [section for section in form.sections if section.cadre.id == cadre_id]

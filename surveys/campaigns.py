@@ -52,7 +52,9 @@ def create_campaign(
 ) -> Campaign:
     """Create a campaign, snapshotting the questionnaire so later edits never reach it."""
     if kind not in KINDS:
-        raise CampaignError(N_("unknown kind %(kind)s; use annual, term or special"), {"kind": kind})
+        raise CampaignError(
+            N_("unknown kind %(kind)s; use annual, term or special"), {"kind": kind}
+        )
     if opens_at.tzinfo is None or closes_at.tzinfo is None:
         raise CampaignError(N_("opening time and deadline need a time zone"))
     if closes_at <= opens_at:
@@ -64,9 +66,15 @@ def create_campaign(
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise CampaignError(N_("unknown time zone %(zone)s"), {"zone": timezone}) from exc
     campaign = Campaign(
-        name=name, kind=kind, roster_id=roster_id, questionnaire=questionnaire.model_dump(),
-        opens_at=opens_at, closes_at=closes_at, timezone=timezone,
-        anonymity_k=anonymity_k, created_at=now,
+        name=name,
+        kind=kind,
+        roster_id=roster_id,
+        questionnaire=questionnaire.model_dump(),
+        opens_at=opens_at,
+        closes_at=closes_at,
+        timezone=timezone,
+        anonymity_k=anonymity_k,
+        created_at=now,
     )
     session.add(campaign)
     session.flush()
@@ -78,9 +86,13 @@ def get_campaign(*, session: Session, campaign_id: str) -> Campaign:
     campaign = session.get(Campaign, campaign_id)
     if campaign is not None:
         return campaign
-    matches = session.exec(
-        select(Campaign).where(Campaign.id.startswith(campaign_id))  # type: ignore[attr-defined]
-    ).all() if len(campaign_id) >= 4 else []
+    matches = (
+        session.exec(
+            select(Campaign).where(Campaign.id.startswith(campaign_id))  # type: ignore[attr-defined]
+        ).all()
+        if len(campaign_id) >= 4
+        else []
+    )
     if len(matches) == 1:
         return matches[0]
     raise CampaignError(N_("no campaign with id %(id)s"), {"id": campaign_id})

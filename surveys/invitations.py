@@ -31,8 +31,9 @@ def hash_token(token: str) -> str:
 
 def derive_token(secret_key: str, invitation_id: str, nonce: str) -> str:
     """Rebuild a named invitation's token from its nonce and the secret key."""
-    digest = hmac.new(secret_key.encode(), f"invitation:{invitation_id}:{nonce}".encode(),
-                      hashlib.sha256).digest()
+    digest = hmac.new(
+        secret_key.encode(), f"invitation:{invitation_id}:{nonce}".encode(), hashlib.sha256
+    ).digest()
     return base64.urlsafe_b64encode(digest[:TOKEN_BYTES]).decode().rstrip("=")
 
 
@@ -64,13 +65,14 @@ def issue_invitations(*, session: Session, campaign: Campaign, secret_key: str) 
     raters = session.exec(
         select(Assignment.rater_id).where(Assignment.roster_id == campaign.roster_id).distinct()
     ).all()
-    existing = set(session.exec(
-        select(Invitation.rater_id).where(Invitation.campaign_id == campaign.id)
-    ).all())
+    existing = set(
+        session.exec(select(Invitation.rater_id).where(Invitation.campaign_id == campaign.id)).all()
+    )
     created = 0
     for rater_id in sorted(set(raters) - existing):
-        invitation = Invitation(campaign_id=campaign.id, rater_id=rater_id,
-                                nonce=secrets.token_hex(16), token_hash="")
+        invitation = Invitation(
+            campaign_id=campaign.id, rater_id=rater_id, nonce=secrets.token_hex(16), token_hash=""
+        )
         token = derive_token(secret_key, invitation.id, invitation.nonce)
         invitation.token_hash = hash_token(token)
         session.add(invitation)
@@ -79,12 +81,15 @@ def issue_invitations(*, session: Session, campaign: Campaign, secret_key: str) 
     return created
 
 
-def named_links(*, session: Session, campaign: Campaign, secret_key: str,
-                base_url: str) -> list[InvitationLink]:
+def named_links(
+    *, session: Session, campaign: Campaign, secret_key: str, base_url: str
+) -> list[InvitationLink]:
     """Every named rater's link, rebuilt from the secret key, sorted by rater id."""
     rows = session.exec(
-        select(Invitation, Rater).join(Rater, Rater.id == Invitation.rater_id)
-        .where(Invitation.campaign_id == campaign.id).order_by(Rater.external_id)
+        select(Invitation, Rater)
+        .join(Rater, Rater.id == Invitation.rater_id)
+        .where(Invitation.campaign_id == campaign.id)
+        .order_by(Rater.external_id)
     ).all()
     counts = _cadre_counts(session, campaign)
     links = []
@@ -92,10 +97,17 @@ def named_links(*, session: Session, campaign: Campaign, secret_key: str,
         token = derive_token(secret_key, invitation.id, invitation.nonce)
         if not hmac.compare_digest(hash_token(token), invitation.token_hash):
             raise CampaignError(N_("the secret key has changed since the invitations were issued"))
-        links.append(InvitationLink(
-            rater_id=rater.external_id, rater_name=rater.name, phone=rater.phone,
-            telegram=rater.telegram, cadres=counts.get(rater.id, 0),
-            status=invitation.status, url=form_url(base_url, token)))
+        links.append(
+            InvitationLink(
+                rater_id=rater.external_id,
+                rater_name=rater.name,
+                phone=rater.phone,
+                telegram=rater.telegram,
+                cadres=counts.get(rater.id, 0),
+                status=invitation.status,
+                url=form_url(base_url, token),
+            )
+        )
     return links
 
 
@@ -116,13 +128,16 @@ def issue_slips(*, session: Session, campaign: Campaign, group: str, count: int)
     are stored, and they are never shown again after printing.
     """
     if group not in ("superior", "peer", "subordinate"):
-        raise CampaignError(N_("unknown group %(group)s; use superior, peer or subordinate"),
-                            {"group": group})
+        raise CampaignError(
+            N_("unknown group %(group)s; use superior, peer or subordinate"), {"group": group}
+        )
     if not 1 <= count <= 2000:
         raise CampaignError(N_("the number of slips must be between 1 and 2000"))
     tokens = [random_token() for _ in range(count)]
-    session.add_all(Invitation(campaign_id=campaign.id, group=group, token_hash=hash_token(token))
-                    for token in tokens)
+    session.add_all(
+        Invitation(campaign_id=campaign.id, group=group, token_hash=hash_token(token))
+        for token in tokens
+    )
     session.flush()
     return tokens
 
@@ -138,19 +153,24 @@ def find_invitation(*, session: Session, token: str) -> Invitation | None:
     return invitation
 
 
-def assigned_cadres(*, session: Session, invitation: Invitation,
-                    campaign: Campaign) -> list[tuple[Cadre, str]]:
+def assigned_cadres(
+    *, session: Session, invitation: Invitation, campaign: Campaign
+) -> list[tuple[Cadre, str]]:
     """The cadres an invitation covers, each with the rater group to answer as.
 
     A slip covers every cadre of the roster in its group's name, which is
     how a meeting's democratic evaluation works.
     """
     if invitation.rater_id is None:
-        cadres = session.exec(select(Cadre).where(Cadre.roster_id == campaign.roster_id)
-                              .order_by(Cadre.unit, Cadre.external_id)).all()
+        cadres = session.exec(
+            select(Cadre)
+            .where(Cadre.roster_id == campaign.roster_id)
+            .order_by(Cadre.unit, Cadre.external_id)
+        ).all()
         return [(cadre, invitation.group or "subordinate") for cadre in cadres]
     rows = session.exec(
-        select(Cadre, Assignment.group).join(Assignment, Assignment.cadre_id == Cadre.id)
+        select(Cadre, Assignment.group)
+        .join(Assignment, Assignment.cadre_id == Cadre.id)
         .where(Assignment.rater_id == invitation.rater_id)
         .order_by(Cadre.unit, Cadre.external_id)
     ).all()

@@ -141,20 +141,38 @@ class Questionnaire(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> Questionnaire:
         problems: list[tuple[str, str]] = []
-        _duplicates([(f"scale[{i}].key", option.key) for i, option in enumerate(self.scale)],
-                    "scale key", problems)
-        _duplicates([(f"dimensions[{d}].key", dimension.key)
-                     for d, dimension in enumerate(self.dimensions)], "dimension key", problems)
-        _duplicates([(f"dimensions[{d}].items[{i}].key", item.key)
-                     for d, dimension in enumerate(self.dimensions)
-                     for i, item in enumerate(dimension.items)], "item key", problems)
+        _duplicates(
+            [(f"scale[{i}].key", option.key) for i, option in enumerate(self.scale)],
+            "scale key",
+            problems,
+        )
+        _duplicates(
+            [
+                (f"dimensions[{d}].key", dimension.key)
+                for d, dimension in enumerate(self.dimensions)
+            ],
+            "dimension key",
+            problems,
+        )
+        _duplicates(
+            [
+                (f"dimensions[{d}].items[{i}].key", item.key)
+                for d, dimension in enumerate(self.dimensions)
+                for i, item in enumerate(dimension.items)
+            ],
+            "item key",
+            problems,
+        )
         for d, dimension in enumerate(self.dimensions):
             for i, item in enumerate(dimension.items):
                 missing = [group for group in item.groups if group not in self.group_weights]
                 if missing:
-                    problems.append((f"dimensions[{d}].items[{i}].groups",
-                                     f"group(s) without a weight in group_weights: "
-                                     f"{', '.join(missing)}"))
+                    problems.append(
+                        (
+                            f"dimensions[{d}].items[{i}].groups",
+                            f"group(s) without a weight in group_weights: {', '.join(missing)}",
+                        )
+                    )
         if problems:
             raise FieldProblems(problems)
         return self
@@ -201,13 +219,17 @@ class Questionnaire(BaseModel):
         The campaign then keeps one snapshot; public items are prefixed
         ``pub_`` so their keys never clash with the main form's.
         """
-        dimensions = {dimension.key: dimension.model_copy(deep=True) for dimension in self.dimensions}
+        dimensions = {
+            dimension.key: dimension.model_copy(deep=True) for dimension in self.dimensions
+        }
         for dimension in public.dimensions:
             items = [
                 item.model_copy(update={"key": f"pub_{item.key}"[:32], "groups": ["public"]})
                 for item in dimension.items
             ]
-            target = dimensions.setdefault(dimension.key, dimension.model_copy(update={"items": []}))
+            target = dimensions.setdefault(
+                dimension.key, dimension.model_copy(update={"items": []})
+            )
             target.items = [*target.items, *items]
         weights = dict(self.group_weights)
         weights.setdefault("public", public.group_weights.get("public", 1.0))
@@ -220,7 +242,8 @@ class Questionnaire(BaseModel):
         ]:
             raise ValueError("the public form must use the same answer scale as the main form")
         return Questionnaire.model_validate(
-            self.model_dump() | {
+            self.model_dump()
+            | {
                 "dimensions": [d.model_dump() for d in dimensions.values()],
                 "group_weights": weights,
                 "comment": comment.model_dump() if comment else None,
@@ -231,7 +254,9 @@ class Questionnaire(BaseModel):
 def _check_groups(groups: list[str]) -> list[str]:
     unknown = [group for group in groups if group not in RATER_GROUPS]
     if unknown:
-        raise ValueError(f"unknown rater group {unknown[0]!r}; use one of {', '.join(RATER_GROUPS)}")
+        raise ValueError(
+            f"unknown rater group {unknown[0]!r}; use one of {', '.join(RATER_GROUPS)}"
+        )
     _unique(groups, "groups")
     return groups
 
@@ -288,8 +313,11 @@ def parse_questionnaire(text: str, source: str) -> Questionnaire:
 def built_in_names() -> list[str]:
     """Names of the templates shipped with the product."""
     folder = resources.files("surveys") / BUILT_IN_DIR
-    return sorted(entry.name.removesuffix(".yaml") for entry in folder.iterdir()
-                  if entry.name.endswith(".yaml"))
+    return sorted(
+        entry.name.removesuffix(".yaml")
+        for entry in folder.iterdir()
+        if entry.name.endswith(".yaml")
+    )
 
 
 def load_questionnaire(name_or_path: str | Path) -> Questionnaire:

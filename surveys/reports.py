@@ -17,11 +17,18 @@ from surveys.messages import N_, translate
 from surveys.questionnaire import GRADES, RATER_GROUPS
 from surveys.results import CadreResult, rounded
 
-GROUP_NAMES = {"superior": N_("Superior"), "peer": N_("Peer"),
-               "subordinate": N_("Subordinate"), "public": N_("Public")}
-GRADE_NAMES = {"excellent": N_("Excellent"), "competent": N_("Competent"),
-               "basically_competent": N_("Basically competent"),
-               "incompetent": N_("Incompetent")}
+GROUP_NAMES = {
+    "superior": N_("Superior"),
+    "peer": N_("Peer"),
+    "subordinate": N_("Subordinate"),
+    "public": N_("Public"),
+}
+GRADE_NAMES = {
+    "excellent": N_("Excellent"),
+    "competent": N_("Competent"),
+    "basically_competent": N_("Basically competent"),
+    "incompetent": N_("Incompetent"),
+}
 
 
 def summary_table(campaign: Campaign, results: list[CadreResult], locale: str) -> list[list]:
@@ -52,8 +59,15 @@ def detail_table(campaign: Campaign, results: list[CadreResult], locale: str) ->
     """Header plus one row per cadre, group and item: item, dimension and their means."""
     _ = lambda message: translate(message, locale=locale)  # noqa: E731
     questionnaire = snapshot(campaign)
-    header = [_("Cadre id"), _("Name"), _("Group"), _("Dimension"), _("Dimension mean"),
-              _("Item"), _("Item mean")]
+    header = [
+        _("Cadre id"),
+        _("Name"),
+        _("Group"),
+        _("Dimension"),
+        _("Dimension mean"),
+        _("Item"),
+        _("Item mean"),
+    ]
     rows = [header]
     for result in results:
         score = result.score
@@ -64,22 +78,31 @@ def detail_table(campaign: Campaign, results: list[CadreResult], locale: str) ->
                 for item in dimension.items:
                     if item.key not in score.item_means[group]:
                         continue
-                    rows.append([
-                        result.cadre.external_id, result.cadre.name, _(GROUP_NAMES[group]),
-                        dimension.title.get(locale),
-                        rounded(score.dimension_means[group][dimension.key]),
-                        item.text.get(locale), rounded(score.item_means[group][item.key])])
+                    rows.append(
+                        [
+                            result.cadre.external_id,
+                            result.cadre.name,
+                            _(GROUP_NAMES[group]),
+                            dimension.title.get(locale),
+                            rounded(score.dimension_means[group][dimension.key]),
+                            item.text.get(locale),
+                            rounded(score.item_means[group][item.key]),
+                        ]
+                    )
     return rows
 
 
-def write_results_workbook(path: Path, campaign: Campaign, results: list[CadreResult],
-                           locale: str) -> None:
+def write_results_workbook(
+    path: Path, campaign: Campaign, results: list[CadreResult], locale: str
+) -> None:
     """Write the summary and the details as two sheets of one workbook."""
     _ = lambda message: translate(message, locale=locale)  # noqa: E731
     workbook = openpyxl.Workbook()
     workbook.remove(workbook.active)
-    for title, rows in ((_("Summary"), summary_table(campaign, results, locale)),
-                        (_("Details"), detail_table(campaign, results, locale))):
+    for title, rows in (
+        (_("Summary"), summary_table(campaign, results, locale)),
+        (_("Details"), detail_table(campaign, results, locale)),
+    ):
         sheet = workbook.create_sheet(title)
         for row in rows:
             sheet.append(row)
@@ -93,9 +116,12 @@ def format_table(rows: list[list]) -> str:
     """Align a table for the terminal (CJK characters count as two columns)."""
     texts = [["" if cell is None else str(cell) for cell in row] for row in rows]
     widths = [max(_width(row[index]) for row in texts) for index in range(len(texts[0]))]
-    lines = ["  ".join(cell + " " * (width - _width(cell)) for cell, width in zip(row, widths,
-                                                                                     strict=True))
-             for row in texts]
+    lines = [
+        "  ".join(
+            cell + " " * (width - _width(cell)) for cell, width in zip(row, widths, strict=True)
+        )
+        for row in texts
+    ]
     return "\n".join(line.rstrip() for line in lines)
 
 

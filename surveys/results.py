@@ -25,16 +25,24 @@ class CadreResult:
 
 def campaign_results(*, session: Session, campaign: Campaign) -> list[CadreResult]:
     """Score every cadre of the campaign's roster, ordered by unit and roster id."""
-    cadres = session.exec(select(Cadre).where(Cadre.roster_id == campaign.roster_id)
-                          .order_by(Cadre.unit, Cadre.external_id)).all()
-    rows = session.exec(
-        select(Response.cadre_id, Response.group, Response.answers, Response.vote)
-        .where(Response.campaign_id == campaign.id)
+    cadres = session.exec(
+        select(Cadre)
+        .where(Cadre.roster_id == campaign.roster_id)
+        .order_by(Cadre.unit, Cadre.external_id)
     ).all()
-    responses = [ScoredResponse(cadre_id=cadre_id, group=group, answers=answers, vote=vote)
-                 for cadre_id, group, answers, vote in rows]
+    rows = session.exec(
+        select(Response.cadre_id, Response.group, Response.answers, Response.vote).where(
+            Response.campaign_id == campaign.id
+        )
+    ).all()
+    responses = [
+        ScoredResponse(cadre_id=cadre_id, group=group, answers=answers, vote=vote)
+        for cadre_id, group, answers, vote in rows
+    ]
     scores = score_campaign(snapshot(campaign), [cadre.id for cadre in cadres], responses)
-    return [CadreResult(cadre=cadre, score=score) for cadre, score in zip(cadres, scores, strict=True)]
+    return [
+        CadreResult(cadre=cadre, score=score) for cadre, score in zip(cadres, scores, strict=True)
+    ]
 
 
 def rounded(value: float | None, places: int = 2) -> float | None:
@@ -76,10 +84,13 @@ def summary_row(campaign: Campaign, result: CadreResult, now: datetime) -> dict:
     }
 
 
-def push_results(*, session: Session, campaign: Campaign, shared_engine: sa.Engine,
-                 now: datetime) -> int:
+def push_results(
+    *, session: Session, campaign: Campaign, shared_engine: sa.Engine, now: datetime
+) -> int:
     """Upsert one summary row per cadre into the shared database; return the count."""
     ensure_shared_schema(shared_engine)
-    rows = [summary_row(campaign, result, now)
-            for result in campaign_results(session=session, campaign=campaign)]
+    rows = [
+        summary_row(campaign, result, now)
+        for result in campaign_results(session=session, campaign=campaign)
+    ]
     return upsert_summaries(shared_engine, rows)

@@ -31,10 +31,20 @@ REQUIRED = {
 }
 # Chinese headers HR staff commonly type, mapped to the canonical ones.
 HEADER_ALIASES = {
-    "编号": "id", "工号": "id", "姓名": "name", "单位": "unit", "部门": "unit",
-    "职务": "post", "岗位": "post", "手机": "phone", "电话": "phone",
-    "telegram账号": "telegram", "测评人编号": "rater_id", "干部编号": "cadre_id",
-    "测评组别": "group", "组别": "group",
+    "编号": "id",
+    "工号": "id",
+    "姓名": "name",
+    "单位": "unit",
+    "部门": "unit",
+    "职务": "post",
+    "岗位": "post",
+    "手机": "phone",
+    "电话": "phone",
+    "telegram账号": "telegram",
+    "测评人编号": "rater_id",
+    "干部编号": "cadre_id",
+    "测评组别": "group",
+    "组别": "group",
 }
 GROUP_ALIASES = {"上级": "superior", "同级": "peer", "下级": "subordinate"}
 # The longest value each column takes in the database (storage.models); others take 200.
@@ -82,8 +92,11 @@ def _rows_from(records: Iterable[tuple], sheet: str, problems: list[RowProblem])
     columns = [_canonical(cell) for cell in header]
     missing = [name for name in REQUIRED[sheet] if name not in columns]
     if missing:
-        problems.append(RowProblem(sheet, 1, N_("missing column(s): %(columns)s"),
-                                   {"columns": ", ".join(missing)}))
+        problems.append(
+            RowProblem(
+                sheet, 1, N_("missing column(s): %(columns)s"), {"columns": ", ".join(missing)}
+            )
+        )
         return []
     rows = []
     for number, record in enumerate(records, start=2):
@@ -103,14 +116,25 @@ def read_workbook(path: Path) -> RosterRows:
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged file
-        raise RosterError([RowProblem(path.name, 0, N_("not a readable .xlsx workbook: %(error)s"),
-                                      {"error": str(exc)})]) from exc
+        raise RosterError(
+            [
+                RowProblem(
+                    path.name,
+                    0,
+                    N_("not a readable .xlsx workbook: %(error)s"),
+                    {"error": str(exc)},
+                )
+            ]
+        ) from exc
     sheets = {}
     try:
         for sheet in SHEETS:
             if sheet not in workbook.sheetnames:
-                problems.append(RowProblem(sheet, 0, N_("the workbook has no sheet named %(sheet)s"),
-                                           {"sheet": sheet}))
+                problems.append(
+                    RowProblem(
+                        sheet, 0, N_("the workbook has no sheet named %(sheet)s"), {"sheet": sheet}
+                    )
+                )
                 continue
             records = workbook[sheet].iter_rows(values_only=True)
             sheets[sheet] = _rows_from(records, sheet, problems)
@@ -128,14 +152,17 @@ def read_csv_folder(folder: Path) -> RosterRows:
     for sheet in SHEETS:
         path = folder / f"{sheet}.csv"
         if not path.is_file():
-            problems.append(RowProblem(sheet, 0, N_("file %(file)s is missing"), {"file": path.name}))
+            problems.append(
+                RowProblem(sheet, 0, N_("file %(file)s is missing"), {"file": path.name})
+            )
             continue
         try:
             with path.open(newline="", encoding="utf-8-sig") as handle:
                 sheets[sheet] = _rows_from(csv.reader(handle), sheet, problems)
         except UnicodeDecodeError:
-            problems.append(RowProblem(sheet, 0, N_("file %(file)s is not UTF-8 text"),
-                                       {"file": path.name}))
+            problems.append(
+                RowProblem(sheet, 0, N_("file %(file)s is not UTF-8 text"), {"file": path.name})
+            )
     if problems:
         raise RosterError(problems)
     return RosterRows(sheets)
@@ -147,8 +174,18 @@ def read_roster(path: Path) -> RosterRows:
         return read_csv_folder(path)
     if path.suffix.lower() == ".xlsx" and path.is_file():
         return read_workbook(path)
-    raise RosterError([RowProblem(path.name, 0, N_(
-        "expected an .xlsx workbook or a folder with cadres.csv, raters.csv and assignments.csv"))])
+    raise RosterError(
+        [
+            RowProblem(
+                path.name,
+                0,
+                N_(
+                    "expected an .xlsx workbook or a folder with cadres.csv, raters.csv and "
+                    "assignments.csv"
+                ),
+            )
+        ]
+    )
 
 
 def check_roster(rows: RosterRows) -> list[RowProblem]:
@@ -171,16 +208,27 @@ def _check_people(rows, sheet: str, problems: list[RowProblem]) -> set[str]:
     for number, row in rows:
         empty = [name for name in REQUIRED[sheet] if not row.get(name)]
         if empty:
-            problems.append(RowProblem(sheet, number, N_("required field(s) empty: %(fields)s"),
-                                       {"fields": ", ".join(empty)}))
+            problems.append(
+                RowProblem(
+                    sheet,
+                    number,
+                    N_("required field(s) empty: %(fields)s"),
+                    {"fields": ", ".join(empty)},
+                )
+            )
         elif row["id"] in seen:
             problems.append(RowProblem(sheet, number, N_("duplicate id %(id)s"), {"id": row["id"]}))
-        elif too_long := [name for name, value in row.items()
-                          if len(value) > MAX_LENGTHS.get(name, 200)]:
-            problems.append(RowProblem(sheet, number,
-                                       N_("%(field)s is longer than %(limit)s characters"),
-                                       {"field": too_long[0],
-                                        "limit": MAX_LENGTHS.get(too_long[0], 200)}))
+        elif too_long := [
+            name for name, value in row.items() if len(value) > MAX_LENGTHS.get(name, 200)
+        ]:
+            problems.append(
+                RowProblem(
+                    sheet,
+                    number,
+                    N_("%(field)s is longer than %(limit)s characters"),
+                    {"field": too_long[0], "limit": MAX_LENGTHS.get(too_long[0], 200)},
+                )
+            )
         seen.add(row.get("id", ""))
     seen.discard("")
     return seen
@@ -194,8 +242,10 @@ def _assignment_problem(row, cadre_ids, rater_ids, pairs) -> tuple[str, dict] | 
     group = GROUP_ALIASES.get(row["group"], row["group"].lower())
     row["group"] = group
     if group not in NAMED_GROUPS:
-        return (N_("unknown group %(group)s; use superior, peer or subordinate"),
-                {"group": row["group"]})
+        return (
+            N_("unknown group %(group)s; use superior, peer or subordinate"),
+            {"group": row["group"]},
+        )
     if row["rater_id"] not in rater_ids:
         return N_("unknown rater id %(id)s"), {"id": row["rater_id"]}
     if row["cadre_id"] not in cadre_ids:
@@ -203,7 +253,9 @@ def _assignment_problem(row, cadre_ids, rater_ids, pairs) -> tuple[str, dict] | 
     pair = (row["rater_id"], row["cadre_id"])
     if pair in pairs:
         return N_("rater %(rater)s is assigned to cadre %(cadre)s twice"), {
-            "rater": pair[0], "cadre": pair[1]}
+            "rater": pair[0],
+            "cadre": pair[1],
+        }
     pairs.add(pair)
     return None
 
@@ -216,17 +268,35 @@ def import_roster(*, session: Session, rows: RosterRows, name: str, now: datetim
     roster = Roster(name=name, imported_at=now)
     session.add(roster)
     session.flush()  # no ORM relationships, so parents are flushed before children
-    cadres = {row["id"]: Cadre(roster_id=roster.id, external_id=row["id"], name=row["name"],
-                               unit=row["unit"], post=row["post"])
-              for _, row in rows.sheets["cadres"]}
-    raters = {row["id"]: Rater(roster_id=roster.id, external_id=row["id"], name=row["name"],
-                               phone=row.get("phone") or None, telegram=row.get("telegram") or None)
-              for _, row in rows.sheets["raters"]}
+    cadres = {
+        row["id"]: Cadre(
+            roster_id=roster.id,
+            external_id=row["id"],
+            name=row["name"],
+            unit=row["unit"],
+            post=row["post"],
+        )
+        for _, row in rows.sheets["cadres"]
+    }
+    raters = {
+        row["id"]: Rater(
+            roster_id=roster.id,
+            external_id=row["id"],
+            name=row["name"],
+            phone=row.get("phone") or None,
+            telegram=row.get("telegram") or None,
+        )
+        for _, row in rows.sheets["raters"]
+    }
     session.add_all([*cadres.values(), *raters.values()])
     session.flush()
     session.add_all(
-        Assignment(roster_id=roster.id, rater_id=raters[row["rater_id"]].id,
-                   cadre_id=cadres[row["cadre_id"]].id, group=row["group"])
+        Assignment(
+            roster_id=roster.id,
+            rater_id=raters[row["rater_id"]].id,
+            cadre_id=cadres[row["cadre_id"]].id,
+            group=row["group"],
+        )
         for _, row in rows.sheets["assignments"]
     )
     session.flush()

@@ -69,8 +69,10 @@ def _item_means(questionnaire: Questionnaire, responses: list[ScoredResponse]) -
             value = questionnaire.points(response.answers.get(item.key, ""))
             if value is not None:
                 points[response.group][item.key].append(value)
-    return {group: {item: fmean(values) for item, values in items.items()}
-            for group, items in points.items()}
+    return {
+        group: {item: fmean(values) for item, values in items.items()}
+        for group, items in points.items()
+    }
 
 
 def _dimension_means(questionnaire: Questionnaire, item_means: dict) -> dict:
@@ -84,8 +86,9 @@ def _dimension_means(questionnaire: Questionnaire, item_means: dict) -> dict:
     return result
 
 
-def score_cadre(questionnaire: Questionnaire, cadre_id: str,
-                responses: list[ScoredResponse]) -> CadreScore:
+def score_cadre(
+    questionnaire: Questionnaire, cadre_id: str, responses: list[ScoredResponse]
+) -> CadreScore:
     """All figures for one cadre from that cadre's responses."""
     score = CadreScore(cadre_id=cadre_id)
     score.responses = dict(Counter(response.group for response in responses))
@@ -97,25 +100,35 @@ def score_cadre(questionnaire: Questionnaire, cadre_id: str,
         score.group_scores[group] = weighted_mean(means, dimension_weights)
     score.composite = weighted_mean(score.group_scores, group_weights)
     for dimension in questionnaire.dimensions:
-        by_group = {group: means[dimension.key] for group, means in score.dimension_means.items()
-                    if dimension.key in means}
+        by_group = {
+            group: means[dimension.key]
+            for group, means in score.dimension_means.items()
+            if dimension.key in means
+        }
         overall = weighted_mean(by_group, group_weights)
         if overall is not None:
             score.dimension_scores[dimension.key] = overall
-    expected = [group for group in RATER_GROUPS
-                if group_weights.get(group, 0) > 0 and questionnaire.items_for(group)]
+    expected = [
+        group
+        for group in RATER_GROUPS
+        if group_weights.get(group, 0) > 0 and questionnaire.items_for(group)
+    ]
     score.missing_groups = [group for group in expected if group not in score.group_scores]
     score.votes = dict(Counter(response.vote for response in responses if response.vote))
     cast = sum(score.votes.values())
-    score.vote_shares = {grade: score.votes.get(grade, 0) / cast for grade in GRADES} if cast else {}
+    score.vote_shares = (
+        {grade: score.votes.get(grade, 0) / cast for grade in GRADES} if cast else {}
+    )
     return score
 
 
-def score_campaign(questionnaire: Questionnaire, cadre_ids: Iterable[str],
-                   responses: Iterable[ScoredResponse]) -> list[CadreScore]:
+def score_campaign(
+    questionnaire: Questionnaire, cadre_ids: Iterable[str], responses: Iterable[ScoredResponse]
+) -> list[CadreScore]:
     """Scores for every listed cadre, in the order given (cadres without responses too)."""
     by_cadre: dict[str, list[ScoredResponse]] = defaultdict(list)
     for response in responses:
         by_cadre[response.cadre_id].append(response)
-    return [score_cadre(questionnaire, cadre_id, by_cadre.get(cadre_id, []))
-            for cadre_id in cadre_ids]
+    return [
+        score_cadre(questionnaire, cadre_id, by_cadre.get(cadre_id, [])) for cadre_id in cadre_ids
+    ]

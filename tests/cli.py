@@ -57,7 +57,7 @@ class CadreCli:
             path, {sheet: [row for _, row in rows.sheets[sheet]] for sheet in rows.sheets}
         )
         output = self("roster", "import", str(path)).output
-        return re.search(r"roster (\w+):", output).group(1)
+        return re.search(r"\b([0-9a-f]{32})\b", output).group(1)
 
     def create_campaign(self, rows: RosterRows | None = None) -> str:
         """A campaign (with its invitations) made by the real commands; return its id."""
@@ -74,7 +74,7 @@ class CadreCli:
             "--deadline",
             "2026-12-10 18:00",
         ).output
-        return re.search(r"campaign (\w+) with", output).group(1)
+        return re.search(r"\b([0-9a-f]{32})\b", output).group(1)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -36,8 +36,9 @@ def postgres_url():
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request) -> str:
     """Runs a test once on SQLite and once on PostgreSQL."""
-    return request.getfixturevalue({"sqlite": "sqlite_url", "postgresql": "postgres_url"}[
-        request.param])
+    return request.getfixturevalue(
+        {"sqlite": "sqlite_url", "postgresql": "postgres_url"}[request.param]
+    )
 
 
 @pytest.fixture

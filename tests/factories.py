@@ -19,12 +19,14 @@ CLOSES = datetime(2026, 12, 1, tzinfo=UTC)
 
 def roster_rows(cadres: list[dict], raters: list[dict], assignments: list[tuple]) -> RosterRows:
     """Build RosterRows as the readers would, numbering rows from 2 (after the header)."""
+
     def numbered(rows):
         return [(number, dict(row)) for number, row in enumerate(rows, start=2)]
 
     links = [{"rater_id": r, "cadre_id": c, "group": g} for r, c, g in assignments]
-    return RosterRows({"cadres": numbered(cadres), "raters": numbered(raters),
-                       "assignments": numbered(links)})
+    return RosterRows(
+        {"cadres": numbered(cadres), "raters": numbered(raters), "assignments": numbered(links)}
+    )
 
 
 def small_roster_rows() -> RosterRows:
@@ -33,27 +35,49 @@ def small_roster_rows() -> RosterRows:
         {"id": "C1", "name": "王伟", "unit": "市发展改革委", "post": "主任"},
         {"id": "C2", "name": "李娜", "unit": "市发展改革委", "post": "副主任"},
     ]
-    raters = [{"id": f"R{n}", "name": f"测评人{n}", "phone": "", "telegram": ""}
-              for n in range(1, 7)]
-    assignments = [("R1", "C1", "superior"), ("R1", "C2", "superior"),
-                   ("R2", "C1", "peer"), ("R3", "C2", "peer"),
-                   ("R4", "C1", "subordinate"), ("R4", "C2", "subordinate"),
-                   ("R5", "C1", "subordinate"), ("R6", "C2", "subordinate")]
+    raters = [
+        {"id": f"R{n}", "name": f"测评人{n}", "phone": "", "telegram": ""} for n in range(1, 7)
+    ]
+    assignments = [
+        ("R1", "C1", "superior"),
+        ("R1", "C2", "superior"),
+        ("R2", "C1", "peer"),
+        ("R3", "C2", "peer"),
+        ("R4", "C1", "subordinate"),
+        ("R4", "C2", "subordinate"),
+        ("R5", "C1", "subordinate"),
+        ("R6", "C2", "subordinate"),
+    ]
     return roster_rows(cadres, raters, assignments)
 
 
-def make_campaign(session: Session, *, now: datetime, rows: RosterRows | None = None,
-                  opens_at: datetime = OPENS, closes_at: datetime = CLOSES,
-                  public: bool = True, invitations: bool = True) -> Campaign:
+def make_campaign(
+    session: Session,
+    *,
+    now: datetime,
+    rows: RosterRows | None = None,
+    opens_at: datetime = OPENS,
+    closes_at: datetime = CLOSES,
+    public: bool = True,
+    invitations: bool = True,
+) -> Campaign:
     """A committed annual campaign (with the public form merged in) and its invitations."""
-    roster = import_roster(session=session, rows=rows or small_roster_rows(), name="测试名册",
-                           now=now)
+    roster = import_roster(
+        session=session, rows=rows or small_roster_rows(), name="测试名册", now=now
+    )
     questionnaire = load_questionnaire("annual")
     if public:
         questionnaire = questionnaire.with_public_form(load_questionnaire("public-service"))
     campaign = create_campaign(
-        session=session, name="2026年度考核", kind="annual", roster_id=roster.id,
-        questionnaire=questionnaire, opens_at=opens_at, closes_at=closes_at, now=now)
+        session=session,
+        name="2026年度考核",
+        kind="annual",
+        roster_id=roster.id,
+        questionnaire=questionnaire,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        now=now,
+    )
     if invitations:
         issue_invitations(session=session, campaign=campaign, secret_key=SECRET)
     session.commit()
@@ -68,8 +92,10 @@ def later(moment: datetime, **delta) -> datetime:
 # A workbook-shaped roster (sheet -> rows) for tests that go through files:
 # two cadres; R1 superior of both, R2 peer of C1, R3 subordinate of both, R4 of C1.
 ROSTER = {
-    "cadres": [{"id": "C1", "name": "王伟", "unit": "审批局", "post": "局长"},
-               {"id": "C2", "name": "李娜", "unit": "审批局", "post": "副局长"}],
+    "cadres": [
+        {"id": "C1", "name": "王伟", "unit": "审批局", "post": "局长"},
+        {"id": "C2", "name": "李娜", "unit": "审批局", "post": "副局长"},
+    ],
     "raters": [{"id": f"R{n}", "name": f"测评人{n}"} for n in range(1, 5)],
     "assignments": [
         {"rater_id": "R1", "cadre_id": "C1", "group": "superior"},

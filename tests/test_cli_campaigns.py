@@ -17,8 +17,13 @@ from tests.factories import ROSTER
 @pytest.fixture
 def run(tmp_path):
     """Run ``cadre`` in English on a data folder of its own."""
-    env = {"CADRE_DATA_DIR": str(tmp_path), "CADRE_LOCALE": "en", "CADRE_DATABASE_URL": None,
-           "CADRE_SHARED_DATABASE_URL": None, "CADRE_BASE_URL": "http://forms.example"}
+    env = {
+        "CADRE_DATA_DIR": str(tmp_path),
+        "CADRE_LOCALE": "en",
+        "CADRE_DATABASE_URL": None,
+        "CADRE_SHARED_DATABASE_URL": None,
+        "CADRE_BASE_URL": "http://forms.example",
+    }
 
     def invoke(*args, **extra_env):
         return CliRunner().invoke(cli, [str(arg) for arg in args], env=env | extra_env)
@@ -35,8 +40,19 @@ def roster_id(run, tmp_path):
 
 
 def create(run, roster_id, *extra):
-    return run("campaign", "create", "--name", "2026年度考核", "--roster", roster_id,
-               "--opens", "2026-12-01 08:00", "--deadline", "2026-12-10 18:00", *extra)
+    return run(
+        "campaign",
+        "create",
+        "--name",
+        "2026年度考核",
+        "--roster",
+        roster_id,
+        "--opens",
+        "2026-12-01 08:00",
+        "--deadline",
+        "2026-12-10 18:00",
+        *extra,
+    )
 
 
 def test_roster_template_has_the_three_sheets(run, tmp_path):
@@ -48,8 +64,13 @@ def test_roster_template_has_the_three_sheets(run, tmp_path):
 
 
 def test_bad_roster_lists_rows_and_exits_2(run, tmp_path):
-    bad = {**ROSTER, "assignments": [{"rater_id": "R9", "cadre_id": "C1", "group": "peer"},
-                                     {"rater_id": "R1", "cadre_id": "C1", "group": "boss"}]}
+    bad = {
+        **ROSTER,
+        "assignments": [
+            {"rater_id": "R9", "cadre_id": "C1", "group": "peer"},
+            {"rater_id": "R1", "cadre_id": "C1", "group": "boss"},
+        ],
+    }
     write_workbook(tmp_path / "bad.xlsx", bad)
     result = run("roster", "import", tmp_path / "bad.xlsx")
     assert result.exit_code == 2
@@ -73,14 +94,21 @@ def test_campaign_create_issues_one_invitation_per_rater(run, roster_id):
     assert "2026年度考核" in listed.output and "2026-12-01 08:00" in listed.output
 
 
-@pytest.mark.parametrize(("override", "message"), [
-    ({"--deadline": "2026-11-30 08:00"}, "deadline must be after"),
-    ({"--opens": "next week"}, "Cannot read the time next week"),
-    ({"--template": "missing.yaml"}, "no such template file"),
-])
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"--deadline": "2026-11-30 08:00"}, "deadline must be after"),
+        ({"--opens": "next week"}, "Cannot read the time next week"),
+        ({"--template": "missing.yaml"}, "no such template file"),
+    ],
+)
 def test_campaign_create_refuses_bad_input(run, roster_id, override, message):
-    options = {"--name": "X", "--roster": roster_id, "--opens": "2026-12-01 08:00",
-               "--deadline": "2026-12-10 18:00"} | override
+    options = {
+        "--name": "X",
+        "--roster": roster_id,
+        "--opens": "2026-12-01 08:00",
+        "--deadline": "2026-12-10 18:00",
+    } | override
     result = run("campaign", "create", *[part for pair in options.items() for part in pair])
     assert result.exit_code == 2
     assert message in result.output
@@ -111,8 +139,14 @@ def test_push_needs_a_shared_database(run, roster_id):
 
 def test_push_to_an_unreachable_server_is_explained(run, roster_id):
     campaign_id = re.search(r"campaign ([0-9a-f]{32})", create(run, roster_id).output).group(1)
-    result = run("results", "push", campaign_id, CADRE_SHARED_DATABASE_URL=(
-        "postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=2"))
+    result = run(
+        "results",
+        "push",
+        campaign_id,
+        CADRE_SHARED_DATABASE_URL=(
+            "postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=2"
+        ),
+    )
     assert result.exit_code == 2
     assert "Cannot write to the shared database" in result.output
 

@@ -49,18 +49,28 @@ vote: {groups: [superior, peer, subordinate]}
 # What each rater answers, per cadre: (d1, j1, vote).  j1 is None where the
 # group is not asked it.
 ANSWERS = {
-    "R1": {"C1": ("good", "fairly_good", "excellent"),
-           "C2": ("fair", "poor", "basically_competent")},
+    "R1": {
+        "C1": ("good", "fairly_good", "excellent"),
+        "C2": ("fair", "poor", "basically_competent"),
+    },
     "R2": {"C1": ("fair", None, "competent")},
     "R3": {"C1": ("good", "good", "excellent"), "C2": ("fairly_good", "fairly_good", "competent")},
     "R4": {"C1": ("fairly_good", "fair", "competent")},
 }
 # Two members of the public rate C1 at the window (public-service form, prefixed pub_).
 PUBLIC = [
-    {"pub_attitude": "good", "pub_efficiency": "fairly_good", "pub_overall": "good",
-     "pub_clean": "good"},
-    {"pub_attitude": "fair", "pub_efficiency": "fair", "pub_overall": "fairly_good",
-     "pub_clean": "good"},
+    {
+        "pub_attitude": "good",
+        "pub_efficiency": "fairly_good",
+        "pub_overall": "good",
+        "pub_clean": "good",
+    },
+    {
+        "pub_attitude": "fair",
+        "pub_efficiency": "fair",
+        "pub_overall": "fairly_good",
+        "pub_clean": "good",
+    },
 ]
 
 # Worked by hand.
@@ -72,23 +82,36 @@ PUBLIC = [
 #     de = (30*100 + 20*60 + 30*90) / 80 = 86.25; ji = (30*80 + 30*80 + 20*80) / 80 = 80
 #     votes: 2 excellent, 2 competent.
 # C2  superior: de 60, ji 30 -> 45.   subordinate: de 80, ji 80 -> 80.   no peer, no public.
-#     composite = (30*45 + 30*80) / 60 = 62.5; de = (30*60+30*80)/60 = 70; ji = (30*30+30*80)/60 = 55
+#     composite = (30*45 + 30*80) / 60 = 62.5
+#     de = (30*60 + 30*80) / 60 = 70; ji = (30*30 + 30*80) / 60 = 55
 #     votes: 1 basically_competent, 1 competent.
 EXPECTED = {
-    "C1": {"responses_total": 6,
-           "responses_by_group": {"superior": 1, "peer": 1, "subordinate": 2, "public": 2},
-           "group_scores": {"superior": 90.0, "peer": 60.0, "subordinate": 85.0, "public": 86.67},
-           "dimension_scores": {"de": 86.25, "ji": 80.0, "qin": 80.0, "lian": 100.0},
-           "composite": Decimal("81.83"),
-           "vote_shares": {"excellent": 0.5, "competent": 0.5, "basically_competent": 0.0,
-                           "incompetent": 0.0}},
-    "C2": {"responses_total": 2,
-           "responses_by_group": {"superior": 1, "subordinate": 1},
-           "group_scores": {"superior": 45.0, "subordinate": 80.0},
-           "dimension_scores": {"de": 70.0, "ji": 55.0},
-           "composite": Decimal("62.50"),
-           "vote_shares": {"excellent": 0.0, "competent": 0.5, "basically_competent": 0.5,
-                           "incompetent": 0.0}},
+    "C1": {
+        "responses_total": 6,
+        "responses_by_group": {"superior": 1, "peer": 1, "subordinate": 2, "public": 2},
+        "group_scores": {"superior": 90.0, "peer": 60.0, "subordinate": 85.0, "public": 86.67},
+        "dimension_scores": {"de": 86.25, "ji": 80.0, "qin": 80.0, "lian": 100.0},
+        "composite": Decimal("81.83"),
+        "vote_shares": {
+            "excellent": 0.5,
+            "competent": 0.5,
+            "basically_competent": 0.0,
+            "incompetent": 0.0,
+        },
+    },
+    "C2": {
+        "responses_total": 2,
+        "responses_by_group": {"superior": 1, "subordinate": 1},
+        "group_scores": {"superior": 45.0, "subordinate": 80.0},
+        "dimension_scores": {"de": 70.0, "ji": 55.0},
+        "composite": Decimal("62.50"),
+        "vote_shares": {
+            "excellent": 0.0,
+            "competent": 0.5,
+            "basically_competent": 0.5,
+            "incompetent": 0.0,
+        },
+    },
 }
 
 
@@ -121,22 +144,42 @@ def submit_named(client, url: str, answers: dict[str, str], cadre_ids: dict[str,
 
 def test_roster_to_shared_table(tmp_path, postgres_url):
     assessment_url = f"sqlite:///{tmp_path / 'cadre.db'}"
-    env = {"CADRE_DATA_DIR": str(tmp_path), "CADRE_DATABASE_URL": assessment_url,
-           "CADRE_SHARED_DATABASE_URL": postgres_url, "CADRE_LOCALE": "en",
-           "CADRE_BASE_URL": "http://127.0.0.1:8000"}
+    env = {
+        "CADRE_DATA_DIR": str(tmp_path),
+        "CADRE_DATABASE_URL": assessment_url,
+        "CADRE_SHARED_DATABASE_URL": postgres_url,
+        "CADRE_LOCALE": "en",
+        "CADRE_BASE_URL": "http://127.0.0.1:8000",
+    }
     write_workbook(tmp_path / "roster.xlsx", ROSTER)
     (tmp_path / "tiny.yaml").write_text(TEMPLATE, encoding="utf-8")
 
-    roster_id = re.search(r"roster ([0-9a-f]{32})",
-                          cadre(env, ["roster", "import", str(tmp_path / "roster.xlsx")])).group(1)
-    created = cadre(env, ["campaign", "create", "--name", "E2E", "--roster", roster_id,
-                          "--template", str(tmp_path / "tiny.yaml"),
-                          "--opens", "2020-01-01 08:00", "--deadline", "2099-12-31 18:00"])
+    roster_id = re.search(
+        r"roster ([0-9a-f]{32})", cadre(env, ["roster", "import", str(tmp_path / "roster.xlsx")])
+    ).group(1)
+    created = cadre(
+        env,
+        [
+            "campaign",
+            "create",
+            "--name",
+            "E2E",
+            "--roster",
+            roster_id,
+            "--template",
+            str(tmp_path / "tiny.yaml"),
+            "--opens",
+            "2020-01-01 08:00",
+            "--deadline",
+            "2099-12-31 18:00",
+        ],
+    )
     campaign_id = re.search(r"campaign ([0-9a-f]{32})", created).group(1)
     cadre(env, ["invitations", "export", campaign_id, "--out", str(tmp_path / "links.csv")])
     cadre(env, ["channels", "create", campaign_id, "--name", "1号窗口", "--cadres", "C1"])
-    channel_path = re.search(r"(/p/[A-Za-z0-9_-]+)",
-                             cadre(env, ["channels", "list", campaign_id])).group(1)
+    channel_path = re.search(
+        r"(/p/[A-Za-z0-9_-]+)", cadre(env, ["channels", "list", campaign_id])
+    ).group(1)
 
     with open(tmp_path / "links.csv", encoding="utf-8-sig", newline="") as handle:
         links = {row["rater_id"]: row["link"] for row in csv.DictReader(handle)}
@@ -145,8 +188,13 @@ def test_roster_to_shared_table(tmp_path, postgres_url):
     engine = make_engine(assessment_url)
     with Session(engine) as session:
         cadre_ids = {c.external_id: c.id for c in session.exec(select(Cadre))}
-    app = create_app({"SECRET_KEY": "e2e-secret-key-0123456789-abcdefghijklmnop",
-                      "DATABASE_URL": assessment_url, "BASE_URL": env["CADRE_BASE_URL"]})
+    app = create_app(
+        {
+            "SECRET_KEY": "e2e-secret-key-0123456789-abcdefghijklmnop",
+            "DATABASE_URL": assessment_url,
+            "BASE_URL": env["CADRE_BASE_URL"],
+        }
+    )
     client = app.test_client()
     for rater, answers in ANSWERS.items():
         response = submit_named(client, links[rater], answers, cadre_ids)
@@ -158,8 +206,9 @@ def test_roster_to_shared_table(tmp_path, postgres_url):
     for answers in PUBLIC:
         page = client.get(channel_path)
         assert page.status_code == 200
-        posted = client.post(channel_path, data={"csrf_token": csrf(page.text),
-                                                 "cadre": cadre_ids["C1"], **answers})
+        posted = client.post(
+            channel_path, data={"csrf_token": csrf(page.text), "cadre": cadre_ids["C1"], **answers}
+        )
         assert posted.status_code == 303, posted.text
 
     with Session(engine) as session:

@@ -27,7 +27,11 @@ def served(tmp_path):
     env |= {"CADRE_DATA_DIR": str(tmp_path), "CADRE_LOCALE": "en"}
     process = subprocess.Popen(
         [sys.executable, "-m", "cadre", "serve", "--demo", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     output = []
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -8,8 +8,7 @@ from tests.factories import SECRET, make_campaign
 
 def test_named_rater_submits_once(session, now):
     campaign = make_campaign(session, now=now)
-    links = named_links(session=session, campaign=campaign, secret_key=SECRET,
-                        base_url="http://x")
+    links = named_links(session=session, campaign=campaign, secret_key=SECRET, base_url="http://x")
     token = links[0].url.rsplit("/", 1)[1]
     form = open_ballot(session=session, token=token, now=now)
     answers = {}

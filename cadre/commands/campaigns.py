@@ -23,8 +23,9 @@ def parse_moment(ctx: Context, text: str, zone: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise fail(ctx, "Cannot read the time %(text)s; write it like 2026-12-01 18:00.",
-                   text=text) from None
+        raise fail(
+            ctx, "Cannot read the time %(text)s; write it like 2026-12-01 18:00.", text=text
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(zone))
 
 
@@ -32,17 +33,28 @@ def parse_moment(ctx: Context, text: str, zone: str) -> datetime:
 @click.option("--name", required=True, help="Campaign name, e.g. '2026年度考核'.")
 @click.option("--kind", type=click.Choice(KINDS), default="annual", show_default=True)
 @click.option("--roster", "roster_id", required=True, help="Roster id from 'cadre roster import'.")
-@click.option("--template", default="annual", show_default=True,
-              help="Built-in template name or a YAML file.")
-@click.option("--public-template", default="public-service", show_default=True,
-              help="Form for public QR channels; 'none' for no public rating.")
+@click.option(
+    "--template", default="annual", show_default=True, help="Built-in template name or a YAML file."
+)
+@click.option(
+    "--public-template",
+    default="public-service",
+    show_default=True,
+    help="Form for public QR channels; 'none' for no public rating.",
+)
 @click.option("--opens", required=True, help="Opening time, e.g. '2026-12-01 08:00'.")
 @click.option("--deadline", required=True, help="Deadline, e.g. '2026-12-10 18:00'.")
-@click.option("--anonymity-k", default=3, show_default=True, type=click.IntRange(1, 50),
-              help="Smallest rater group shown on its own.")
+@click.option(
+    "--anonymity-k",
+    default=3,
+    show_default=True,
+    type=click.IntRange(1, 50),
+    help="Smallest rater group shown on its own.",
+)
 @pass_context
-def create_command(ctx: Context, name, kind, roster_id, template, public_template, opens,
-                   deadline, anonymity_k) -> None:
+def create_command(
+    ctx: Context, name, kind, roster_id, template, public_template, opens, deadline, anonymity_k
+) -> None:
     """Create a campaign from a template and a roster, and issue its invitations."""
     zone = ctx.settings.timezone
     questionnaire = load_questionnaire(template)
@@ -50,17 +62,28 @@ def create_command(ctx: Context, name, kind, roster_id, template, public_templat
         try:
             questionnaire = questionnaire.with_public_form(load_questionnaire(public_template))
         except ValueError as error:
-            raise fail(ctx, "The public form cannot be merged: %(error)s", error=str(error)) from None
+            raise fail(
+                ctx, "The public form cannot be merged: %(error)s", error=str(error)
+            ) from None
     with ctx.session() as session:
         campaign = create_campaign(
-            session=session, name=name, kind=kind, roster_id=roster_id,
-            questionnaire=questionnaire, opens_at=parse_moment(ctx, opens, zone),
-            closes_at=parse_moment(ctx, deadline, zone), now=ctx.now(), timezone=zone,
-            anonymity_k=anonymity_k)
-        issued = issue_invitations(session=session, campaign=campaign,
-                                   secret_key=ctx.settings.resolved_secret_key())
-    click.echo(ctx._("Created campaign %(id)s with %(count)s invitations.",
-                     id=campaign.id, count=issued))
+            session=session,
+            name=name,
+            kind=kind,
+            roster_id=roster_id,
+            questionnaire=questionnaire,
+            opens_at=parse_moment(ctx, opens, zone),
+            closes_at=parse_moment(ctx, deadline, zone),
+            now=ctx.now(),
+            timezone=zone,
+            anonymity_k=anonymity_k,
+        )
+        issued = issue_invitations(
+            session=session, campaign=campaign, secret_key=ctx.settings.resolved_secret_key()
+        )
+    click.echo(
+        ctx._("Created campaign %(id)s with %(count)s invitations.", id=campaign.id, count=issued)
+    )
 
 
 @campaign_group.command("list")
@@ -73,9 +96,11 @@ def list_command(ctx: Context) -> None:
         click.echo(ctx._("No campaigns yet."))
     for campaign in campaigns:
         zone = ZoneInfo(campaign.timezone)
-        click.echo(f"{campaign.id}  {campaign.kind:8}  {campaign.name}  "
-                   f"{campaign.opens_at.astimezone(zone):%Y-%m-%d %H:%M} → "
-                   f"{campaign.closes_at.astimezone(zone):%Y-%m-%d %H:%M}")
+        click.echo(
+            f"{campaign.id}  {campaign.kind:8}  {campaign.name}  "
+            f"{campaign.opens_at.astimezone(zone):%Y-%m-%d %H:%M} → "
+            f"{campaign.closes_at.astimezone(zone):%Y-%m-%d %H:%M}"
+        )
 
 
 def register(cli: click.Group) -> None:

@@ -33,40 +33,66 @@ def ensure_demo(ctx: Context, base_url: str) -> DemoView:
         campaign = find_demo(session=session)
         created = campaign is None
         if created:
-            campaign = load_demo(session=session, now=ctx.now(), secret_key=secret,
-                                 timezone=ctx.settings.timezone).campaign
-        links = named_links(session=session, campaign=campaign, secret_key=secret,
-                            base_url=base_url)
+            campaign = load_demo(
+                session=session, now=ctx.now(), secret_key=secret, timezone=ctx.settings.timezone
+            ).campaign
+        links = named_links(
+            session=session, campaign=campaign, secret_key=secret, base_url=base_url
+        )
         channels = list_channels(session=session, campaign=campaign)
     return DemoView(campaign=campaign, links=links, channels=channels, created=created)
 
 
 def as_json(view: DemoView, base_url: str) -> str:
     """One JSON object for scripts: campaign id, every rater link, every public link."""
-    return json.dumps({
-        "campaign_id": view.campaign.id,
-        "campaign_name": view.campaign.name,
-        "rater_links": [{"rater_id": link.rater_id, "name": link.rater_name, "url": link.url,
-                         "cadres": link.cadres, "status": link.status} for link in view.links],
-        "public_links": [{"name": channel.name, "url": public_url(base_url, channel.slug)}
-                         for channel in view.channels],
-    }, ensure_ascii=False, indent=2)
+    return json.dumps(
+        {
+            "campaign_id": view.campaign.id,
+            "campaign_name": view.campaign.name,
+            "rater_links": [
+                {
+                    "rater_id": link.rater_id,
+                    "name": link.rater_name,
+                    "url": link.url,
+                    "cadres": link.cadres,
+                    "status": link.status,
+                }
+                for link in view.links
+            ],
+            "public_links": [
+                {"name": channel.name, "url": public_url(base_url, channel.slug)}
+                for channel in view.channels
+            ],
+        },
+        ensure_ascii=False,
+        indent=2,
+    )
 
 
 def print_summary(ctx: Context, view: DemoView, base_url: str) -> None:
     """The HR summary: campaign, counts, three rater links, the public links, one QR code."""
     zone = ZoneInfo(view.campaign.timezone)
-    title = (ctx._("Demo campaign loaded:") if view.created
-             else ctx._("Demo campaign (already loaded):"))
+    title = (
+        ctx._("Demo campaign loaded:") if view.created else ctx._("Demo campaign (already loaded):")
+    )
     click.echo(f"{title} {view.campaign.name}")
     click.echo(ctx._("Campaign id: %(id)s", id=view.campaign.id))
-    click.echo(ctx._("Open %(opens)s, deadline %(deadline)s",
-                     opens=f"{view.campaign.opens_at.astimezone(zone):%Y-%m-%d %H:%M}",
-                     deadline=f"{view.campaign.closes_at.astimezone(zone):%Y-%m-%d %H:%M}"))
+    click.echo(
+        ctx._(
+            "Open %(opens)s, deadline %(deadline)s",
+            opens=f"{view.campaign.opens_at.astimezone(zone):%Y-%m-%d %H:%M}",
+            deadline=f"{view.campaign.closes_at.astimezone(zone):%Y-%m-%d %H:%M}",
+        )
+    )
     pending = sum(link.status == "pending" for link in view.links)
-    click.echo(ctx._("%(raters)s rater invitations (%(pending)s pending), %(channels)s public "
-                     "channels.", raters=len(view.links), pending=pending,
-                     channels=len(view.channels)))
+    click.echo(
+        ctx._(
+            "%(raters)s rater invitations (%(pending)s pending), %(channels)s public channels.",
+            raters=len(view.links),
+            pending=pending,
+            channels=len(view.channels),
+        )
+    )
     click.echo("\n" + ctx._("Some rater links (each works once):"))
     for link in _one_per_kind(view.links):
         click.echo(f"  {link.rater_id} {link.rater_name}: {link.url}")
@@ -74,8 +100,10 @@ def print_summary(ctx: Context, view: DemoView, base_url: str) -> None:
     for channel in view.channels:
         click.echo(f"  {channel.name}: {public_url(base_url, channel.slug)}")
     if view.links:
-        click.echo("\n" + ctx._("Scan with a phone to open %(rater)s's form:",
-                                rater=view.links[0].rater_name))
+        click.echo(
+            "\n"
+            + ctx._("Scan with a phone to open %(rater)s's form:", rater=view.links[0].rater_name)
+        )
         click.echo(qr_terminal(view.links[0].url))
 
 

@@ -29,8 +29,12 @@ def results_group() -> None:
 
 @results_group.command("show")
 @click.argument("campaign_id")
-@click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the results to this .xlsx workbook.")
+@click.option(
+    "--xlsx",
+    "xlsx_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the results to this .xlsx workbook.",
+)
 @pass_context
 def show_command(ctx: Context, campaign_id: str, xlsx_path: Path | None) -> None:
     """Print per-cadre responses, means, composite and vote shares."""
@@ -45,8 +49,9 @@ def show_command(ctx: Context, campaign_id: str, xlsx_path: Path | None) -> None
         try:
             write_results_workbook(xlsx_path, campaign, results, ctx.locale)
         except OSError as error:
-            raise fail(ctx, "Cannot write %(path)s: %(error)s", path=xlsx_path,
-                       error=error.strerror) from None
+            raise fail(
+                ctx, "Cannot write %(path)s: %(error)s", path=xlsx_path, error=error.strerror
+            ) from None
         click.echo(ctx._("Wrote the results to %(path)s", path=xlsx_path), err=True)
 
 
@@ -61,11 +66,15 @@ def push_command(ctx: Context, campaign_id: str) -> None:
     with ctx.session() as session:
         campaign = get_campaign(session=session, campaign_id=campaign_id)
         try:
-            count = push_results(session=session, campaign=campaign,
-                                 shared_engine=ctx.engine_for(url), now=ctx.now())
+            count = push_results(
+                session=session, campaign=campaign, shared_engine=ctx.engine_for(url), now=ctx.now()
+            )
         except SQLAlchemyError as error:  # the shared server is someone else's: explain
-            raise fail(ctx, "Cannot write to the shared database: %(error)s",
-                       error=str(error).splitlines()[0]) from None
+            raise fail(
+                ctx,
+                "Cannot write to the shared database: %(error)s",
+                error=str(error).splitlines()[0],
+            ) from None
     click.echo(ctx._("Pushed %(count)s cadre summaries to the shared database.", count=count))
 
 

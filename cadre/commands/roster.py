@@ -34,8 +34,14 @@ def import_command(ctx: Context, source: Path, name: str | None) -> None:
     with ctx.session() as session:
         roster = import_roster(session=session, rows=rows, name=name or source.stem, now=ctx.now())
     counts = {sheet: len(rows.sheets[sheet]) for sheet in rows.sheets}
-    click.echo(ctx._("Imported roster %(id)s: %(cadres)s cadres, %(raters)s raters, "
-                     "%(assignments)s assignments.", id=roster.id, **counts))
+    click.echo(
+        ctx._(
+            "Imported roster %(id)s: %(cadres)s cadres, %(raters)s raters, "
+            "%(assignments)s assignments.",
+            id=roster.id,
+            **counts,
+        )
+    )
 
 
 def register(cli: click.Group) -> None:
