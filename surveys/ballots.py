@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from storage.models import Cadre, Campaign, Invitation, PublicChannel, Response
+from storage.models import Cadre, Campaign, Invitation, Response
 from surveys.campaigns import campaign_state, snapshot
+from surveys.channels import find_channel
 from surveys.invitations import assigned_cadres, find_invitation
 from surveys.messages import N_
 from surveys.questionnaire import GRADES, Dimension, Questionnaire
@@ -57,6 +58,7 @@ class BallotForm:
     campaign: Campaign
     questionnaire: Questionnaire
     sections: list[CadreSection]
+    channel_name: str | None = None
 
 
 @dataclass
@@ -182,8 +184,8 @@ def submit_ballot(
 
 def open_public(*, session: Session, slug: str, now: datetime) -> BallotForm:
     """The public service form of a channel, or BallotUnavailable saying why not."""
-    channel = session.exec(select(PublicChannel).where(PublicChannel.slug == slug)).first()
-    if channel is None:
+    channel = find_channel(session=session, slug=slug)
+    if channel is None or not channel.cadre_ids:
         raise BallotUnavailable("unknown")
     campaign = session.get(Campaign, channel.campaign_id)
     state = campaign_state(campaign, now)
@@ -196,19 +198,31 @@ def open_public(*, session: Session, slug: str, now: datetime) -> BallotForm:
         .order_by(Cadre.external_id)
     ).all()
     sections = [_section(questionnaire, cadre, "public") for cadre in cadres]
-    return BallotForm(campaign=campaign, questionnaire=questionnaire, sections=sections)
+    return BallotForm(
+        campaign=campaign, questionnaire=questionnaire, sections=sections, channel_name=channel.name
+    )
 
 
 def submit_public(
     *, session: Session, slug: str, cadre_id: str, answers: CadreAnswers, now: datetime
 ) -> None:
-    """Store one service recipient's rating of one cadre of the channel."""
+    """Store one service recipient's rating of one cadre of the channel.
+
+    A missing choice of cadre is reported together with any problem in the
+    answers (every cadre of a channel gets the same public items), so the
+    person fixes everything in one go.
+    """
     form = open_public(session=session, slug=slug, now=now)
     chosen = [section for section in form.sections if section.cadre.id == cadre_id]
+    problems: dict[tuple[str, str], str] = {}
     if not chosen:
-        raise BallotInvalid({("", "cadre"): N_("Please choose who served you.")})
-    single = BallotForm(campaign=form.campaign, questionnaire=form.questionnaire, sections=chosen)
-    problems = check_answers(single, {cadre_id: answers})
+        problems[("", "cadre")] = N_("Please choose who served you.")
+    single = BallotForm(
+        campaign=form.campaign,
+        questionnaire=form.questionnaire,
+        sections=chosen or form.sections[:1],
+    )
+    problems |= check_answers(single, {single.sections[0].cadre.id: answers})
     if problems:
         raise BallotInvalid(problems)
     session.add_all(_responses(single, {cadre_id: answers}, local_day(form.campaign, now)))

@@ -44,6 +44,11 @@ def create_channel(
     return channel
 
 
+def find_channel(*, session: Session, slug: str) -> PublicChannel | None:
+    """The channel behind a public QR code, or None."""
+    return session.exec(select(PublicChannel).where(PublicChannel.slug == slug)).first()
+
+
 def list_channels(*, session: Session, campaign: Campaign) -> list[PublicChannel]:
     """A campaign's public channels, by name."""
     return list(

@@ -10,19 +10,16 @@ from datetime import datetime
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext
-from sqlmodel import select
 
-from storage.models import PublicChannel
 from surveys.ballots import (
     BallotForm,
     BallotInvalid,
     BallotUnavailable,
-    CadreAnswers,
     CadreSection,
-    check_answers,
     open_public,
     submit_public,
 )
+from surveys.channels import find_channel
 from webforms.clock import current_time
 from webforms.db import get_session
 from webforms.errors import unavailable
@@ -56,8 +53,6 @@ def form(slug: str):
         ballot = open_public(session=get_session(), slug=slug, now=now)
     except BallotUnavailable as error:
         return unavailable(error)
-    if not ballot.sections:
-        abort(404)
     if request.method == "POST":
         return submit(slug, ballot, now)
     return render(slug, ballot, FormState())
@@ -66,7 +61,8 @@ def form(slug: str):
 @bp.get("/p/<slug>/thanks")
 def thanks(slug: str):
     """Thank the person and offer to rate someone else at the same window."""
-    channel_name(slug)
+    if find_channel(session=get_session(), slug=slug) is None:
+        abort(404)
     return render_template("public_thanks.html", again=url_for("public.form", slug=slug))
 
 
@@ -84,10 +80,8 @@ def submit(slug: str, ballot: BallotForm, now: datetime):
         return unavailable(error)
     except BallotInvalid as error:
         session.rollback()
-        problems = dict(error.problems)
-        if ("", "cadre") in problems:
-            problems.update(item_problems(ballot, answers))
-        state = FormState(values=request.form, problems=problem_names(problems, no_prefix))
+        problems = problem_names(error.problems, no_prefix)
+        state = FormState(values=request.form, problems=problems)
         return render(slug, ballot, state), 422
     session.commit()
     return redirect(url_for("public.thanks", slug=slug), code=303)
@@ -98,27 +92,6 @@ def chosen_cadre(ballot: BallotForm) -> str:
     if len(ballot.sections) == 1:
         return ballot.sections[0].cadre.id
     return (request.form.get("cadre") or "").strip()
-
-
-def item_problems(ballot: BallotForm, answers: CadreAnswers) -> dict:
-    """Problems with the answers themselves, so a missing cadre choice does not hide them.
-
-    ``submit_public`` stops at the missing choice; every cadre of a channel
-    answers the same public items, so the first one stands for all here.
-    """
-    first = ballot.sections[0]
-    single = BallotForm(
-        campaign=ballot.campaign, questionnaire=ballot.questionnaire, sections=[first]
-    )
-    return check_answers(single, {first.cadre.id: answers})
-
-
-def channel_name(slug: str) -> str:
-    """The channel's name shown on its pages (e.g. a service window); 404 if there is none."""
-    channel = get_session().exec(select(PublicChannel).where(PublicChannel.slug == slug)).first()
-    if channel is None:
-        abort(404)
-    return channel.name
 
 
 def render(slug: str, ballot: BallotForm, state: FormState) -> str:
@@ -134,7 +107,7 @@ def render(slug: str, ballot: BallotForm, state: FormState) -> str:
         state=state,
         summary=summarise(fields, state),
         section=section,
-        channel=channel_name(slug),
+        channel=ballot.channel_name,
         action=url_for("public.form", slug=slug),
         questions=question_count(section),
         **option_lists(ballot.questionnaire, locale),
