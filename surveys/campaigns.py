@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, select
 
-from storage.models import Campaign, Roster
+from storage.models import Cadre, Campaign, Roster
 from surveys.messages import N_
 from surveys.questionnaire import Questionnaire
 
@@ -101,3 +101,14 @@ def get_campaign(*, session: Session, campaign_id: str) -> Campaign:
 def list_campaigns(*, session: Session) -> list[Campaign]:
     """All campaigns, newest first."""
     return list(session.exec(select(Campaign).order_by(Campaign.created_at.desc())))
+
+
+def campaign_cadres(*, session: Session, campaign: Campaign) -> list[Cadre]:
+    """Every cadre of the campaign's roster, by unit and roster id."""
+    return list(
+        session.exec(
+            select(Cadre)
+            .where(Cadre.roster_id == campaign.roster_id)
+            .order_by(Cadre.unit, Cadre.external_id)
+        )
+    )

@@ -15,10 +15,10 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from storage.models import Assignment, Cadre, Campaign, Invitation, Rater
-from surveys.campaigns import CampaignError
+from surveys.campaigns import CampaignError, campaign_cadres
 from surveys.messages import N_
 
 TOKEN_BYTES = 24
@@ -162,11 +162,7 @@ def assigned_cadres(
     how a meeting's democratic evaluation works.
     """
     if invitation.rater_id is None:
-        cadres = session.exec(
-            select(Cadre)
-            .where(Cadre.roster_id == campaign.roster_id)
-            .order_by(Cadre.unit, Cadre.external_id)
-        ).all()
+        cadres = campaign_cadres(session=session, campaign=campaign)
         return [(cadre, invitation.group or "subordinate") for cadre in cadres]
     rows = session.exec(
         select(Cadre, Assignment.group)
@@ -175,3 +171,26 @@ def assigned_cadres(
         .order_by(Cadre.unit, Cadre.external_id)
     ).all()
     return [(cadre, group) for cadre, group in rows]
+
+
+def invitation_counts(*, session: Session, campaign: Campaign) -> dict[tuple[str, str], int]:
+    """How many invitations per (kind, status); kind is 'named' or a slip's group."""
+    rows = session.exec(
+        select(
+            Invitation.rater_id.is_(None),
+            Invitation.group,  # type: ignore[union-attr]
+            Invitation.status,
+            func.count(),
+        )
+        .where(Invitation.campaign_id == campaign.id)
+        .group_by(
+            Invitation.rater_id.is_(None),
+            Invitation.group,  # type: ignore[union-attr]
+            Invitation.status,
+        )
+    ).all()
+    counts: dict[tuple[str, str], int] = {}
+    for is_slip, group, status, number in rows:
+        key = (group if is_slip else "named", status)
+        counts[key] = counts.get(key, 0) + number
+    return counts

@@ -16,8 +16,23 @@ from typing import Annotated
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from surveys.messages import N_
+
 RATER_GROUPS = ("superior", "peer", "subordinate", "public")
 GRADES = ("excellent", "competent", "basically_competent", "incompetent")
+# What people call the groups and grades (message ids; translate at the edge).
+GROUP_LABELS = {
+    "superior": N_("Superior"),
+    "peer": N_("Peer"),
+    "subordinate": N_("Subordinate"),
+    "public": N_("Public"),
+}
+GRADE_LABELS = {
+    "excellent": N_("Excellent"),
+    "competent": N_("Competent"),
+    "basically_competent": N_("Basically competent"),
+    "incompetent": N_("Incompetent"),
+}
 BUILT_IN_DIR = "templates"
 
 Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]

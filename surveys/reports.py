@@ -13,22 +13,9 @@ from openpyxl.styles import Font
 
 from storage.models import Campaign
 from surveys.campaigns import snapshot
-from surveys.messages import N_, translate
-from surveys.questionnaire import GRADES, RATER_GROUPS
+from surveys.messages import translate
+from surveys.questionnaire import GRADE_LABELS, GRADES, GROUP_LABELS, RATER_GROUPS
 from surveys.results import CadreResult, rounded
-
-GROUP_NAMES = {
-    "superior": N_("Superior"),
-    "peer": N_("Peer"),
-    "subordinate": N_("Subordinate"),
-    "public": N_("Public"),
-}
-GRADE_NAMES = {
-    "excellent": N_("Excellent"),
-    "competent": N_("Competent"),
-    "basically_competent": N_("Basically competent"),
-    "incompetent": N_("Incompetent"),
-}
 
 
 def summary_table(campaign: Campaign, results: list[CadreResult], locale: str) -> list[list]:
@@ -36,9 +23,9 @@ def summary_table(campaign: Campaign, results: list[CadreResult], locale: str) -
     _ = lambda message: translate(message, locale=locale)  # noqa: E731
     groups = [group for group in RATER_GROUPS if group in snapshot(campaign).group_weights]
     header = [_("Cadre id"), _("Name"), _("Unit"), _("Post")]
-    header += [_("Responses: %(group)s") % {"group": _(GROUP_NAMES[g])} for g in groups]
-    header += [_("Score: %(group)s") % {"group": _(GROUP_NAMES[g])} for g in groups]
-    header += [_("Composite")] + [_(GRADE_NAMES[grade]) for grade in GRADES]
+    header += [_("Responses: %(group)s") % {"group": _(GROUP_LABELS[g])} for g in groups]
+    header += [_("Score: %(group)s") % {"group": _(GROUP_LABELS[g])} for g in groups]
+    header += [_("Composite")] + [_(GRADE_LABELS[grade]) for grade in GRADES]
     rows = [header]
     for result in results:
         score = result.score
@@ -82,7 +69,7 @@ def detail_table(campaign: Campaign, results: list[CadreResult], locale: str) ->
                         [
                             result.cadre.external_id,
                             result.cadre.name,
-                            _(GROUP_NAMES[group]),
+                            _(GROUP_LABELS[group]),
                             dimension.title.get(locale),
                             rounded(score.dimension_means[group][dimension.key]),
                             item.text.get(locale),

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from storage.models import Cadre, Campaign, Response
 from storage.shared import ensure_shared_schema, upsert_summaries
-from surveys.campaigns import snapshot
+from surveys.campaigns import campaign_cadres, snapshot
 from surveys.scoring import CadreScore, ScoredResponse, score_campaign
 
 
@@ -25,11 +25,7 @@ class CadreResult:
 
 def campaign_results(*, session: Session, campaign: Campaign) -> list[CadreResult]:
     """Score every cadre of the campaign's roster, ordered by unit and roster id."""
-    cadres = session.exec(
-        select(Cadre)
-        .where(Cadre.roster_id == campaign.roster_id)
-        .order_by(Cadre.unit, Cadre.external_id)
-    ).all()
+    cadres = campaign_cadres(session=session, campaign=campaign)
     rows = session.exec(
         select(Response.cadre_id, Response.group, Response.answers, Response.vote).where(
             Response.campaign_id == campaign.id

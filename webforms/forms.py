@@ -14,15 +14,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext
 
 from surveys.ballots import CadreAnswers, CadreSection
-from surveys.messages import N_
-from surveys.questionnaire import Questionnaire
-
-GRADE_LABELS = {
-    "excellent": N_("Excellent"),
-    "competent": N_("Competent"),
-    "basically_competent": N_("Basically competent"),
-    "incompetent": N_("Incompetent"),
-}
+from surveys.questionnaire import GRADE_LABELS, Questionnaire
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,12 @@ import re
 from pathlib import Path
 
 import click
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from cadre.cli import Context, fail, pass_context
 from cadre.commands.invitations import render_table, write_codes
-from storage.models import Cadre, Campaign, PublicChannel
-from surveys.campaigns import get_campaign
+from storage.models import Campaign, PublicChannel
+from surveys.campaigns import campaign_cadres, get_campaign
 from surveys.channels import create_channel, list_channels, public_url
 from surveys.qrcodes import FORMATS, Card, qr_terminal
 
@@ -60,7 +60,7 @@ def create_command(ctx: Context, campaign_id: str, name: str, cadres: str) -> No
 
 def cadre_labels(session: Session, campaign: Campaign) -> dict[str, str]:
     """'C1 王伟' per cadre row id: channels store row ids, HR knows roster ids."""
-    cadres = session.exec(select(Cadre).where(Cadre.roster_id == campaign.roster_id)).all()
+    cadres = campaign_cadres(session=session, campaign=campaign)
     return {cadre.id: f"{cadre.external_id} {cadre.name}" for cadre in cadres}
 
 

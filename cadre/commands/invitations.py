@@ -17,22 +17,22 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
-from sqlmodel import Session, func, select
+from sqlmodel import Session
 
 from cadre.cli import Context, UserError, fail, pass_context
-from storage.models import Campaign, Invitation
+from storage.models import Campaign
 from surveys.campaigns import get_campaign
-from surveys.invitations import InvitationLink, form_url, issue_slips, named_links
-from surveys.messages import N_
+from surveys.invitations import (
+    InvitationLink,
+    form_url,
+    invitation_counts,
+    issue_slips,
+    named_links,
+)
 from surveys.qrcodes import FORMATS, Card, write_cards_pdf, write_qr_files
+from surveys.questionnaire import GROUP_LABELS
 
 SLIP_GROUPS = ("superior", "peer", "subordinate")
-GROUP_LABELS = {
-    "superior": N_("Superior"),
-    "peer": N_("Peer"),
-    "subordinate": N_("Subordinate"),
-    "public": N_("Public"),
-}
 CSV_COLUMNS = ("rater_id", "rater_name", "phone", "telegram", "cadres", "status", "link")
 UTF8_BOM = "\ufeff"
 
@@ -272,29 +272,6 @@ def slips_command(ctx: Context, campaign_id: str, group: str, count: int, out: P
     )
 
 
-def invitation_counts(session: Session, campaign: Campaign) -> dict[tuple[str, str], int]:
-    """How many invitations per (kind, status); kind is 'named' or a slip's group."""
-    rows = session.exec(
-        select(
-            Invitation.rater_id.is_(None),
-            Invitation.group,  # type: ignore[union-attr]
-            Invitation.status,
-            func.count(),
-        )
-        .where(Invitation.campaign_id == campaign.id)
-        .group_by(
-            Invitation.rater_id.is_(None),
-            Invitation.group,  # type: ignore[union-attr]
-            Invitation.status,
-        )
-    ).all()
-    counts: dict[tuple[str, str], int] = {}
-    for is_slip, group, status, number in rows:
-        key = (group if is_slip else "named", status)
-        counts[key] = counts.get(key, 0) + number
-    return counts
-
-
 def status_rows(ctx: Context, counts: dict[tuple[str, str], int]) -> list[list[str]]:
     """The status table: named invitations, each slip group present, and a total."""
     kinds = ["named"] + [group for group in SLIP_GROUPS if any(kind == group for kind, _ in counts)]
@@ -348,7 +325,7 @@ def status_command(ctx: Context, campaign_id: str) -> None:
     """How many named invitations and slips are still pending or completed."""
     with ctx.session() as session:
         campaign = get_campaign(session=session, campaign_id=campaign_id)
-        counts = invitation_counts(session, campaign)
+        counts = invitation_counts(session=session, campaign=campaign)
     click.echo(campaign.name)
     click.echo(render_table(status_rows(ctx, counts)))
 
