@@ -59,6 +59,7 @@ class BallotForm:
     questionnaire: Questionnaire
     sections: list[CadreSection]
     channel_name: str | None = None
+    invitation_id: str | None = None
 
 
 @dataclass
@@ -104,7 +105,14 @@ def open_ballot(*, session: Session, token: str, now: datetime) -> BallotForm:
             session=session, invitation=invitation, campaign=campaign
         )
     ]
-    return BallotForm(campaign=campaign, questionnaire=questionnaire, sections=sections)
+    if not sections:  # nothing to rate: never let such a token be consumed
+        raise BallotUnavailable("unknown")
+    return BallotForm(
+        campaign=campaign,
+        questionnaire=questionnaire,
+        sections=sections,
+        invitation_id=invitation.id,
+    )
 
 
 def check_answers(form: BallotForm, answers: Mapping[str, CadreAnswers]) -> dict:
@@ -168,10 +176,9 @@ def submit_ballot(
     problems = check_answers(form, answers)
     if problems:
         raise BallotInvalid(problems)
-    invitation = find_invitation(session=session, token=token)
     consumed = session.execute(
         sa.update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.status == "pending")
+        .where(Invitation.id == form.invitation_id, Invitation.status == "pending")
         .values(status="completed", completed_on=local_day(form.campaign, now))
     )
     if consumed.rowcount != 1:

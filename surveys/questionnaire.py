@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Annotated
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from surveys.messages import N_
 
@@ -36,6 +44,19 @@ GRADE_LABELS = {
 BUILT_IN_DIR = "templates"
 
 Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+
+
+def _check_groups(groups: list[str]) -> list[str]:
+    unknown = [group for group in groups if group not in RATER_GROUPS]
+    if unknown:
+        raise ValueError(
+            f"unknown rater group {unknown[0]!r}; use one of {', '.join(RATER_GROUPS)}"
+        )
+    _unique(groups, "groups")
+    return groups
+
+
+GroupList = Annotated[list[str], Field(min_length=1), AfterValidator(_check_groups)]
 
 
 class TemplateError(ValueError):
@@ -87,13 +108,8 @@ class Item(BaseModel):
     model_config = ConfigDict(extra="forbid")
     key: Key
     text: Text
-    groups: list[str] = Field(min_length=1)
+    groups: GroupList
     required: bool = True
-
-    @field_validator("groups")
-    @classmethod
-    def _known_groups(cls, groups: list[str]) -> list[str]:
-        return _check_groups(groups)
 
 
 class Dimension(BaseModel):
@@ -110,27 +126,17 @@ class Vote(BaseModel):
     """The overall-grade vote (优秀/称职/基本称职/不称职) and who casts it."""
 
     model_config = ConfigDict(extra="forbid")
-    groups: list[str] = Field(min_length=1)
+    groups: GroupList
     required: bool = True
-
-    @field_validator("groups")
-    @classmethod
-    def _known_groups(cls, groups: list[str]) -> list[str]:
-        return _check_groups(groups)
 
 
 class Comment(BaseModel):
     """An optional free-text comment and who may write it."""
 
     model_config = ConfigDict(extra="forbid")
-    groups: list[str] = Field(min_length=1)
+    groups: GroupList
     prompt: Text
     max_length: int = Field(default=500, ge=1, le=2000)
-
-    @field_validator("groups")
-    @classmethod
-    def _known_groups(cls, groups: list[str]) -> list[str]:
-        return _check_groups(groups)
 
 
 class Questionnaire(BaseModel):
@@ -264,16 +270,6 @@ class Questionnaire(BaseModel):
                 "comment": comment.model_dump() if comment else None,
             }
         )
-
-
-def _check_groups(groups: list[str]) -> list[str]:
-    unknown = [group for group in groups if group not in RATER_GROUPS]
-    if unknown:
-        raise ValueError(
-            f"unknown rater group {unknown[0]!r}; use one of {', '.join(RATER_GROUPS)}"
-        )
-    _unique(groups, "groups")
-    return groups
 
 
 def _unique(keys: list[str], what: str) -> None:
