@@ -174,3 +174,21 @@ def test_demo_summary_prints_links_and_a_terminal_qr(run):
     assert "http://forms.example/r/" in result.output
     assert "http://forms.example/p/" in result.output
     assert "Campaign id" in result.output
+
+
+def test_db_upgrade_creates_the_schema_in_the_data_folder(run, tmp_path):
+    result = run("db", "upgrade")
+    assert result.exit_code == 0
+    assert "schema is up to date" in result.output
+    assert (tmp_path / "cadre.db").is_file()
+
+
+def test_wsgi_factory_reads_the_settings(monkeypatch, tmp_path):
+    from cadre.wsgi import build_app
+
+    monkeypatch.setenv("CADRE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("CADRE_BASE_URL", "https://forms.example")
+    app = build_app()
+    assert app.config["BASE_URL"] == "https://forms.example"
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert str(tmp_path) in app.config["DATABASE_URL"]

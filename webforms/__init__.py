@@ -20,16 +20,15 @@ from webforms.forms import anchor
 MAX_FORM_BYTES = 256 * 1024
 
 
-def create_app(config: dict | None = None) -> Flask:
+def create_app(config: dict) -> Flask:
     """Build the web application; ``config`` needs SECRET_KEY, DATABASE_URL and BASE_URL.
 
-    Without a config the settings are read from ``CADRE_*`` variables, so a
-    WSGI server can load ``webforms:create_app()`` directly.
+    The composition root builds ``config`` from the settings (``cadre serve``,
+    or ``cadre.wsgi:build_app()`` for another WSGI server); tests pass their own.
     """
-    settings = config if config is not None else _settings_config()
     app = Flask(__name__)
-    app.config.from_mapping(_defaults(settings["BASE_URL"]))
-    app.config.from_mapping(settings)
+    app.config.from_mapping(_defaults(config["BASE_URL"]))
+    app.config.from_mapping(config)
     db.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
@@ -72,10 +71,3 @@ def _style_version() -> str:
     """
     css = Path(__file__).parent / "static" / "style.css"
     return hashlib.sha256(css.read_bytes()).hexdigest()[:10]
-
-
-def _settings_config() -> dict:
-    """The configuration from the environment, for WSGI servers that call the factory bare."""
-    from cadre.settings import Settings
-
-    return Settings().flask_config()
