@@ -470,3 +470,15 @@ def test_forms_work_behind_https_without_a_referrer(engine, sqlite_url, session,
     posted = client.post(path, data=data, base_url="https://forms.example.org")
     assert posted.status_code == 303
     secure.extensions["cadre_engine"].dispose()
+
+
+def test_form_pages_travel_compressed_to_phones_that_accept_it(client, session, engine, now):
+    import gzip
+
+    campaign = make_campaign(session, now=now)
+    path = rater_paths(engine, campaign)["R1"]
+    plain = client.get(path, headers=ZH)
+    packed = client.get(path, headers={**ZH, "Accept-Encoding": "gzip"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert visible(gzip.decompress(packed.data)) == visible(plain.data)  # CSRF value may differ
+    assert len(packed.data) * 5 < len(plain.data)
