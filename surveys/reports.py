@@ -6,6 +6,7 @@ so the terminal and the workbook always show the same numbers.
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import openpyxl
@@ -113,4 +114,5 @@ def format_table(rows: list[list]) -> str:
 
 
 def _width(text: str) -> int:
-    return sum(2 if "\u2e80" <= char <= "\uffef" else 1 for char in text)
+    """Terminal columns a text takes: wide (CJK) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)

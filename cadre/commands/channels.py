@@ -13,11 +13,12 @@ import click
 from sqlmodel import Session
 
 from cadre.cli import Context, fail, pass_context
-from cadre.commands.invitations import render_table, write_codes
+from cadre.commands.invitations import write_codes
 from storage.models import Campaign, PublicChannel
 from surveys.campaigns import campaign_cadres, get_campaign
 from surveys.channels import create_channel, list_channels, public_url
 from surveys.qrcodes import FORMATS, Card, qr_terminal
+from surveys.reports import format_table
 
 
 @click.group("channels")
@@ -86,7 +87,7 @@ def list_command(ctx: Context, campaign_id: str) -> None:
         ]
         for channel in channels
     ]
-    click.echo(render_table(rows))
+    click.echo(format_table(rows))
 
 
 def chosen_channels(

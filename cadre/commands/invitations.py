@@ -12,7 +12,6 @@ import contextlib
 import csv
 import io
 import secrets
-import unicodedata
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -31,6 +30,7 @@ from surveys.invitations import (
 )
 from surveys.qrcodes import FORMATS, Card, write_cards_pdf, write_qr_files
 from surveys.questionnaire import GROUP_LABELS
+from surveys.reports import format_table
 
 SLIP_GROUPS = ("superior", "peer", "subordinate")
 CSV_COLUMNS = ("rater_id", "rater_name", "phone", "telegram", "cadres", "status", "link")
@@ -300,24 +300,6 @@ def kind_label(ctx: Context, kind: str) -> str:
     return ctx._("Slips (%(group)s)", group=group_label(ctx, kind))
 
 
-def display_width(text: str) -> int:
-    """Terminal columns a text takes: Chinese characters take two."""
-    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
-
-
-def render_table(rows: list[list[str]]) -> str:
-    """Rows as aligned columns (the first row is the header), CJK-aware."""
-    widths = [max(display_width(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = []
-    for row in rows:
-        cells = [
-            cell + " " * (width - display_width(cell))
-            for cell, width in zip(row, widths, strict=True)
-        ]
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
-
-
 @invitations_group.command("status")
 @click.argument("campaign_id", metavar="CAMPAIGN")
 @pass_context
@@ -327,7 +309,7 @@ def status_command(ctx: Context, campaign_id: str) -> None:
         campaign = get_campaign(session=session, campaign_id=campaign_id)
         counts = invitation_counts(session=session, campaign=campaign)
     click.echo(campaign.name)
-    click.echo(render_table(status_rows(ctx, counts)))
+    click.echo(format_table(status_rows(ctx, counts)))
 
 
 def register(cli: click.Group) -> None:
