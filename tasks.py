@@ -3,6 +3,7 @@
 
     python3 tasks.py serve [cadre serve options]   # install, load the demo, serve it
     python3 tasks.py test [pytest options]         # install dev tools, lint, run every test
+    python3 tasks.py catalogs                      # refresh the zh/en message catalogs
 
 Both create ./.venv on first use and reinstall only when pyproject.toml changes.
 """
@@ -76,9 +77,61 @@ def test(arguments: list[str]) -> None:
     run(BIN / "python", "-m", "pytest", *arguments)
 
 
+def catalogs(_arguments: list[str]) -> None:
+    """Extract messages, merge them into zh and en, fill en with the ids, compile.
+
+    New Chinese entries are left empty for a person to translate (the catalog
+    test fails until they are); English message ids are their own translation.
+    """
+    install("dev")
+    folder = "surveys/translations"
+    run(
+        BIN / "pybabel",
+        "extract",
+        "-F",
+        "babel.cfg",
+        "-k",
+        "fail:2",
+        "--no-location",
+        "--sort-output",
+        "--omit-header",
+        "-o",
+        f"{folder}/messages.pot",
+        ".",
+    )
+    run(
+        BIN / "pybabel",
+        "update",
+        "-i",
+        f"{folder}/messages.pot",
+        "-d",
+        folder,
+        "--no-fuzzy-matching",
+        "-w",
+        "100",
+        "--ignore-obsolete",
+    )
+    run(BIN / "python", "-c", FILL_ENGLISH)
+    run(BIN / "pybabel", "compile", "-d", folder, "--statistics")
+
+
+FILL_ENGLISH = """
+from babel.messages.pofile import read_po, write_po
+path = "surveys/translations/en/LC_MESSAGES/messages.po"
+with open(path, "rb") as handle:
+    catalog = read_po(handle, locale="en")
+for message in catalog:
+    if message.id and not any(message.string if isinstance(message.string, tuple)
+                              else [message.string]):
+        message.string = message.id
+with open(path, "wb") as handle:
+    write_po(handle, catalog, sort_output=True, width=100, include_lineno=False)
+"""
+
+
 def main() -> None:
-    """Dispatch ``serve`` or ``test``."""
-    tasks = {"serve": serve, "test": test}
+    """Dispatch ``serve``, ``test`` or ``catalogs``."""
+    tasks = {"serve": serve, "test": test, "catalogs": catalogs}
     if len(sys.argv) < 2 or sys.argv[1] not in tasks:
         print(__doc__)
         sys.exit(2)

@@ -117,6 +117,10 @@ class CadreGroup(click.Group):
             return super().invoke(ctx)
         except (RosterError, TemplateError, CampaignError, BallotInvalid) as error:
             raise UserError(explain(ctx.find_object(Context), error)) from error
+        except (sa.exc.OperationalError, sa.exc.ArgumentError) as error:
+            context = ctx.find_object(Context)
+            detail = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+            raise fail(context, "Cannot use the database: %(error)s", error=detail) from error
 
 
 @click.group(cls=CadreGroup)

@@ -192,3 +192,17 @@ def test_wsgi_factory_reads_the_settings(monkeypatch, tmp_path):
     assert app.config["BASE_URL"] == "https://forms.example"
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert str(tmp_path) in app.config["DATABASE_URL"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=2",
+        "not a database url",
+    ],
+)
+def test_an_unusable_database_is_explained(run, url):
+    result = run("campaign", "list", CADRE_DATABASE_URL=url)
+    assert result.exit_code == 2
+    assert "Cannot use the database" in result.output
+    assert "Traceback" not in result.output
