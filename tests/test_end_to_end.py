@@ -20,6 +20,7 @@ from cadre.cli import cli
 from storage.engine import make_engine
 from storage.models import Cadre, Response
 from surveys.roster import write_workbook
+from tests.databases import postgres_database
 from tests.factories import ROSTER
 from webforms import create_app
 
@@ -142,8 +143,16 @@ def submit_named(client, url: str, answers: dict[str, str], cadre_ids: dict[str,
     return client.post(path, data=data)
 
 
-def test_roster_to_shared_table(tmp_path, postgres_url):
-    assessment_url = f"sqlite:///{tmp_path / 'cadre.db'}"
+@pytest.fixture
+def shared_url():
+    """The shared database: always PostgreSQL, as in practice, apart from the assessment one."""
+    with postgres_database() as url:
+        yield url
+
+
+def test_roster_to_shared_table(tmp_path, database_url, shared_url):
+    """Run once with the assessment database on SQLite and once on PostgreSQL."""
+    assessment_url, postgres_url = database_url, shared_url
     env = {
         "CADRE_DATA_DIR": str(tmp_path),
         "CADRE_DATABASE_URL": assessment_url,
@@ -214,6 +223,7 @@ def test_roster_to_shared_table(tmp_path, postgres_url):
     with Session(engine) as session:
         assert len(session.exec(select(Response)).all()) == 8
     engine.dispose()
+    app.extensions["cadre_engine"].dispose()  # the web app's pool, as a server would at exit
 
     shown = cadre(env, ["results", campaign_id])
     assert "81.83" in shown and "62.5" in shown
