@@ -206,3 +206,9 @@ def test_an_unusable_database_is_explained(run, url):
     assert result.exit_code == 2
     assert "Cannot use the database" in result.output
     assert "Traceback" not in result.output
+
+
+def test_an_unknown_time_zone_setting_is_refused(run):
+    result = run("campaign", "list", CADRE_TIMEZONE="Mars/Olympus")
+    assert result.exit_code == 2
+    assert "CADRE_TIMEZONE" in result.output and "unknown time zone" in result.output
