@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from sqlmodel import select
 from waitress import create_server
 
+from storage.models import Cadre
 from tests.factories import make_campaign
 from tests.web import app_fixture, rater_paths, responses  # noqa: F401
 
@@ -118,3 +120,31 @@ def test_rater_answers_without_javascript(browser, live, engine):
     rows = responses(engine)
     assert len(rows) == 2 and {row.group for row in rows} == {"subordinate"}
     context.close()
+
+
+def test_member_of_the_public_rates_a_window_on_a_phone(browser, app, session, engine, now):
+    from surveys.channels import create_channel
+
+    campaign = make_campaign(session, now=now)
+    channel = create_channel(
+        session=session, campaign=campaign, name="1号窗口", cadre_ids=["C1", "C2"]
+    )
+    session.commit()
+    with serving(app) as base:
+        context = browser.new_context(**PHONE)
+        page = context.new_page()
+        page.goto(f"{base}/p/{channel.slug}")
+        assert "1号窗口" in page.inner_text("body")
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
+        page.locator("fieldset.pick label.opt", has_text="李娜").tap()
+        questions = page.locator("fieldset.q:not(.pick)")
+        for index in range(questions.count()):
+            questions.nth(index).locator("label.opt").first.tap()
+        page.locator("button[type=submit]").tap()
+        page.wait_for_url("**/thanks")
+        page.get_by_role("link").filter(has_text="评价另一位").tap()
+        page.wait_for_url(f"**/p/{channel.slug}")
+        context.close()
+    rows = responses(engine)
+    li_na = session.exec(select(Cadre).where(Cadre.name == "李娜")).one()
+    assert [(row.group, row.cadre_id) for row in rows] == [("public", li_na.id)]
