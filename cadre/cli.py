@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from cadre.cli_language import localized, use_catalogs
 from cadre.settings import Settings
 from storage.engine import make_engine, session_scope
 from storage.migrate import upgrade
@@ -123,10 +124,8 @@ class CadreGroup(click.Group):
             raise fail(context, "Cannot use the database: %(error)s", error=detail) from error
 
 
-@click.group(cls=CadreGroup)
-@click.pass_context
-def cli(click_ctx: click.Context) -> None:
-    """Cadre assessment: rosters, campaigns, invitations, forms and results."""
+def build_context() -> Context:
+    """Settings and language for one run; a bad setting is a UserError."""
     try:
         settings = Settings()
     except ValidationError as error:
@@ -134,10 +133,18 @@ def cli(click_ctx: click.Context) -> None:
             f"CADRE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()
         )
         raise UserError(problems) from error
-    locale = best_locale(settings.locale, *_environment_languages())
-    context = Context(settings=settings, locale=locale)
-    click_ctx.obj = context
-    click_ctx.call_on_close(context.close)
+    return Context(
+        settings=settings, locale=best_locale(settings.locale, *_environment_languages())
+    )
+
+
+@click.group(cls=CadreGroup)
+@click.pass_context
+def cli(click_ctx: click.Context) -> None:
+    """Cadre assessment: rosters, campaigns, invitations, forms and results."""
+    if click_ctx.obj is None:  # invoked directly (tests) rather than through main()
+        click_ctx.obj = build_context()
+    click_ctx.call_on_close(click_ctx.obj.close)
 
 
 def _environment_languages() -> list[str | None]:
@@ -159,6 +166,11 @@ _register()
 
 
 def main() -> None:
-    """Console entry point."""
-    cli.main(prog_name="cadre", standalone_mode=True)
-    sys.exit(0)
+    """Console entry point: settings first, then the commands in the user's language."""
+    try:
+        context = build_context()
+    except UserError as error:
+        error.show()
+        sys.exit(error.exit_code)
+    use_catalogs(context.locale)
+    localized(cli, context.locale).main(prog_name="cadre", obj=context)

@@ -12,7 +12,12 @@ from babel.messages.pofile import read_po
 from surveys.messages import LOCALES, TRANSLATIONS_DIR, translate
 
 ROOT = Path(__file__).resolve().parent.parent
-METHODS = [("webforms/templates/**.html", "jinja2"), ("tests/**.py", "ignore"), ("**.py", "python")]
+METHODS = [
+    ("webforms/templates/**.html", "jinja2"),
+    ("tests/**.py", "ignore"),
+    ("cadre/cli_language.py", "cadre.cli_language:extract_help"),
+    ("**.py", "python"),
+]
 # ``fail(ctx, message, ...)`` in the CLI takes its message as the second argument.
 KEYWORDS = {**DEFAULT_KEYWORDS, "fail": (2,)}
 
