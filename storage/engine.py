@@ -18,11 +18,14 @@ def make_engine(url: str) -> sa.Engine:
     normal case with one web process and one scheduler on a single machine.
     """
     parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        # Plain postgresql:// would ask for psycopg2; the project installs psycopg 3.
+        parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True)
+        return sa.create_engine(parsed, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    engine = sa.create_engine(parsed, connect_args={"timeout": 30, "check_same_thread": False})
     sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 

@@ -23,6 +23,14 @@ class CampaignError(ValueError):
         super().__init__(message % self.values if self.values else message)
 
 
+def time_zone(name: str) -> ZoneInfo:
+    """The time zone of that name, or a CampaignError naming it."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise CampaignError(N_("unknown time zone %(zone)s"), {"zone": name}) from exc
+
+
 def campaign_state(campaign: Campaign, now: datetime) -> str:
     """Return 'not_open', 'open' or 'closed' for the given moment."""
     if now < campaign.opens_at:
@@ -61,10 +69,7 @@ def create_campaign(
         raise CampaignError(N_("the deadline must be after the opening time"))
     if session.get(Roster, roster_id) is None:
         raise CampaignError(N_("no roster with id %(id)s"), {"id": roster_id})
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise CampaignError(N_("unknown time zone %(zone)s"), {"zone": timezone}) from exc
+    time_zone(timezone)
     campaign = Campaign(
         name=name,
         kind=kind,

@@ -212,3 +212,12 @@ def test_an_unknown_time_zone_setting_is_refused(run):
     result = run("campaign", "list", CADRE_TIMEZONE="Mars/Olympus")
     assert result.exit_code == 2
     assert "CADRE_TIMEZONE" in result.output and "unknown time zone" in result.output
+
+
+def test_a_campaign_may_have_its_own_time_zone(run, roster_id):
+    result = create(run, roster_id, "--timezone", "Asia/Urumqi")
+    assert result.exit_code == 0, result.output
+    listed = run("campaign", "list").output
+    assert "2026-12-01 08:00" in listed  # shown in the campaign's own zone
+    bad = create(run, roster_id, "--timezone", "Asia/Nowhere")
+    assert bad.exit_code == 2 and "unknown time zone Asia/Nowhere" in bad.output

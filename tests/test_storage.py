@@ -305,3 +305,13 @@ def test_sqlite_creates_the_folder_of_its_file(tmp_path):
     finally:
         engine.dispose()
     assert (tmp_path / "new" / "folder" / "cadre.db").is_file()
+
+
+@pytest.mark.postgres
+def test_a_plain_postgresql_url_uses_the_installed_driver(postgres_url):
+    plain = postgres_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    engine = make_engine(plain)
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT 1")).scalar() == 1
+    assert engine.dialect.driver == "psycopg"
+    engine.dispose()

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from cadre.cli import Context, fail, pass_context
-from surveys.campaigns import KINDS, create_campaign, list_campaigns
+from surveys.campaigns import KINDS, create_campaign, list_campaigns, time_zone
 from surveys.invitations import issue_invitations
 from surveys.questionnaire import load_questionnaire
 
@@ -44,6 +44,7 @@ def parse_moment(ctx: Context, text: str, zone: str) -> datetime:
 )
 @click.option("--opens", required=True, help="Opening time, e.g. '2026-12-01 08:00'.")
 @click.option("--deadline", required=True, help="Deadline, e.g. '2026-12-10 18:00'.")
+@click.option("--timezone", help="The campaign's time zone (default: CADRE_TIMEZONE).")
 @click.option(
     "--anonymity-k",
     default=3,
@@ -53,10 +54,20 @@ def parse_moment(ctx: Context, text: str, zone: str) -> datetime:
 )
 @pass_context
 def create_command(
-    ctx: Context, name, kind, roster_id, template, public_template, opens, deadline, anonymity_k
+    ctx: Context,
+    name,
+    kind,
+    roster_id,
+    template,
+    public_template,
+    opens,
+    deadline,
+    timezone,
+    anonymity_k,
 ) -> None:
     """Create a campaign from a template and a roster, and issue its invitations."""
-    zone = ctx.settings.timezone
+    zone = timezone or ctx.settings.timezone
+    time_zone(zone)  # refuse an unknown zone before reading times in it
     questionnaire = load_questionnaire(template)
     if public_template != "none":
         try:
