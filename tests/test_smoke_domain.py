@@ -1,5 +1,7 @@
 """A first end-to-end pass through the domain, without the web."""
 
+import pytest
+
 from surveys.ballots import BallotUnavailable, CadreAnswers, open_ballot, submit_ballot
 from surveys.invitations import named_links
 from surveys.results import campaign_results
@@ -17,11 +19,8 @@ def test_named_rater_submits_once(session, now):
         answers[section.cadre.id] = CadreAnswers(items=items, vote="excellent")
     assert submit_ballot(session=session, token=token, answers=answers, now=now) == 2
     session.commit()
-    try:
+    with pytest.raises(BallotUnavailable) as refused:
         submit_ballot(session=session, token=token, answers=answers, now=now)
-    except BallotUnavailable as exc:
-        assert exc.reason == "used"
-    else:
-        raise AssertionError("second submission accepted")
+    assert refused.value.reason == "used"
     results = campaign_results(session=session, campaign=campaign)
     assert [r.score.composite for r in results] == [100.0, 100.0]
