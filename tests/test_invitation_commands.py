@@ -418,3 +418,18 @@ def test_channel_errors_exit_2(cadre, campaign_id):
     result = cadre("channels", "qr", campaign_id, "--channel", "nope", code=2)
     assert "no public channel nope" in result.output
     assert "no campaign with id nope" in cadre("channels", "list", "nope", code=2).output
+
+
+def test_export_defuses_spreadsheet_formulas_in_names(cadre):
+    rows = roster_rows(
+        [{"id": "C1", "name": "王伟", "unit": "局", "post": "局长"}],
+        [
+            {"id": "R1", "name": "+SUM(1,2)", "phone": "+8613900000000"},
+            {"id": "@R2", "name": "李娜", "phone": ""},
+        ],
+        [("R1", "C1", "peer"), ("@R2", "C1", "subordinate")],
+    )
+    campaign_id = cadre.create_campaign(rows)
+    by_phone = {row["phone"]: row for row in exported(cadre, campaign_id)}
+    assert by_phone["+8613900000000"]["rater_name"] == "'+SUM(1,2)"
+    assert by_phone[""]["rater_id"] == "'@R2" and by_phone[""]["rater_name"] == "李娜"

@@ -96,6 +96,15 @@ def write_codes(
     return ctx._("Wrote %(count)s QR code files to %(path)s", count=len(named), path=str(out))
 
 
+def inert(text: str) -> str:
+    """A roster text that a spreadsheet will not run as a formula (OWASP CSV injection).
+
+    Names and ids come from whoever filled in the roster; a leading ``=``,
+    ``+``, ``-`` or ``@`` gets a quote.  Phone numbers are left alone: ``+86``.
+    """
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def links_csv(links: list[InvitationLink]) -> str:
     """The links as CSV text with a header row (Excel's CRLF line ends)."""
     buffer = io.StringIO()
@@ -104,8 +113,8 @@ def links_csv(links: list[InvitationLink]) -> str:
     for link in links:
         writer.writerow(
             [
-                link.rater_id,
-                link.rater_name,
+                inert(link.rater_id),
+                inert(link.rater_name),
                 link.phone or "",
                 link.telegram or "",
                 link.cadres,
