@@ -12,6 +12,27 @@ from surveys.invitations import issue_invitations
 from surveys.questionnaire import load_questionnaire
 from surveys.roster import RosterRows, import_roster
 
+# The columns a stored response may have: nothing that points at a rater or an invitation.
+RESPONSE_COLUMNS = {
+    "id",
+    "campaign_id",
+    "cadre_id",
+    "group",
+    "answers",
+    "vote",
+    "comment",
+    "submitted_on",
+}
+# The items peers answer in the built-in annual template, in order.
+ANNUAL_PEER_ITEMS = [
+    "de_stance",
+    "de_ethics",
+    "neng_expertise",
+    "qin_dedication",
+    "qin_style",
+    "ji_targets",
+    "lian_rules",
+]
 SECRET = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 OPENS = datetime(2026, 11, 20, tzinfo=UTC)
 CLOSES = datetime(2026, 12, 1, tzinfo=UTC)

@@ -52,6 +52,22 @@ def slip_count(cadre: CadreCli) -> int:
 # --- export -----------------------------------------------------------------------------------
 
 
+def slips(cadre: CadreCli, campaign: str, out, *, group="peer", count="5", code=0):
+    """Run ``cadre invitations slips`` with the usual options."""
+    return cadre(
+        "invitations",
+        "slips",
+        campaign,
+        "--group",
+        group,
+        "--count",
+        count,
+        "--out",
+        str(out),
+        code=code,
+    )
+
+
 def test_export_lists_every_rater_with_a_working_link(cadre, campaign_id):
     rows = exported(cadre, campaign_id)
     assert list(rows[0]) == [
@@ -209,17 +225,7 @@ def test_slips_are_numbered_in_random_order(
 
     printed = []
     monkeypatch.setattr(commands, "write_cards_pdf", lambda path, cards: printed.extend(cards))
-    cadre(
-        "invitations",
-        "slips",
-        campaign_id,
-        "--group",
-        "subordinate",
-        "--count",
-        "40",
-        "--out",
-        str(tmp_path / "slips.pdf"),
-    )
+    slips(cadre, campaign_id, tmp_path / "slips.pdf", group="subordinate", count="40")
     assert [card.title for card in printed] == [f"Anonymous ballot slip {n}" for n in range(1, 41)]
     assert {card.subtitle for card in printed} == {"Rater group: Subordinate"}
     urls = [card.url for card in printed]
@@ -230,36 +236,14 @@ def test_slips_are_numbered_in_random_order(
 @pytest.mark.parametrize("count", ["0", "2001", "-3"])
 def test_slips_refuse_a_bad_count(cadre, campaign_id, tmp_path, count):
     out = tmp_path / "slips.pdf"
-    result = cadre(
-        "invitations",
-        "slips",
-        campaign_id,
-        "--group",
-        "peer",
-        "--count",
-        count,
-        "--out",
-        str(out),
-        code=2,
-    )
+    result = slips(cadre, campaign_id, out, count=count, code=2)
     assert "between 1 and 2000" in result.output
     assert not out.exists() and slip_count(cadre) == 0
 
 
 def test_slips_store_nothing_when_the_pdf_cannot_be_written(cadre, campaign_id, tmp_path):
     out = tmp_path / "missing" / "slips.pdf"
-    result = cadre(
-        "invitations",
-        "slips",
-        campaign_id,
-        "--group",
-        "peer",
-        "--count",
-        "5",
-        "--out",
-        str(out),
-        code=2,
-    )
+    result = slips(cadre, campaign_id, out, code=2)
     assert "Cannot write" in result.output
     assert slip_count(cadre) == 0
 
@@ -267,49 +251,16 @@ def test_slips_store_nothing_when_the_pdf_cannot_be_written(cadre, campaign_id, 
 def test_slips_never_overwrite_earlier_slips(cadre, campaign_id, tmp_path):
     out = tmp_path / "slips.pdf"
     out.write_bytes(b"%PDF earlier slips")
-    result = cadre(
-        "invitations",
-        "slips",
-        campaign_id,
-        "--group",
-        "peer",
-        "--count",
-        "5",
-        "--out",
-        str(out),
-        code=2,
-    )
+    result = slips(cadre, campaign_id, out, code=2)
     assert "already exists" in result.output
     assert out.read_bytes() == b"%PDF earlier slips" and slip_count(cadre) == 0
-    result = cadre(
-        "invitations",
-        "slips",
-        campaign_id,
-        "--group",
-        "peer",
-        "--count",
-        "5",
-        "--out",
-        str(tmp_path / "slips.txt"),
-        code=2,
-    )
+    result = slips(cadre, campaign_id, tmp_path / "slips.txt", code=2)
     assert ".pdf" in result.output
 
 
 def test_slips_refuse_an_unknown_group_and_campaign(cadre, campaign_id, tmp_path):
     out = str(tmp_path / "slips.pdf")
-    cadre(
-        "invitations",
-        "slips",
-        campaign_id,
-        "--group",
-        "public",
-        "--count",
-        "5",
-        "--out",
-        out,
-        code=2,
-    )
+    slips(cadre, campaign_id, out, group="public", code=2)
     result = cadre(
         "invitations", "slips", "nope", "--group", "peer", "--count", "5", "--out", out, code=2
     )
@@ -334,17 +285,7 @@ def test_issue_slips_rules(session, now):
 
 
 def test_status_counts_named_invitations_and_slips(cadre, campaign_id, tmp_path):
-    cadre(
-        "invitations",
-        "slips",
-        campaign_id,
-        "--group",
-        "peer",
-        "--count",
-        "3",
-        "--out",
-        str(tmp_path / "slips.pdf"),
-    )
+    slips(cadre, campaign_id, tmp_path / "slips.pdf", count="3")
     answer_all(cadre, token_of(exported(cadre, campaign_id)[0]["link"]))
     lines = cadre("invitations", "status", campaign_id).output.splitlines()
     table = {line.split("  ")[0]: line.split()[-3:] for line in lines[2:]}

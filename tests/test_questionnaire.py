@@ -19,7 +19,7 @@ from surveys.questionnaire import (
     load_questionnaire,
 )
 from surveys.roster import import_roster
-from tests.factories import CLOSES, OPENS, small_roster_rows
+from tests.factories import ANNUAL_PEER_ITEMS, CLOSES, OPENS, small_roster_rows
 
 
 def annual_data() -> dict:
@@ -74,15 +74,7 @@ def test_items_and_dimensions_per_group():
         "lian_rules",
         "lian_responsibility",
     ]
-    assert [i.key for i in annual.items_for("peer")] == [
-        "de_stance",
-        "de_ethics",
-        "neng_expertise",
-        "qin_dedication",
-        "qin_style",
-        "ji_targets",
-        "lian_rules",
-    ]
+    assert [i.key for i in annual.items_for("peer")] == ANNUAL_PEER_ITEMS
     assert len(annual.items_for("subordinate")) == 10
     assert annual.items_for("public") == []
 

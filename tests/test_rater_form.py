@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from storage.models import Cadre, Invitation
-from tests.factories import later, make_campaign
+from tests.factories import RESPONSE_COLUMNS, later, make_campaign
 from tests.web import (  # noqa: F401
     ZH,
     app_fixture,
@@ -112,16 +112,7 @@ def test_response_rows_hold_no_rater_invitation_or_token(client, session, engine
     _, page = open_form(client, path)
     client.post(path, data=page.valid_answers())
     columns = {column["name"] for column in sa.inspect(engine).get_columns("response")}
-    assert columns == {
-        "id",
-        "campaign_id",
-        "cadre_id",
-        "group",
-        "answers",
-        "vote",
-        "comment",
-        "submitted_on",
-    }
+    assert columns == RESPONSE_COLUMNS
     invitation = session.exec(select(Invitation).where(Invitation.status == "completed")).one()
     token = path.rsplit("/", 1)[1]
     with engine.connect() as connection:

@@ -27,18 +27,15 @@ from surveys.ballots import (
 )
 from surveys.campaigns import CampaignError, snapshot
 from surveys.invitations import issue_slips, named_links
-from tests.factories import CLOSES, OPENS, SECRET, later, make_campaign
-
-RESPONSE_COLUMNS = {
-    "id",
-    "campaign_id",
-    "cadre_id",
-    "group",
-    "answers",
-    "vote",
-    "comment",
-    "submitted_on",
-}
+from tests.factories import (
+    ANNUAL_PEER_ITEMS,
+    CLOSES,
+    OPENS,
+    RESPONSE_COLUMNS,
+    SECRET,
+    later,
+    make_campaign,
+)
 
 
 def tokens(session: Session, campaign: Campaign) -> dict[str, str]:
@@ -128,15 +125,7 @@ def test_answers_are_kept_only_for_the_groups_items(session, campaign, now):
     [response] = responses(session)
     assert response.cadre_id == c1
     assert response.group == "peer"
-    assert list(response.answers) == [
-        "de_stance",
-        "de_ethics",
-        "neng_expertise",
-        "qin_dedication",
-        "qin_style",
-        "ji_targets",
-        "lian_rules",
-    ]
+    assert list(response.answers) == ANNUAL_PEER_ITEMS
     assert response.comment is None
 
 

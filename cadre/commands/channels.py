@@ -13,11 +13,11 @@ import click
 from sqlmodel import Session
 
 from cadre.cli import Context, fail, pass_context
-from cadre.commands.invitations import write_codes
+from cadre.commands.invitations import image_format_option, write_codes
 from storage.models import Campaign, PublicChannel
 from surveys.campaigns import campaign_cadres, get_campaign
 from surveys.channels import create_channel, list_channels, public_url
-from surveys.qrcodes import FORMATS, Card, qr_terminal
+from surveys.qrcodes import Card, qr_terminal
 from surveys.reports import format_table
 
 
@@ -120,14 +120,7 @@ def chosen_channels(
     type=click.Path(path_type=Path),
     help="A .pdf file of cards or a folder of images (default: show in the terminal).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="png",
-    show_default=True,
-    help="Image format when --out is a folder.",
-)
+@image_format_option
 @pass_context
 def qr_command(
     ctx: Context, campaign_id: str, slug: str | None, out: Path | None, fmt: str

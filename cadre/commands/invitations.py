@@ -37,6 +37,17 @@ CSV_COLUMNS = ("rater_id", "rater_name", "phone", "telegram", "cadres", "status"
 UTF8_BOM = "\ufeff"
 
 
+# Shared by ``invitations qr`` and ``channels qr``.
+image_format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="png",
+    show_default=True,
+    help="Image format when --out is a folder.",
+)
+
+
 @click.group("invitations")
 def invitations_group() -> None:
     """Invitation links, QR codes and anonymous meeting slips."""
@@ -172,14 +183,7 @@ def rater_card(ctx: Context, campaign: Campaign, link: InvitationLink) -> Card:
     type=click.Path(path_type=Path),
     help="A .pdf file for a printable sheet of cards, or a folder for image files.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="png",
-    show_default=True,
-    help="Image format when --out is a folder.",
-)
+@image_format_option
 @click.option("--pending-only", is_flag=True, help="Only raters who have not answered yet.")
 @pass_context
 def qr_command(ctx: Context, campaign_id: str, out: Path, fmt: str, pending_only: bool) -> None:
