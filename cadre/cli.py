@@ -156,9 +156,19 @@ def _environment_languages() -> list[str | None]:
 
 def _register() -> None:
     """Attach each area's commands (imported here so ``cli`` stays the only root)."""
-    from cadre.commands import campaigns, channels, db, demo, invitations, results, roster, serve
+    from cadre.commands import (
+        bot,
+        campaigns,
+        channels,
+        db,
+        demo,
+        invitations,
+        results,
+        roster,
+        serve,
+    )
 
-    for module in (db, roster, campaigns, invitations, channels, results, demo, serve):
+    for module in (db, roster, campaigns, invitations, channels, results, demo, serve, bot):
         module.register(cli)
 
 

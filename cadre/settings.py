@@ -9,10 +9,11 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 WEAK_SECRETS = {"changethis", "changeme", "secret", "dev", "development", "test", "password"}
 
@@ -29,6 +30,12 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     locale: str | None = None
     timezone: str = "Asia/Shanghai"
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str | None = None
+    telegram_bot: str | None = None
+    telegram_hr_chats: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    telegram_webhook_secret: SecretStr | None = None
+    miniapp_max_age: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
 
     @field_validator("secret_key")
     @classmethod
@@ -39,6 +46,20 @@ class Settings(BaseSettings):
         if secret.lower() in WEAK_SECRETS or len(secret) < 32:
             raise ValueError("CADRE_SECRET_KEY must be a random string of at least 32 characters")
         return value
+
+    @field_validator("telegram_hr_chats", mode="before")
+    @classmethod
+    def _chat_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+        return value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _api_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("CADRE_TELEGRAM_API_URL must start with http:// or https://")
+        return value.rstrip("/") if value else None
 
     @field_validator("timezone")
     @classmethod
@@ -86,4 +107,10 @@ class Settings(BaseSettings):
             "SECRET_KEY": self.resolved_secret_key(),
             "DATABASE_URL": self.resolved_database_url(),
             "BASE_URL": self.base_url,
+            "TELEGRAM_TOKEN": self.telegram_token_value(),
+            "MINIAPP_MAX_AGE": self.miniapp_max_age,
         }
+
+    def telegram_token_value(self) -> str | None:
+        """The bot token as a plain string, if one is set."""
+        return self.telegram_token.get_secret_value() if self.telegram_token else None

@@ -110,6 +110,8 @@ class Campaign(SQLModel, table=True):
     timezone: str = Field(default="Asia/Shanghai", max_length=64)
     anonymity_k: int = Field(default=3)
     created_at: datetime = Field(sa_column=utc_column())
+    results_due_on: date | None = Field(default=None)
+    published_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class Invitation(SQLModel, table=True):
@@ -155,3 +157,48 @@ class PublicChannel(SQLModel, table=True):
     slug: str = Field(unique=True, max_length=64)
     name: str = Field(max_length=200)
     cadre_ids: list = Field(sa_column=Column(JSON, nullable=False))
+
+
+def chat_column(**kwargs: Any) -> Any:
+    """A Telegram chat id: 64-bit, since chat ids outgrow 32 bits."""
+    return Column(sa.BigInteger(), **kwargs)
+
+
+class TelegramChat(SQLModel, table=True):
+    """What the bot remembers about a chat: its chosen language and whether it is reachable."""
+
+    chat_id: int = Field(sa_column=chat_column(primary_key=True, autoincrement=False))
+    locale: str | None = Field(default=None, max_length=8)
+    unreachable: bool = Field(default=False)
+
+
+class RaterChat(SQLModel, table=True):
+    """The one-time bot binding code of a named invitation, and the chat it bound.
+
+    The binding exists only to remind the rater and to know who has finished;
+    responses never point back to it.  ``code_hash`` is the SHA-256 of the
+    deep-link code, which the secret key rebuilds from the invitation's nonce.
+    """
+
+    invitation_id: str = Field(foreign_key="invitation.id", primary_key=True, max_length=32)
+    code_hash: str = Field(unique=True, max_length=64)
+    chat_id: int | None = Field(default=None, sa_column=chat_column(nullable=True, index=True))
+
+
+class CadreChat(SQLModel, table=True):
+    """A cadre's one-time bot code and the chat it bound, for result notices."""
+
+    cadre_id: str = Field(foreign_key="cadre.id", primary_key=True, max_length=32)
+    nonce: str = Field(max_length=64)
+    code_hash: str = Field(unique=True, max_length=64)
+    chat_id: int | None = Field(default=None, sa_column=chat_column(nullable=True, index=True))
+
+
+class ChatDraft(SQLModel, table=True):
+    """Answers given in the chat so far, kept until they are submitted (then deleted)."""
+
+    invitation_id: str = Field(foreign_key="invitation.id", primary_key=True, max_length=32)
+    chat_id: int = Field(sa_column=chat_column(nullable=False, index=True))
+    position: int = Field(default=0)
+    answers: dict = Field(sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(sa_column=utc_column())

@@ -96,7 +96,15 @@ def _usable(invitation: Invitation | None, session: Session, now: datetime) -> C
 
 def open_ballot(*, session: Session, token: str, now: datetime) -> BallotForm:
     """The form behind a token, or BallotUnavailable saying why not."""
-    invitation = find_invitation(session=session, token=token)
+    return _open(session, find_invitation(session=session, token=token), now)
+
+
+def open_invitation(*, session: Session, invitation_id: str, now: datetime) -> BallotForm:
+    """The form of an invitation the caller already holds (the bot's bound chat)."""
+    return _open(session, session.get(Invitation, invitation_id), now)
+
+
+def _open(session: Session, invitation: Invitation | None, now: datetime) -> BallotForm:
     campaign = _usable(invitation, session, now)
     questionnaire = snapshot(campaign)
     sections = [
@@ -172,7 +180,20 @@ def submit_ballot(
     The token is consumed by a conditional UPDATE in the same transaction as
     the inserts, so two concurrent submissions can never both be accepted.
     """
-    form = open_ballot(session=session, token=token, now=now)
+    return _submit(session, open_ballot(session=session, token=token, now=now), answers, now)
+
+
+def submit_invitation(
+    *, session: Session, invitation_id: str, answers: Mapping[str, CadreAnswers], now: datetime
+) -> int:
+    """Like ``submit_ballot``, for an invitation the caller already holds (the bot)."""
+    form = open_invitation(session=session, invitation_id=invitation_id, now=now)
+    return _submit(session, form, answers, now)
+
+
+def _submit(
+    session: Session, form: BallotForm, answers: Mapping[str, CadreAnswers], now: datetime
+) -> int:
     problems = check_answers(form, answers)
     if problems:
         raise BallotInvalid(problems)

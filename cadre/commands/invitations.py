@@ -21,6 +21,7 @@ from sqlmodel import Session
 from cadre.cli import Context, UserError, fail, pass_context
 from storage.models import Campaign
 from surveys.campaigns import get_campaign
+from surveys.chats import telegram_links
 from surveys.invitations import (
     InvitationLink,
     form_url,
@@ -53,6 +54,11 @@ def invitations_group() -> None:
     """Invitation links, QR codes and anonymous meeting slips."""
 
 
+telegram_option = click.option(
+    "--telegram", is_flag=True, help="Telegram bot deep links instead of web form links."
+)
+
+
 def group_label(ctx: Context, group: str) -> str:
     """A rater group's name in the user's language."""
     return ctx._(GROUP_LABELS[group]) if group in GROUP_LABELS else group
@@ -69,10 +75,31 @@ def campaign_footer(ctx: Context, campaign: Campaign) -> str:
     return f"{campaign.name} · {deadline_text(ctx, campaign)}"
 
 
-def load_links(ctx: Context, campaign_id: str) -> tuple[Campaign, list[InvitationLink]]:
-    """The campaign and every named rater's link, rebuilt with this server's key."""
+def bot_username(ctx: Context) -> str:
+    """The bot's username for deep links, or a UserError saying how to set it."""
+    if not ctx.settings.telegram_bot:
+        raise fail(ctx, "Set CADRE_TELEGRAM_BOT to the bot's username to make Telegram links.")
+    return ctx.settings.telegram_bot
+
+
+def load_links(
+    ctx: Context, campaign_id: str, telegram: bool = False
+) -> tuple[Campaign, list[InvitationLink]]:
+    """The campaign and every named rater's link, rebuilt with this server's key.
+
+    With ``telegram`` the links are bot deep links carrying a one-time
+    binding code instead of web form links.
+    """
     with ctx.session() as session:
         campaign = get_campaign(session=session, campaign_id=campaign_id)
+        if telegram:
+            links = telegram_links(
+                session=session,
+                campaign=campaign,
+                secret_key=ctx.settings.resolved_secret_key(),
+                bot_username=bot_username(ctx),
+            )
+            return campaign, links
         links = named_links(
             session=session,
             campaign=campaign,
@@ -143,14 +170,15 @@ def links_csv(links: list[InvitationLink]) -> str:
     type=click.Path(dir_okay=False, path_type=Path),
     help="CSV file to write (default: standard output).",
 )
+@telegram_option
 @pass_context
-def export_command(ctx: Context, campaign_id: str, out: Path | None) -> None:
+def export_command(ctx: Context, campaign_id: str, out: Path | None, telegram: bool) -> None:
     """Export every named rater's link as CSV, e.g. for a mail merge or SMS tool.
 
     Files start with a byte order mark so that Excel reads Chinese names
     correctly; standard output stays plain UTF-8 for pipes.
     """
-    _, links = load_links(ctx, campaign_id)
+    _, links = load_links(ctx, campaign_id, telegram)
     text = links_csv(links)
     if out is None:
         click.echo(text, nl=False)
@@ -185,10 +213,13 @@ def rater_card(ctx: Context, campaign: Campaign, link: InvitationLink) -> Card:
 )
 @image_format_option
 @click.option("--pending-only", is_flag=True, help="Only raters who have not answered yet.")
+@telegram_option
 @pass_context
-def qr_command(ctx: Context, campaign_id: str, out: Path, fmt: str, pending_only: bool) -> None:
+def qr_command(
+    ctx: Context, campaign_id: str, out: Path, fmt: str, pending_only: bool, telegram: bool
+) -> None:
     """QR codes of the named raters' links: a printable PDF or one image per rater."""
-    campaign, links = load_links(ctx, campaign_id)
+    campaign, links = load_links(ctx, campaign_id, telegram)
     if pending_only:
         links = [link for link in links if link.status == "pending"]
     if not links:

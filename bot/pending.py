@@ -1,0 +1,74 @@
+"""/pending: the chat's open evaluations, each to answer here or in the web form."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from bot.actions import Button
+from bot.conversation import Conversation, buttons
+from bot.router import Router
+from storage.models import Campaign, Invitation
+from surveys.chats import load_draft, open_evaluations
+from surveys.invitations import derive_token, form_url
+from surveys.messages import N_
+
+router = Router()
+
+
+def local_time(campaign: Campaign, moment) -> str:
+    """A moment in the campaign's time zone, as people write it."""
+    return moment.astimezone(ZoneInfo(campaign.timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def form_button(conversation: Conversation, invitation: Invitation) -> Button:
+    """The web form as a Mini App where HTTPS allows it, else as a plain link."""
+    base_url = conversation.config.base_url.rstrip("/")
+    label = conversation._(N_("Open the form"))
+    if base_url.startswith("https://"):
+        return Button(label, web_app=f"{base_url}/app/{invitation.id}")
+    token = derive_token(conversation.config.secret_key, invitation.id, invitation.nonce)
+    return Button(label, url=form_url(base_url, token))
+
+
+def chat_button(conversation: Conversation, invitation: Invitation) -> Button:
+    """Start answering in the chat, or continue where the rater stopped."""
+    draft = load_draft(session=conversation.session, invitation_id=invitation.id)
+    if draft is None:
+        return Button(conversation._(N_("Answer here")), data=f"go:{invitation.id}")
+    return Button(conversation._(N_("Continue here")), data=f"go:{invitation.id}")
+
+
+@router.command("pending")
+def pending_command(conversation: Conversation) -> None:
+    """List what is waiting."""
+    show_pending(conversation)
+
+
+def show_pending(conversation: Conversation, *, quiet: bool = False) -> None:
+    """One message per open evaluation; ``quiet`` says nothing when there is none."""
+    _ = conversation._
+    evaluations = open_evaluations(
+        session=conversation.session, chat_id=conversation.chat_id, now=conversation.now
+    )
+    if not evaluations:
+        if not quiet:
+            conversation.say(_(N_("Nothing is waiting for you. Thank you!")))
+        return
+    for evaluation in evaluations:
+        campaign = evaluation.campaign
+        lines = [
+            campaign.name,
+            _(N_("Cadres to rate: %(count)s"), count=evaluation.cadres),
+            _(N_("Deadline: %(time)s"), time=local_time(campaign, campaign.closes_at)),
+        ]
+        if evaluation.state == "not_open":
+            lines.append(_(N_("Opens: %(time)s"), time=local_time(campaign, campaign.opens_at)))
+            conversation.say("\n".join(lines))
+            continue
+        invitation = evaluation.invitation
+        conversation.say(
+            "\n".join(lines),
+            buttons(
+                [chat_button(conversation, invitation)], [form_button(conversation, invitation)]
+            ),
+        )
