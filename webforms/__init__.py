@@ -14,7 +14,7 @@ from pathlib import Path
 from flask import Flask
 from flask_compress import Compress
 
-from webforms import db, errors, i18n, public, rater, security, site
+from webforms import db, errors, i18n, miniapp, public, rater, security, site
 from webforms.clock import utc_now
 from webforms.forms import anchor
 
@@ -34,7 +34,7 @@ def create_app(config: dict) -> Flask:
     i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)
-    for blueprint in (site.bp, rater.bp, public.bp):
+    for blueprint in (site.bp, rater.bp, public.bp, miniapp.bp):
         app.register_blueprint(blueprint)
     # Forms for eight cadres are ~70 KB of HTML but ~4 KB compressed: it matters on 2G.
     Compress(app)

@@ -7,18 +7,33 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 csrf = CSRFProtect()
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'none'",
-        "style-src 'self'",
-        "img-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+
+def content_security_policy(scripts: str = "'none'", framers: str = "'none'") -> str:
+    """The policy every page gets; only named pages may run our own script or be framed."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src {scripts}",
+            "style-src 'self'",
+            "img-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            f"frame-ancestors {framers}",
+        ]
+    )
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
+# Telegram's web client shows Mini Apps in a frame: the Mini App page and the
+# rater form it leads to may be framed by it, and the opening page runs the
+# one vendored script that reads Telegram's signed data (no inline script).
+TELEGRAM_WEB = "https://web.telegram.org"
+PAGE_POLICIES = {
+    "miniapp.opening": content_security_policy("'self'", TELEGRAM_WEB),
+    "miniapp.open_form": content_security_policy(framers=TELEGRAM_WEB),
+    "rater.form": content_security_policy(framers=TELEGRAM_WEB),
+}
 
 
 def init_app(app: Flask) -> None:
@@ -51,8 +66,10 @@ def add_security_headers(response: Response) -> Response:
     """No referrer (links carry tokens), no caching of pages, no sniffing, no framing."""
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    policy = PAGE_POLICIES.get(request.endpoint or "")
+    if policy is None:
+        response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Content-Security-Policy", policy or CONTENT_SECURITY_POLICY)
     if request.endpoint != "static":
         response.headers["Cache-Control"] = "no-store"
         response.vary.add("Accept-Language")
