@@ -117,8 +117,9 @@ def load_form(conversation: Conversation, invitation_id: str) -> BallotForm:
         )
         is None
     ):
+        unknown = UNAVAILABLE["unknown"]
         conversation.acknowledge()
-        conversation.show(_(UNAVAILABLE["unknown"]))
+        conversation.show(_(unknown))
         raise Unusable
     try:
         return open_invitation(

@@ -59,7 +59,7 @@ def show_pending(conversation: Conversation, *, quiet: bool = False) -> None:
         lines = [
             campaign.name,
             _(N_("Cadres to rate: %(count)s"), count=evaluation.cadres),
-            _(N_("Deadline: %(time)s"), time=local_time(campaign, campaign.closes_at)),
+            _(N_("Deadline: %(when)s"), when=local_time(campaign, campaign.closes_at)),
         ]
         if evaluation.state == "not_open":
             lines.append(_(N_("Opens: %(time)s"), time=local_time(campaign, campaign.opens_at)))

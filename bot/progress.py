@@ -7,7 +7,7 @@ from bot.router import Router
 from surveys.campaigns import CampaignError, get_campaign, list_campaigns
 from surveys.messages import N_
 from surveys.progress import campaign_progress
-from surveys.questionnaire import GROUP_LABELS
+from surveys.questionnaire import GROUP_LABELS, RATER_GROUPS
 
 router = Router()
 
@@ -54,8 +54,14 @@ def progress_text(conversation: Conversation, campaign) -> str:
         groups = ", ".join(
             f"{_(GROUP_LABELS.get(group, group))} {entry.completed}/{entry.assigned}"
             + (f" ({entry.responses})" if entry.responses != entry.completed else "")
-            for group, entry in sorted(row.groups.items())
+            for group, entry in sorted(row.groups.items(), key=group_order)
         )
         lines.append(f"{row.cadre.name}: {row.completed}/{row.assigned} · {groups}")
     lines += ["", _(N_("In brackets: responses stored, counting slips and public ratings."))]
     return "\n".join(lines)
+
+
+def group_order(entry: tuple[str, object]) -> int:
+    """Superior, peer, subordinate, public: the order every report uses."""
+    group = entry[0]
+    return RATER_GROUPS.index(group) if group in RATER_GROUPS else len(RATER_GROUPS)

@@ -1,0 +1,143 @@
+"""The world the bot behaviour tests live in: a campaign with deep links, a clock, chats.
+
+``bot`` is parametrized over the runtimes; each test gets fresh chats that
+go through that runtime (or straight to the core).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlsplit
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from bot.conversation import BotConfig
+from bot.core import BotCore
+from storage.models import Campaign
+from surveys.ballots import CadreAnswers, submit_ballot
+from surveys.chats import cadre_links, telegram_links
+from surveys.invitations import derive_token
+from tests.bot_chat import CoreChat
+from tests.factories import SECRET, make_campaign
+from tests.web import BASE_URL, rater_paths
+
+HR_CHAT = 5550001
+RUNTIMES = ["core"]
+
+
+@dataclass
+class Clock:
+    """A clock the test moves by hand."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class BotWorld:
+    """A campaign, its deep links, and a way to open chats through one runtime."""
+
+    engine: sa.Engine
+    clock: Clock
+    runtime: str
+    campaign_id: str = ""
+    rater_payload: dict[str, str] = field(default_factory=dict)
+    cadre_payload: dict[str, str] = field(default_factory=dict)
+    form_paths: dict[str, str] = field(default_factory=dict)
+    hr_chat: int = HR_CHAT
+    core: BotCore | None = None
+    closers: list = field(default_factory=list)
+
+    def start_core(self) -> None:
+        """A fresh core, as after a restart of the bot process."""
+        config = BotConfig(
+            secret_key=SECRET,
+            base_url=BASE_URL,
+            hr_chats=frozenset({HR_CHAT}),
+            bot_username="cadre_test_bot",
+        )
+        self.core = BotCore(engine=self.engine, config=config, clock=self.clock)
+
+    def restart(self) -> None:
+        """Throw away the core and every runtime object; keep only the database."""
+        self.close()
+        self.start_core()
+
+    def chat(self, chat_id: int, language: str = "zh"):
+        """A person in a private chat with the bot."""
+        return CoreChat(core=self.core, chat_id=chat_id, language=language)
+
+    def campaign(self, session: Session) -> Campaign:
+        """The campaign, loaded in the caller's session."""
+        return session.get(Campaign, self.campaign_id)
+
+    def store_answers(self) -> None:
+        """Every named rater answers 'good' through the web rule, so results exist."""
+        with Session(self.engine) as session:
+            campaign = self.campaign(session)
+            for invitation in campaign_invitations(session, campaign):
+                token = derive_token(SECRET, invitation.id, invitation.nonce)
+                answers = all_good(session, token, self.clock.now)
+                submit_ballot(session=session, token=token, answers=answers, now=self.clock.now)
+            session.commit()
+
+    def close(self) -> None:
+        """Shut down what the chats opened."""
+        while self.closers:
+            self.closers.pop()()
+
+
+def campaign_invitations(session: Session, campaign: Campaign) -> list:
+    """The campaign's named invitations that are still pending."""
+    from sqlmodel import select
+
+    from storage.models import Invitation
+
+    return list(
+        session.exec(
+            select(Invitation).where(
+                Invitation.campaign_id == campaign.id, Invitation.status == "pending"
+            )
+        ).all()
+    )
+
+
+def all_good(session: Session, token: str, now: datetime) -> dict[str, CadreAnswers]:
+    """'good' for every item of the form, 'excellent' as the vote."""
+    from surveys.ballots import open_ballot
+
+    form = open_ballot(session=session, token=token, now=now)
+    return {
+        section.cadre.id: CadreAnswers(
+            items={i.key: "good" for d in section.dimensions for i in d.items},
+            vote="excellent" if section.votes else None,
+        )
+        for section in form.sections
+    }
+
+
+@pytest.fixture(name="bot", params=RUNTIMES)
+def bot_world_fixture(request, engine, now):
+    """A BotWorld on a fresh SQLite database, for one runtime."""
+    world = BotWorld(engine=engine, clock=Clock(now), runtime=request.param)
+    with Session(engine, expire_on_commit=False) as session:
+        campaign = make_campaign(session, now=now)
+        world.campaign_id = campaign.id
+        for link in telegram_links(
+            session=session, campaign=campaign, secret_key=SECRET, bot_username="cadre_test_bot"
+        ):
+            world.rater_payload[link.rater_id] = urlsplit(link.url).query.split("=", 1)[1]
+        for cadre, url in cadre_links(
+            session=session, campaign=campaign, secret_key=SECRET, bot_username="cadre_test_bot"
+        ):
+            world.cadre_payload[cadre.external_id] = urlsplit(url).query.split("=", 1)[1]
+        session.commit()
+    world.form_paths = rater_paths(engine, campaign)
+    world.start_core()
+    yield world
+    world.close()

@@ -1,0 +1,228 @@
+"""What people do with the bot, run against every runtime: bind, answer, results, HR.
+
+The ``bot`` fixture gives a world (a campaign whose raters and cadres have
+deep links) and opens chats through one runtime at a time; see
+tests/bot_chat.py for what a chat can do.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from storage.models import ChatDraft, Invitation, Response, TelegramChat
+from surveys.publication import publish_results
+from tests.bot_chat import last_text
+from tests.bot_world import BotWorld, bot_world_fixture  # noqa: F401
+from tests.factories import CLOSES, RESPONSE_COLUMNS, later
+
+PEER_STEPS = 9  # R2, a peer of C1: seven items, the overall grade, the comment
+
+
+def answer_everything(chat, steps: int, choice: str = "好") -> None:
+    """Start answering in the chat and press ``choice`` (or skip the comment) to the review."""
+    chat.press("在此作答")
+    for _ in range(steps):
+        text = last_text(chat)
+        if "意见和建议" in text:
+            chat.press("跳过")
+        elif "总体评价" in text:
+            chat.press("优秀")
+        else:
+            chat.press(choice)
+
+
+def test_deep_link_binds_the_chat_and_lists_the_evaluation(bot: BotWorld):
+    chat = bot.chat(1001)
+    chat.send(f"/start {bot.rater_payload['R2']}")
+    texts = [message.text for message in chat.messages()]
+    assert "本聊天已关联您在2026年度考核中的测评。" in texts[0]
+    listing = chat.messages()[-1]
+    assert "需评价干部：1 人" in listing.text
+    assert "截止时间：2026-12-01 08:00" in listing.text
+    assert listing.labels() == ["在此作答", "打开网页测评表"]
+    form_link = listing.buttons[1]["url"]
+    assert urlsplit(form_link).path == bot.form_paths["R2"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "reply"),
+    [
+        ("r" + "A" * 32, "链接无效"),
+        ("not a payload!", "链接无效"),
+        ("x" * 65, "链接无效"),
+        ("", "本机器人"),
+    ],
+)
+def test_bad_payloads_get_a_clear_reply(bot: BotWorld, payload, reply):
+    chat = bot.chat(1002)
+    chat.send(f"/start {payload}".strip())
+    assert reply in chat.messages()[0].text
+
+
+def test_a_link_used_in_another_chat_is_refused(bot: BotWorld):
+    bot.chat(1003).send(f"/start {bot.rater_payload['R2']}")
+    other = bot.chat(1004)
+    other.send(f"/start {bot.rater_payload['R2']}")
+    assert "已在另一个聊天中使用" in last_text(other)
+
+
+def test_a_closed_campaign_refuses_the_link(bot: BotWorld):
+    bot.clock.now = later(CLOSES, minutes=1)
+    chat = bot.chat(1005)
+    chat.send(f"/start {bot.rater_payload['R2']}")
+    assert "测评已结束" in last_text(chat)
+
+
+def test_whole_questionnaire_in_the_chat_is_stored_without_telegram_ids(bot: BotWorld):
+    chat = bot.chat(777001)
+    chat.send(f"/start {bot.rater_payload['R2']}")
+    answer_everything(chat, PEER_STEPS)
+    review = chat.messages()[-1]
+    assert "提交前请检查" in review.text
+    assert "7 / 9" in review.text or "8 / 9" in review.text
+    chat.press("提交")
+    assert "已匿名保存" in last_text(chat)
+    with Session(bot.engine) as session:
+        rows = session.exec(select(Response)).all()
+        assert len(rows) == 1
+        assert set(Response.model_fields) == RESPONSE_COLUMNS
+        stored = rows[0].model_dump()
+        assert set(stored["answers"].values()) == {"good"}
+        assert stored["vote"] == "excellent"
+        assert "777001" not in repr(stored)
+        assert session.exec(select(ChatDraft)).all() == []
+        statuses = {i.rater_id: i.status for i in session.exec(select(Invitation)).all()}
+        assert sorted(statuses.values()).count("completed") == 1
+
+
+def test_second_submission_is_refused(bot: BotWorld):
+    chat = bot.chat(1006)
+    chat.send(f"/start {bot.rater_payload['R2']}")
+    answer_everything(chat, PEER_STEPS)
+    review = chat.messages()[-1]
+    chat.press("提交")
+    chat.press("提交", review)  # the old review's button, pressed again
+    assert "已经提交" in " ".join(m.text for m in chat.messages()[-2:]) or chat.notices
+    chat.send(f"/start {bot.rater_payload['R2']}")
+    assert "已经提交" in last_text(chat)
+    chat.send("/pending")
+    assert "没有待完成的测评" in last_text(chat)
+    with Session(bot.engine) as session:
+        assert len(session.exec(select(Response)).all()) == 1
+
+
+def test_restart_in_the_middle_resumes_at_the_same_question(bot: BotWorld):
+    chat = bot.chat(1007)
+    chat.send(f"/start {bot.rater_payload['R2']}")
+    chat.press("在此作答")
+    for _ in range(3):
+        chat.press("较好")
+    question = last_text(chat)
+    assert "已答 3 / 9" in question
+    bot.restart()
+    again = bot.chat(1007)
+    again.send("/pending")
+    again.press("继续作答")
+    assert last_text(again) == question
+    again.press("较好")
+    assert "已答 4 / 9" in last_text(again)
+
+
+def test_skipped_required_question_is_sent_back_at_review(bot: BotWorld):
+    chat = bot.chat(1008)
+    chat.send(f"/start {bot.rater_payload['R2']}")
+    chat.press("在此作答")
+    chat.press("跳过")
+    for _ in range(PEER_STEPS - 1):
+        text = last_text(chat)
+        chat.press("优秀" if "总体评价" in text else ("跳过" if "意见和建议" in text else "一般"))
+    chat.press("提交")
+    assert "请回答此题" in last_text(chat)
+    assert "问题 1 / 9" in last_text(chat)
+    chat.press("好")
+    assert "提交前请检查" in last_text(chat)
+    chat.press("提交")
+    assert "已匿名保存" in last_text(chat)
+
+
+def test_back_changes_an_answer_and_a_typed_comment_is_kept(bot: BotWorld):
+    chat = bot.chat(1009)
+    chat.send(f"/start {bot.rater_payload['R2']}")
+    chat.press("在此作答")
+    chat.press("差")
+    chat.press("返回")
+    assert "✓ 差" in chat.messages()[-1].labels()
+    chat.press("好")
+    for _ in range(PEER_STEPS - 3):
+        chat.press("好")
+    chat.press("称职")
+    assert "意见和建议" in last_text(chat)
+    chat.send("工作认真，希望加强调研。")
+    assert "提交前请检查" in last_text(chat)
+    chat.press("提交")
+    with Session(bot.engine) as session:
+        response = session.exec(select(Response)).one()
+    assert response.answers["de_stance"] == "good"
+    assert response.vote == "competent"
+    assert response.comment == "工作认真，希望加强调研。"
+
+
+def test_cadre_sees_when_results_are_due_then_the_published_results(bot: BotWorld):
+    chat = bot.chat(2001)
+    chat.send(f"/start {bot.cadre_payload['C1']}")
+    assert "王伟" in last_text(chat)
+    chat.send("/results")
+    assert "尚未公布" in last_text(chat)
+    assert "2026-12-01" in last_text(chat)
+    bot.store_answers()
+    bot.clock.now = later(CLOSES, days=1)
+    with Session(bot.engine) as session:
+        publish_results(session=session, campaign=bot.campaign(session), now=bot.clock.now)
+        session.commit()
+    chat.send("/results")
+    texts = [message.text for message in chat.messages()[-3:]]
+    assert any("综合得分" in text for text in texts)
+    assert any(message.photo_bytes > 1000 for message in chat.messages()[-3:])
+
+
+def test_hr_chat_sees_progress_and_others_are_refused(bot: BotWorld):
+    stranger = bot.chat(3001)
+    stranger.send("/progress")
+    assert "仅供人事部门" in last_text(stranger)
+    hr = bot.chat(bot.hr_chat)
+    hr.send("/progress")
+    assert bot.campaign_id[:8] in last_text(hr)
+    hr.send(f"/progress {bot.campaign_id[:8]}")
+    assert "王伟: 0/4 · 上级 0/1, 同级 0/1, 下级 0/2" in last_text(hr)
+    hr.send("/progress nosuchcampaign")
+    assert "nosuchcampaign" in last_text(hr)
+
+
+def test_language_switch_unknown_commands_and_free_text(bot: BotWorld):
+    chat = bot.chat(4001, language="en")
+    chat.send("/help")
+    assert "/pending" in last_text(chat)
+    assert "Evaluations waiting for you" in last_text(chat)
+    chat.send("/language")
+    chat.press("中文")
+    assert "中文" in last_text(chat) and "English" not in last_text(chat)
+    chat.send("/frobnicate")
+    assert "我不认识这个命令" in last_text(chat)
+    chat.send("hello?")
+    assert "/pending" in last_text(chat)
+    with Session(bot.engine) as session:
+        assert session.get(TelegramChat, 4001).locale == "zh"
+
+
+def test_nothing_stored_links_a_response_to_a_chat(bot: BotWorld):
+    chat = bot.chat(987654321)
+    chat.send(f"/start {bot.rater_payload['R2']}")
+    answer_everything(chat, PEER_STEPS)
+    chat.press("提交")
+    with bot.engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT * FROM response")).all()
+    assert rows and all("987654321" not in repr(tuple(row)) for row in rows)
