@@ -195,7 +195,7 @@ def choose(conversation: Conversation) -> None:
         conversation.acknowledge()
         return
     stored = record(stored, form, steps[position], options[int(choice[0])][0])
-    advance(conversation, form, invitation_id, position + 1, stored)
+    advance(conversation, form, invitation_id, next_position(form, steps, position, stored), stored)
 
 
 @router.button("skip")
@@ -295,6 +295,22 @@ def typed_comment(conversation: Conversation) -> bool:
     stored = record(draft.answers, form, steps[draft.position], text or None)
     advance(conversation, form, draft.invitation_id, draft.position + 1, stored)
     return True
+
+
+def next_position(form: BallotForm, steps: list[Step], position: int, stored: dict) -> int:
+    """Where to go after an answer: the next step if it is still open, else the next gap.
+
+    A rater sent back to fix one question returns to the review instead of
+    paging through everything they already answered.
+    """
+    following = position + 1
+    if following >= len(steps) or current_value(stored, form, steps[following]) is None:
+        return following
+    for index in range(following, len(steps)):
+        step = steps[index]
+        if step.kind != "comment" and current_value(stored, form, step) is None:
+            return index
+    return len(steps)
 
 
 def advance(
