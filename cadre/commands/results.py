@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cadre.cli import Context, fail, pass_context
 from surveys.campaigns import get_campaign
+from surveys.publication import publish_results
 from surveys.reports import detail_table, format_table, summary_table, write_results_workbook
 from surveys.results import campaign_results, push_results
 
@@ -76,6 +77,21 @@ def push_command(ctx: Context, campaign_id: str) -> None:
                 error=str(error).splitlines()[0],
             ) from None
     click.echo(ctx._("Pushed %(count)s cadre summaries to the shared database.", count=count))
+
+
+@results_group.command("publish")
+@click.argument("campaign_id")
+@pass_context
+def publish_command(ctx: Context, campaign_id: str) -> None:
+    """Publish the results after the deadline: cadres can then see their own in the bot."""
+    with ctx.session() as session:
+        campaign = get_campaign(session=session, campaign_id=campaign_id)
+        fresh = publish_results(session=session, campaign=campaign, now=ctx.now())
+        name = campaign.name
+    if fresh:
+        click.echo(ctx._("Published the results of %(campaign)s.", campaign=name))
+    else:
+        click.echo(ctx._("The results of %(campaign)s were already published.", campaign=name))
 
 
 def register(cli: click.Group) -> None:
