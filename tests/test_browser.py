@@ -148,3 +148,27 @@ def test_member_of_the_public_rates_a_window_on_a_phone(browser, app, session, e
     rows = responses(engine)
     li_na = session.exec(select(Cadre).where(Cadre.name == "李娜")).one()
     assert [(row.group, row.cadre_id) for row in rows] == [("public", li_na.id)]
+
+
+def test_mini_app_opens_the_bound_raters_form(browser, app, session, engine, now):
+    from urllib.parse import quote
+
+    from surveys.chats import bind_chat, telegram_links
+    from tests.factories import SECRET
+    from tests.test_miniapp import BOT_TOKEN, CHAT, init_fields, sign
+
+    campaign = make_campaign(session, now=now)
+    links = telegram_links(session=session, campaign=campaign, secret_key=SECRET, bot_username="b")
+    payload = next(link for link in links if link.rater_id == "R1").url.split("start=")[1]
+    invitation = bind_chat(session=session, payload=payload, chat_id=CHAT, now=now).invitation
+    session.commit()
+    app.config["TELEGRAM_TOKEN"] = BOT_TOKEN
+    with serving(app) as base:
+        context = browser.new_context(**PHONE)
+        page = context.new_page()
+        page.goto(f"{base}/app/{invitation.id}#tgWebAppData={quote(sign(init_fields(now)))}")
+        page.wait_for_url("**/r/**")
+        assert page.locator("h2").all_inner_texts() == ["王伟", "李娜"]
+        answer_everything(page, "")
+        context.close()
+    assert len(responses(engine)) == 2

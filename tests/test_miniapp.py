@@ -98,7 +98,9 @@ def miniapp_client(engine, sqlite_url, now):
             "TELEGRAM_TOKEN": BOT_TOKEN,
         }
     )
-    yield app.test_client()
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    yield client
     app.extensions["cadre_engine"].dispose()
 
 

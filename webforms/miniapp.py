@@ -15,12 +15,12 @@ import json
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from storage.models import Invitation
 from surveys.chats import bound_chat
-from surveys.invitations import derive_token, form_url
+from surveys.invitations import derive_token
 from surveys.messages import best_locale
 from webforms.clock import current_time
 from webforms.db import get_session
@@ -93,8 +93,7 @@ def open_form(invitation_id: str):
         return refused()
     form_token = derive_token(current_app.config["SECRET_KEY"], invitation.id, invitation.nonce)
     language = best_locale(data["user"].get("language_code"))
-    url = form_url(current_app.config["BASE_URL"], form_token) + f"?lang={language}"
-    return redirect(url, code=303)
+    return redirect(url_for("rater.form", token=form_token, lang=language), code=303)
 
 
 def refused():
