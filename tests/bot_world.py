@@ -124,7 +124,12 @@ def all_good(session: Session, token: str, now: datetime) -> dict[str, CadreAnsw
 @pytest.fixture(name="bot", params=RUNTIMES)
 def bot_world_fixture(request, engine, now):
     """A BotWorld on a fresh SQLite database, for one runtime."""
-    world = BotWorld(engine=engine, clock=Clock(now), runtime=request.param)
+    yield from build_world(engine, now, request.param)
+
+
+def build_world(engine: sa.Engine, now: datetime, runtime: str):
+    """Create the campaign and its links, start the core, and clean up afterwards."""
+    world = BotWorld(engine=engine, clock=Clock(now), runtime=runtime)
     with Session(engine, expire_on_commit=False) as session:
         campaign = make_campaign(session, now=now)
         world.campaign_id = campaign.id

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from storage.models import ChatDraft, Invitation, Response, TelegramChat
 from surveys.publication import publish_results
 from tests.bot_chat import last_text
-from tests.bot_world import BotWorld, bot_world_fixture  # noqa: F401
+from tests.bot_world import BotWorld, bot_world_fixture, build_world  # noqa: F401
 from tests.factories import CLOSES, RESPONSE_COLUMNS, later
 
 PEER_STEPS = 9  # R2, a peer of C1: seven items, the overall grade, the comment
@@ -226,3 +226,16 @@ def test_nothing_stored_links_a_response_to_a_chat(bot: BotWorld):
     with bot.engine.connect() as connection:
         rows = connection.execute(sa.text("SELECT * FROM response")).all()
     assert rows and all("987654321" not in repr(tuple(row)) for row in rows)
+
+
+def test_big_chat_ids_bind_and_answer_on_both_databases(any_engine, now):
+    """Chat ids outgrow 32 bits (supergroups, new accounts): PostgreSQL must take them."""
+    for world in build_world(any_engine, now, "core"):
+        chat = world.chat(2**41 + 7)
+        chat.send(f"/start {world.rater_payload['R2']}")
+        answer_everything(chat, PEER_STEPS)
+        chat.press("提交")
+        assert "已匿名保存" in last_text(chat)
+        again = world.chat(2**41 + 8)
+        again.send(f"/start {world.rater_payload['R2']}")
+        assert "已经提交" in last_text(again)
