@@ -143,7 +143,9 @@ def markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
     """Inline keyboard markup for rows of buttons (None without buttons)."""
     if not keyboard:
         return None
-    return InlineKeyboardMarkup(inline_keyboard=[[button(item) for item in row] for row in keyboard])
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[button(item) for item in row] for row in keyboard]
+    )
 
 
 def button(item: Button) -> InlineKeyboardButton:
@@ -201,7 +203,9 @@ async def start_polling(
         await bot.session.close()
 
 
-def webhook_app(bot: Bot, dispatcher: Dispatcher, *, path: str, secret_token: str) -> web.Application:
+def webhook_app(
+    bot: Bot, dispatcher: Dispatcher, *, path: str, secret_token: str
+) -> web.Application:
     """An aiohttp app answering Telegram's webhook POSTs that carry the secret token."""
     app = web.Application()
     SimpleRequestHandler(
@@ -225,14 +229,18 @@ async def serve_webhook(
 ) -> None:
     """Serve the webhook and register it with Telegram until ``stop`` is set or a signal comes."""
     stop = stop or asyncio.Event()
-    app = webhook_app(bot, dispatcher, path=urlsplit(webhook_url).path or "/", secret_token=secret_token)
+    app = webhook_app(
+        bot, dispatcher, path=urlsplit(webhook_url).path or "/", secret_token=secret_token
+    )
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, listen, port).start()
         if commands is not None:
             await register_commands(bot, commands)
-        await bot.set_webhook(webhook_url, secret_token=secret_token, allowed_updates=ALLOWED_UPDATES)
+        await bot.set_webhook(
+            webhook_url, secret_token=secret_token, allowed_updates=ALLOWED_UPDATES
+        )
         if handle_signals:
             stop_on_signals(stop)
         await stop.wait()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -40,6 +41,7 @@ class Conversation:
     now: datetime
     config: BotConfig
     actions: list[Action] = field(default_factory=list)
+    after_commit: list[Callable[[Session], None]] = field(default_factory=list)
 
     @property
     def chat_id(self) -> int:

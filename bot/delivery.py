@@ -150,7 +150,9 @@ async def mark_unreachable(core: Core, chat_id: int) -> None:
     try:
         await asyncio.to_thread(core.chat_unreachable, chat_id)
     except Exception as exc:
-        log.error("could not mark chat %s unreachable: %s\n%s", chat_id, type(exc).__name__, frames(exc))
+        log.error(
+            "could not mark chat %s unreachable: %s\n%s", chat_id, type(exc).__name__, frames(exc)
+        )
 
 
 def report(action: Action, verdict: Verdict) -> None:
@@ -181,7 +183,10 @@ def command_menus(
     return [
         (
             language,
-            [(name, translate(msgid, locale=language or DEFAULT_LOCALE)) for name, msgid in commands],
+            [
+                (name, translate(msgid, locale=language or DEFAULT_LOCALE))
+                for name, msgid in commands
+            ],
         )
         for language in languages
     ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import os
 import signal
 import warnings
 from collections.abc import Sequence
@@ -46,6 +47,10 @@ from bot.actions import (
 from bot.delivery import Core, Failure, Verdict
 
 log = logging.getLogger(__name__)
+
+# Opt in to PTB's coming timedelta time periods: without it, even constructing
+# RetryAfter issues a PTBDeprecationWarning (an error under strict warning filters).
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 ALLOWED_UPDATES = ["message", "callback_query"]
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGABRT)
@@ -192,7 +197,7 @@ def classify(exc: Exception) -> Verdict:
 
 
 def retry_seconds(exc: RetryAfter) -> float:
-    """RetryAfter's wait in seconds (an int or a timedelta, depending on PTB_TIMEDELTA)."""
+    """RetryAfter's wait in seconds (a timedelta, or an int when PTB_TIMEDELTA is off)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         value = exc.retry_after

@@ -129,24 +129,43 @@ class Invitation(SQLModel, table=True):
     nonce: str | None = Field(default=None, max_length=64)
     token_hash: str = Field(unique=True, max_length=64)
     status: str = Field(default="pending", max_length=20)
-    completed_on: date | None = Field(default=None)
 
 
-class Response(SQLModel, table=True):
-    """One rater's answers about one cadre.
+class BallotFields(SQLModel):
+    """What a ballot says about one cadre: the answers, and nothing about who or when."""
 
-    It deliberately carries no rater, invitation, token or precise time:
-    only the day of submission is kept.
-    """
-
-    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     campaign_id: str = Field(foreign_key="campaign.id", index=True, max_length=32)
     cadre_id: str = Field(foreign_key="cadre.id", index=True, max_length=32)
     group: str = Field(max_length=20)
-    answers: dict = Field(sa_column=Column(JSON, nullable=False))
+    answers: dict = Field(sa_type=JSON, nullable=False)
     vote: str | None = Field(default=None, max_length=32)
     comment: str | None = Field(default=None, max_length=2000)
-    submitted_on: date
+
+
+class InboxBallot(BallotFields, table=True):
+    """A submitted ballot row waiting for the mixer.
+
+    It is written in the same transaction that consumes the token (so a
+    ballot is never lost nor counted twice) and deleted when the mixer moves
+    it, in a later transaction and shuffled with others, to ``response``.
+    ``ballot_id`` groups the rows of one submission until then.
+    """
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    ballot_id: str = Field(max_length=32, index=True)
+
+
+class Response(BallotFields, table=True):
+    """One rater's answers about one cadre, as the mixer stored it.
+
+    It carries no rater, invitation, token, chat or time.  ``ballot_id`` (a
+    fresh random id) links the rows of one ballot only where at least k
+    raters of the campaign share the same cadres and groups, so the link
+    cannot single anybody out; otherwise it is empty.
+    """
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    ballot_id: str | None = Field(default=None, max_length=32, index=True)
 
 
 class PublicChannel(SQLModel, table=True):

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from storage.models import Cadre, Campaign, Invitation, Response
+from storage.models import Cadre, Campaign, InboxBallot, Invitation, new_id
 from surveys.campaigns import campaign_state, snapshot
 from surveys.channels import find_channel
 from surveys.invitations import assigned_cadres, find_invitation
@@ -147,38 +146,37 @@ def check_answers(form: BallotForm, answers: Mapping[str, CadreAnswers]) -> dict
     return problems
 
 
-def _responses(form: BallotForm, answers: Mapping[str, CadreAnswers], day: date) -> list[Response]:
-    """Build one anonymous response row per cadre on the form."""
+def _inbox_rows(form: BallotForm, answers: Mapping[str, CadreAnswers]) -> list[InboxBallot]:
+    """One anonymous inbox row per cadre on the form, sharing a fresh ballot id."""
+    ballot_id = new_id()
     rows = []
     for section in form.sections:
         given = answers.get(section.cadre.id, CadreAnswers())
         keys = {item.key for dimension in section.dimensions for item in dimension.items}
         rows.append(
-            Response(
+            InboxBallot(
+                ballot_id=ballot_id,
                 campaign_id=form.campaign.id,
                 cadre_id=section.cadre.id,
                 group=section.group,
                 answers={key: value for key, value in given.items.items() if key in keys and value},
                 vote=given.vote if section.votes else None,
                 comment=((given.comment or "").strip() or None) if section.comments else None,
-                submitted_on=day,
             )
         )
     return rows
 
 
-def local_day(campaign: Campaign, now: datetime) -> date:
-    """The calendar day in the campaign's time zone: the only time a response keeps."""
-    return now.astimezone(ZoneInfo(campaign.timezone)).date()
-
-
 def submit_ballot(
     *, session: Session, token: str, answers: Mapping[str, CadreAnswers], now: datetime
 ) -> int:
-    """Validate and store a rater's answers, consuming the token; return responses stored.
+    """Validate and store a rater's answers, consuming the token; return cadres answered.
 
     The token is consumed by a conditional UPDATE in the same transaction as
-    the inserts, so two concurrent submissions can never both be accepted.
+    the inbox inserts, so two concurrent submissions can never both be
+    accepted and an accepted ballot is never lost.  The mixer
+    (``surveys.mixer.mix_waiting``) later moves it to the responses in a
+    transaction of its own; callers run it after committing this one.
     """
     return _submit(session, open_ballot(session=session, token=token, now=now), answers, now)
 
@@ -200,11 +198,11 @@ def _submit(
     consumed = session.execute(
         sa.update(Invitation)
         .where(Invitation.id == form.invitation_id, Invitation.status == "pending")
-        .values(status="completed", completed_on=local_day(form.campaign, now))
+        .values(status="completed")
     )
     if consumed.rowcount != 1:
         raise BallotUnavailable("used", form.campaign)
-    rows = _responses(form, answers, local_day(form.campaign, now))
+    rows = _inbox_rows(form, answers)
     session.add_all(rows)
     session.flush()
     return len(rows)
@@ -253,5 +251,5 @@ def submit_public(
     problems |= check_answers(single, {single.sections[0].cadre.id: answers})
     if problems:
         raise BallotInvalid(problems)
-    session.add_all(_responses(single, {cadre_id: answers}, local_day(form.campaign, now)))
+    session.add_all(_inbox_rows(single, {cadre_id: answers}))
     session.flush()

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, func, select
 
-from storage.models import Assignment, Cadre, Campaign, Invitation, Response
+from storage.models import Assignment, Cadre, Campaign, InboxBallot, Invitation, Response
 from surveys.campaigns import campaign_cadres
 
 
@@ -57,12 +57,13 @@ def campaign_progress(*, session: Session, campaign: Campaign) -> list[CadreProg
         entry = progress[cadre_id].groups.setdefault(group, GroupProgress())
         entry.assigned += number
         entry.completed += number if status == "completed" else 0
-    stored = session.exec(
-        select(Response.cadre_id, Response.group, func.count())
-        .where(Response.campaign_id == campaign.id)
-        .group_by(Response.cadre_id, Response.group)
-    ).all()
-    for cadre_id, group, number in stored:
-        if cadre_id in progress:
-            progress[cadre_id].groups.setdefault(group, GroupProgress()).responses += number
+    for table in (Response, InboxBallot):  # mixed and still waiting for the mixer
+        stored = session.exec(
+            select(table.cadre_id, table.group, func.count())
+            .where(table.campaign_id == campaign.id)
+            .group_by(table.cadre_id, table.group)
+        ).all()
+        for cadre_id, group, number in stored:
+            if cadre_id in progress:
+                progress[cadre_id].groups.setdefault(group, GroupProgress()).responses += number
     return list(progress.values())

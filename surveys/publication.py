@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from storage.models import Cadre, Campaign
 from surveys.campaigns import CampaignError, campaign_state, snapshot
 from surveys.messages import N_
+from surveys.mixer import mix_waiting
 from surveys.results import CadreResult, campaign_results
 
 
@@ -28,6 +29,7 @@ def publish_results(*, session: Session, campaign: Campaign, now: datetime) -> b
         raise CampaignError(N_("results can be published only after the deadline"))
     if campaign.published_at is not None:
         return False
+    mix_waiting(session=session, campaign=campaign, now=now, force=True)
     campaign.published_at = now
     session.add(campaign)
     session.flush()

@@ -17,11 +17,11 @@ from sqlmodel import Session
 from bot.conversation import BotConfig
 from bot.core import BotCore
 from storage.models import Campaign
-from surveys.ballots import CadreAnswers, submit_ballot
+from surveys.ballots import submit_ballot
 from surveys.chats import cadre_links, telegram_links
 from surveys.invitations import derive_token
 from tests.bot_chat import CoreChat
-from tests.factories import SECRET, make_campaign
+from tests.factories import SECRET, complete_answers, make_campaign
 from tests.web import BASE_URL, rater_paths
 
 HR_CHAT = 5550001
@@ -82,7 +82,7 @@ class BotWorld:
             campaign = self.campaign(session)
             for invitation in campaign_invitations(session, campaign):
                 token = derive_token(SECRET, invitation.id, invitation.nonce)
-                answers = all_good(session, token, self.clock.now)
+                answers = complete_answers(session, token, self.clock.now)
                 submit_ballot(session=session, token=token, answers=answers, now=self.clock.now)
             session.commit()
 
@@ -105,20 +105,6 @@ def campaign_invitations(session: Session, campaign: Campaign) -> list:
             )
         ).all()
     )
-
-
-def all_good(session: Session, token: str, now: datetime) -> dict[str, CadreAnswers]:
-    """'good' for every item of the form, 'excellent' as the vote."""
-    from surveys.ballots import open_ballot
-
-    form = open_ballot(session=session, token=token, now=now)
-    return {
-        section.cadre.id: CadreAnswers(
-            items={i.key: "good" for d in section.dimensions for i in d.items},
-            vote="excellent" if section.votes else None,
-        )
-        for section in form.sections
-    }
 
 
 @pytest.fixture(name="bot", params=RUNTIMES)

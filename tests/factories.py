@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from storage.models import Campaign
+from storage.models import Campaign, Response
+from surveys.ballots import CadreAnswers, open_ballot
 from surveys.campaigns import create_campaign
-from surveys.invitations import issue_invitations
+from surveys.invitations import issue_invitations, named_links
+from surveys.mixer import mix_waiting
 from surveys.questionnaire import load_questionnaire
 from surveys.roster import RosterRows, import_roster
 
@@ -21,7 +23,7 @@ RESPONSE_COLUMNS = {
     "answers",
     "vote",
     "comment",
-    "submitted_on",
+    "ballot_id",
 }
 # The items peers answer in the built-in annual template, in order.
 ANNUAL_PEER_ITEMS = [
@@ -127,3 +129,37 @@ ROSTER = {
         {"rater_id": "R4", "cadre_id": "C1", "group": "subordinate"},
     ],
 }
+
+
+def mixed_responses(session: Session) -> list[Response]:
+    """Every response once the mixer has moved what waits in the inbox, as it does at close."""
+    for campaign in session.exec(select(Campaign)).all():
+        mix_waiting(session=session, campaign=campaign, now=CLOSES, force=True)
+    session.commit()
+    return list(session.exec(select(Response)).all())
+
+
+def tokens(session: Session, campaign: Campaign) -> dict[str, str]:
+    """Each named rater's token, by the rater's roster id."""
+    links = named_links(session=session, campaign=campaign, secret_key=SECRET, base_url="http://x")
+    return {link.rater_id: link.url.rsplit("/", 1)[1] for link in links}
+
+
+def complete_answers(
+    session: Session,
+    token: str,
+    now: datetime,
+    value: str = "good",
+    vote: str = "excellent",
+    comment: str | None = None,
+) -> dict:
+    """Valid answers for every cadre and every item on the token's form."""
+    form = open_ballot(session=session, token=token, now=now)
+    return {
+        section.cadre.id: CadreAnswers(
+            items={item.key: value for d in section.dimensions for item in d.items},
+            vote=vote if section.votes else None,
+            comment=comment,
+        )
+        for section in form.sections
+    }

@@ -23,7 +23,7 @@ from sqlmodel import Session, select
 
 from storage.models import Campaign, Invitation, Response
 from surveys.invitations import named_links
-from tests.factories import SECRET
+from tests.factories import SECRET, mixed_responses
 from webforms import create_app
 
 BASE_URL = "http://localhost"
@@ -70,9 +70,9 @@ def rater_paths(engine: sa.Engine, campaign: Campaign) -> dict[str, str]:
 
 
 def responses(engine: sa.Engine) -> list[Response]:
-    """Every stored response row."""
-    with Session(engine) as session:
-        return list(session.exec(select(Response)).all())
+    """Every stored response row, once the mixer has moved what waits (as at close)."""
+    with Session(engine, expire_on_commit=False) as session:
+        return mixed_responses(session)
 
 
 def invitation_statuses(engine: sa.Engine) -> list[str]:

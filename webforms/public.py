@@ -21,7 +21,7 @@ from surveys.ballots import (
 )
 from surveys.channels import find_channel
 from webforms.clock import current_time
-from webforms.db import get_session
+from webforms.db import get_session, mix_after_commit
 from webforms.errors import unavailable
 from webforms.forms import (
     Field,
@@ -84,6 +84,7 @@ def submit(slug: str, ballot: BallotForm, now: datetime):
         state = FormState(values=request.form, problems=problems)
         return render(slug, ballot, state), 422
     session.commit()
+    mix_after_commit(ballot.campaign, now)
     return redirect(url_for("public.thanks", slug=slug), code=303)
 
 

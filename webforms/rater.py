@@ -19,7 +19,7 @@ from surveys.ballots import (
     submit_ballot,
 )
 from webforms.clock import current_time
-from webforms.db import get_session
+from webforms.db import get_session, mix_after_commit
 from webforms.errors import unavailable
 from webforms.forms import (
     FormState,
@@ -74,6 +74,7 @@ def submit(token: str, ballot: BallotForm, now: datetime):
         state = FormState(values=request.form, problems=problem_names(error.problems, prefix))
         return render(token, ballot, state), 422
     session.commit()
+    mix_after_commit(ballot.campaign, now)
     return redirect(url_for("site.done"), code=303)
 
 

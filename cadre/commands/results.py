@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cadre.cli import Context, fail, pass_context
 from surveys.campaigns import get_campaign
+from surveys.mixer import mix_waiting
 from surveys.publication import publish_results
 from surveys.reports import detail_table, format_table, summary_table, write_results_workbook
 from surveys.results import campaign_results, push_results
@@ -41,6 +42,7 @@ def show_command(ctx: Context, campaign_id: str, xlsx_path: Path | None) -> None
     """Print per-cadre responses, means, composite and vote shares."""
     with ctx.session() as session:
         campaign = get_campaign(session=session, campaign_id=campaign_id)
+        mix_waiting(session=session, campaign=campaign, now=ctx.now())
         results = campaign_results(session=session, campaign=campaign)
     click.echo(f"{campaign.name} ({campaign.id})\n")
     click.echo(format_table(summary_table(campaign, results, ctx.locale)))
@@ -66,6 +68,7 @@ def push_command(ctx: Context, campaign_id: str) -> None:
         raise fail(ctx, "Set CADRE_SHARED_DATABASE_URL to the shared database first.")
     with ctx.session() as session:
         campaign = get_campaign(session=session, campaign_id=campaign_id)
+        mix_waiting(session=session, campaign=campaign, now=ctx.now())
         try:
             count = push_results(
                 session=session, campaign=campaign, shared_engine=ctx.engine_for(url), now=ctx.now()
