@@ -11,6 +11,8 @@ from storage.engine import make_engine
 from storage.migrate import upgrade
 from tests.databases import postgres_database
 
+pytest_plugins = ["tests.bot_fixtures"]
+
 NOW = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)  # 12:00 in Asia/Shanghai
 
 

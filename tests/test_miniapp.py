@@ -126,7 +126,7 @@ def test_bound_user_is_sent_to_the_form_in_their_language(miniapp_client, bound,
     assert answer.status_code == 303
     target = urlsplit(answer.headers["Location"])
     assert (target.path, target.query) == (path, "lang=en")
-    form = miniapp_client.get(f"{target.path}?{target.query}")
+    form = miniapp_client.get(f"{target.path}?{target.query}", follow_redirects=True)
     assert form.status_code == 200
     assert "王伟" in form.text
 

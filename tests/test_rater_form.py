@@ -10,6 +10,7 @@ from sqlmodel import select
 from storage.models import Cadre, Invitation
 from tests.factories import RESPONSE_COLUMNS, later, make_campaign
 from tests.web import (  # noqa: F401
+    FORM,
     ZH,
     app_fixture,
     client_fixture,
@@ -28,7 +29,7 @@ ZH_FRONT_LINE = "深入基层，作风务实，联系群众"  # peers and subord
 
 def open_form(client, path, **kwargs):
     """GET a form and return the response with its parsed page."""
-    response = client.get(path, **kwargs)
+    response = client.get(path, follow_redirects=True, **kwargs)
     return response, parse(response.data)
 
 
@@ -54,7 +55,7 @@ def test_superior_sees_every_assigned_cadre_with_the_superior_items(client, sess
     assert ZH_STANCE in text and ZH_LEADERSHIP in text and ZH_FRONT_LINE not in text
     assert "德（政治素质）" in text and "好" in text and "较好" in text
     assert "2026年12月1日 08:00 中国（上海）时间" in text
-    english = visible(client.get(path).data)
+    english = visible(client.get(path, follow_redirects=True).data)
     assert "2 people to assess" in english and "18 questions in all" in english
     assert "Open until Dec 1, 2026, 8:00 AM China (Shanghai) Time" in english
 
@@ -90,7 +91,7 @@ def test_valid_submission_is_stored_without_the_rater(client, session, engine, n
     campaign = make_campaign(session, now=now)
     path = rater_paths(engine, campaign)["R1"]
     _, page = open_form(client, path)
-    response = client.post(path, data=page.valid_answers(comment="工作认真"))
+    response = client.post(FORM, data=page.valid_answers(comment="工作认真"))
     assert response.status_code == 303
     assert response.headers["Location"] == "/done"
     thanks = client.get("/done")
@@ -110,7 +111,7 @@ def test_response_rows_hold_no_rater_invitation_or_token(client, session, engine
     campaign = make_campaign(session, now=now)
     path = rater_paths(engine, campaign)["R1"]
     _, page = open_form(client, path)
-    client.post(path, data=page.valid_answers())
+    client.post(FORM, data=page.valid_answers())
     columns = {column["name"] for column in sa.inspect(engine).get_columns("response")}
     assert columns == RESPONSE_COLUMNS
     invitation = session.exec(select(Invitation).where(Invitation.status == "completed")).one()
@@ -128,11 +129,11 @@ def test_resubmission_is_refused_and_stores_nothing(client, session, engine, now
     campaign = make_campaign(session, now=now)
     path = rater_paths(engine, campaign)["R1"]
     _, page = open_form(client, path)
-    assert client.post(path, data=page.valid_answers()).status_code == 303
-    again = client.post(path, data=page.valid_answers(choice=3))
+    assert client.post(FORM, data=page.valid_answers()).status_code == 303
+    again = client.post(FORM, data=page.valid_answers(choice=3))
     assert again.status_code == 409
     assert "These answers were already submitted" in visible(again.data)
-    reopened = client.get(path)
+    reopened = client.get(path, follow_redirects=True)
     assert reopened.status_code == 409
     assert "radio" not in reopened.get_data(as_text=True)
     rows = responses(engine)
@@ -150,19 +151,19 @@ def test_unknown_token_is_an_ordinary_404(client, session, engine, now):
     text = visible(unknown.data)
     for hint in ("2026年度考核", "campaign", "closed", "submitted", "open"):
         assert hint not in text.lower()
-    assert client.post("/r/not-a-real-token", data={}).status_code == 404
+    assert client.post("/r/not-a-real-token", data={}).status_code == 405
 
 
 def test_not_yet_open_campaign_says_when_it_opens(client, session, engine, now):
     campaign = make_campaign(session, now=now, opens_at=later(now, days=2))
     path = rater_paths(engine, campaign)["R1"]
-    response = client.get(path)
+    response = client.get(path, follow_redirects=True)
     assert response.status_code == 403
     assert (
         "This assessment has not opened yet; it opens at Nov 27, 2026, 12:00 PM"
         " China (Shanghai) Time." in visible(response.data)
     )
-    chinese = client.get(path, headers=ZH)
+    chinese = client.get(path, follow_redirects=True, headers=ZH)
     assert chinese.status_code == 403
     assert "2026年11月27日 12:00 中国（上海）时间" in visible(chinese.data)
 
@@ -172,12 +173,15 @@ def test_closed_campaign_says_when_it_closed_and_takes_nothing(client, session, 
         session, now=now, opens_at=later(now, days=-10), closes_at=later(now, hours=-1)
     )
     path = rater_paths(engine, campaign)["R1"]
-    response = client.get(path)
+    response = client.get(path, follow_redirects=True)
     assert response.status_code == 403
     assert "This assessment closed at Nov 25, 2026, 11:00 AM" in visible(response.data)
-    assert "2026年11月25日 11:00" in visible(client.get(path, headers=ZH).data)
-    posted = client.post(path, data={"anything": "good"})
-    assert posted.status_code == 403
+    assert "2026年11月25日 11:00" in visible(
+        client.get(path, follow_redirects=True, headers=ZH).data
+    )
+    posted = client.post(FORM, data={"anything": "good"})  # a closed link never reaches /r/
+    assert posted.status_code == 400
+    assert "Please open your link again" in visible(posted.data)
     assert responses(engine) == []
 
 
@@ -186,7 +190,7 @@ def test_the_form_closes_while_the_clock_moves_on(app, client, session, engine, 
     path = rater_paths(engine, campaign)["R1"]
     _, page = open_form(client, path)
     app.config["CLOCK"] = lambda: later(now, days=30)
-    response = client.post(path, data=page.valid_answers())
+    response = client.post(FORM, data=page.valid_answers())
     assert response.status_code == 403
     assert responses(engine) == [] and set(invitation_statuses(engine)) == {"pending"}
 
@@ -201,7 +205,7 @@ def test_missing_answers_are_marked_and_the_given_ones_kept(client, session, eng
         for name, value in page.valid_answers(choice=1, comment="很好").items()
         if not name.startswith(ids["C2"])
     }
-    response = client.post(path, data=data)
+    response = client.post(FORM, data=data)
     assert response.status_code == 422
     text = visible(response.data)
     assert "10 questions need an answer." in text
@@ -227,7 +231,7 @@ def test_out_of_scale_answers_are_refused(client, session, engine, now):
     data = page.valid_answers()
     data[f"{ids['C1']}:de_stance"] = "excellent"
     data[f"{ids['C1']}:lian_rules"] = "999"
-    response = client.post(path, data=data)
+    response = client.post(FORM, data=data)
     assert response.status_code == 422
     text = visible(response.data)
     assert "2 answers need to be corrected." in text
@@ -245,7 +249,7 @@ def test_a_grade_off_the_list_is_refused(client, session, engine, now):
     ids = cadre_ids(session)
     _, page = open_form(client, path)
     data = page.valid_answers() | {f"{ids['C1']}:vote": "outstanding"}
-    response = client.post(path, data=data)
+    response = client.post(FORM, data=data)
     assert response.status_code == 422
     assert "This grade is not one of the choices." in visible(response.data)
     assert parse(response.data).marked == [f"q-{ids['C1']}-vote"]
@@ -258,7 +262,7 @@ def test_an_overlong_comment_is_refused_and_kept_for_editing(client, session, en
     ids = cadre_ids(session)
     _, page = open_form(client, path)
     comment = "意" * 501
-    response = client.post(path, data=page.valid_answers(comment=comment))
+    response = client.post(FORM, data=page.valid_answers(comment=comment))
     assert response.status_code == 422
     assert "The comment is too long." in visible(response.data)
     assert parse(response.data).textareas[f"{ids['C1']}:comment"] == comment
@@ -270,7 +274,7 @@ def test_browser_line_ends_count_once_against_the_comment_limit(client, session,
     path = rater_paths(engine, campaign)["R2"]
     _, page = open_form(client, path)
     comment = "意" * 250 + "\r\n" + "见" * 249
-    response = client.post(path, data=page.valid_answers(comment=comment))
+    response = client.post(FORM, data=page.valid_answers(comment=comment))
     assert response.status_code == 303
     assert responses(engine)[0].comment == "意" * 250 + "\n" + "见" * 249
 
@@ -284,7 +288,7 @@ def test_fields_of_other_cadres_and_items_are_ignored(client, session, engine, n
         f"{ids['C2']}:de_stance": "poor",
         f"{ids['C1']}:neng_leadership": "poor",
     }
-    assert client.post(path, data=data).status_code == 303
+    assert client.post(FORM, data=data).status_code == 303
     (row,) = responses(engine)
     assert row.cadre_id == ids["C1"] and row.group == "peer"
     assert "neng_leadership" not in row.answers and len(row.answers) == 7
@@ -297,7 +301,7 @@ def test_missing_csrf_token_keeps_the_answers_and_stores_nothing(client, session
     _, page = open_form(client, path)
     data = page.valid_answers(comment="保留")
     del data["csrf_token"]
-    response = client.post(path, data=data)
+    response = client.post(FORM, data=data)
     assert response.status_code == 400
     text = visible(response.data)
     assert "This form had expired, so nothing was saved yet." in text
@@ -305,7 +309,7 @@ def test_missing_csrf_token_keeps_the_answers_and_stores_nothing(client, session
     assert again.checked[f"{ids['C1']}:vote"] == "excellent"
     assert again.textareas[f"{ids['C1']}:comment"] == "保留"
     assert responses(engine) == [] and set(invitation_statuses(engine)) == {"pending"}
-    assert client.post(path, data=again.valid_answers()).status_code == 303
+    assert client.post(FORM, data=again.valid_answers()).status_code == 303
 
 
 def test_a_forged_csrf_token_is_refused(client, session, engine, now):
@@ -313,38 +317,49 @@ def test_a_forged_csrf_token_is_refused(client, session, engine, now):
     path = rater_paths(engine, campaign)["R2"]
     _, page = open_form(client, path)
     data = page.valid_answers() | {"csrf_token": "forged"}
-    assert client.post(path, data=data).status_code == 400
+    assert client.post(FORM, data=data).status_code == 400
     fresh = client.application.test_client()
-    assert fresh.post(path, data=page.valid_answers()).status_code == 400
+    assert fresh.post(FORM, data=page.valid_answers()).status_code == 400
     assert responses(engine) == []
 
 
 def test_language_follows_the_browser(client, session, engine, now):
     campaign = make_campaign(session, now=now)
     path = rater_paths(engine, campaign)["R1"]
-    english = client.get(path, headers={"Accept-Language": "en-US,en;q=0.9"})
+    english = client.get(path, follow_redirects=True, headers={"Accept-Language": "en-US,en;q=0.9"})
     assert EN_STANCE in visible(english.data) and ZH_STANCE not in visible(english.data)
     assert '<html lang="en">' in english.get_data(as_text=True)
     assert "Good" in visible(english.data) and "Fairly good" in visible(english.data)
-    chinese = client.get(path, headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"})
+    chinese = client.get(
+        path, follow_redirects=True, headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}
+    )
     assert ZH_STANCE in visible(chinese.data)
     assert '<html lang="zh-CN">' in chinese.get_data(as_text=True)
-    assert ZH_STANCE in visible(client.get(path, headers={"Accept-Language": "fr"}).data)
-    assert ZH_STANCE in visible(client.application.test_client().get(path).data)
+    assert ZH_STANCE in visible(
+        client.get(path, follow_redirects=True, headers={"Accept-Language": "fr"}).data
+    )
+    fresh = client.application.test_client()
+    assert ZH_STANCE in visible(fresh.get(path, follow_redirects=True).data)
 
 
 def test_language_chosen_by_link_is_remembered(client, session, engine, now):
     campaign = make_campaign(session, now=now)
     path = rater_paths(engine, campaign)["R1"]
     chinese_browser = {"Accept-Language": "zh-CN"}
-    english = client.get(path + "?lang=en", headers=chinese_browser)
+    english = client.get(path + "?lang=en", follow_redirects=True, headers=chinese_browser)
     assert EN_STANCE in visible(english.data)
-    assert f'href="{path}?lang=zh"' in english.get_data(as_text=True)
-    assert EN_STANCE in visible(client.get(path, headers=chinese_browser).data)
-    chinese = client.get(path + "?lang=zh", headers={"Accept-Language": "en"})
+    assert f'href="{FORM}?lang=zh"' in english.get_data(as_text=True)
+    assert EN_STANCE in visible(
+        client.get(path, follow_redirects=True, headers=chinese_browser).data
+    )
+    chinese = client.get(
+        path + "?lang=zh", follow_redirects=True, headers={"Accept-Language": "en"}
+    )
     assert ZH_STANCE in visible(chinese.data)
-    assert ZH_STANCE in visible(client.get(path, headers={"Accept-Language": "en"}).data)
-    assert ZH_STANCE in visible(client.get(path + "?lang=xx").data)
+    assert ZH_STANCE in visible(
+        client.get(path, follow_redirects=True, headers={"Accept-Language": "en"}).data
+    )
+    assert ZH_STANCE in visible(client.get(path + "?lang=xx", follow_redirects=True).data)
 
 
 def test_language_links_stay_on_this_site(client):
@@ -409,13 +424,29 @@ def test_health_check_reports_a_database_that_does_not_answer(tmp_path):
     broken.extensions["cadre_engine"].dispose()
 
 
+def test_the_token_is_swapped_for_a_cookie_and_leaves_the_address(client, session, engine, now):
+    campaign = make_campaign(session, now=now)
+    path = rater_paths(engine, campaign)["R1"]
+    token = path.rsplit("/", 1)[1]
+    arrival = client.get(path)
+    assert arrival.status_code == 303 and arrival.headers["Location"] == FORM
+    assert token not in arrival.headers["Location"]
+    cookie = client.get_cookie("cadre_session")
+    assert cookie.http_only and cookie.same_site == "Lax"
+    page = client.get(FORM)
+    assert page.status_code == 200 and token not in page.get_data(as_text=True)
+    assert 'action="/r/"' in page.get_data(as_text=True)
+    stranger = client.application.test_client()
+    assert stranger.get(FORM).status_code == 400
+
+
 def test_wrong_method_and_oversized_posts_get_friendly_pages(client, session, engine, now):
     campaign = make_campaign(session, now=now)
     wrong = client.post("/done")
     assert wrong.status_code == 405 and wrong.headers["Allow"] == "GET, HEAD, OPTIONS"
     assert "This page cannot be used that way." in visible(wrong.data)
-    path = rater_paths(engine, campaign)["R1"]
-    huge = client.post(path, data={"comment": "x" * 300_000})
+    client.get(rater_paths(engine, campaign)["R1"])  # the link puts the token in the session
+    huge = client.post(FORM, data={"comment": "x" * 300_000})
     assert huge.status_code == 413
     assert "What you sent is too long." in visible(huge.data)
     assert responses(engine) == []
@@ -455,10 +486,10 @@ def test_forms_work_behind_https_without_a_referrer(engine, sqlite_url, session,
     )
     client = secure.test_client()
     path = rater_paths(engine, campaign)["R1"]
-    response = client.get(path, base_url="https://forms.example.org")
+    response = client.get(path, follow_redirects=True, base_url="https://forms.example.org")
     assert "Secure" in response.headers["Set-Cookie"]
     data = parse(response.data).valid_answers()
-    posted = client.post(path, data=data, base_url="https://forms.example.org")
+    posted = client.post(FORM, data=data, base_url="https://forms.example.org")
     assert posted.status_code == 303
     secure.extensions["cadre_engine"].dispose()
 
@@ -468,8 +499,8 @@ def test_form_pages_travel_compressed_to_phones_that_accept_it(client, session, 
 
     campaign = make_campaign(session, now=now)
     path = rater_paths(engine, campaign)["R1"]
-    plain = client.get(path, headers=ZH)
-    packed = client.get(path, headers={**ZH, "Accept-Encoding": "gzip"})
+    plain = client.get(path, follow_redirects=True, headers=ZH)
+    packed = client.get(path, follow_redirects=True, headers={**ZH, "Accept-Encoding": "gzip"})
     assert packed.headers["Content-Encoding"] == "gzip"
     assert visible(gzip.decompress(packed.data)) == visible(plain.data)  # CSRF value may differ
     assert len(packed.data) * 5 < len(plain.data)

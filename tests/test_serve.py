@@ -48,7 +48,9 @@ def served(tmp_path):
 
 
 def fetch(url: str) -> tuple[int, str]:
-    with urllib.request.urlopen(url, timeout=10) as response:
+    """GET like a browser: cookies kept across the redirect (rater links swap the token)."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    with opener.open(url, timeout=10) as response:
         return response.status, response.read().decode("utf-8")
 
 

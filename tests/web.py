@@ -28,6 +28,7 @@ from webforms import create_app
 
 BASE_URL = "http://localhost"
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
+FORM = "/r/"  # where a rater's form lives once the link's token is in the session
 
 
 @pytest.fixture(name="app")

@@ -93,7 +93,7 @@ def open_form(invitation_id: str):
         return refused()
     form_token = derive_token(current_app.config["SECRET_KEY"], invitation.id, invitation.nonce)
     language = best_locale(data["user"].get("language_code"))
-    return redirect(url_for("rater.form", token=form_token, lang=language), code=303)
+    return redirect(url_for("rater.arrive", token=form_token, lang=language), code=303)
 
 
 def refused():

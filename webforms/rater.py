@@ -1,15 +1,18 @@
 """The rater form behind a one-time link: every assigned cadre on one phone page.
 
-The token is the only credential: an unknown token is an ordinary 404, a
-used one says so, and a successful post redirects to a page without the
-token, so it does not stay in the browser's address bar.
+The token is the only credential.  On the first visit it is swapped for
+the (signed, HttpOnly) session cookie and the browser is sent on to the
+token-free address ``/r/``, so the token leaves no trace in access logs,
+browser history or a screenshot of the address bar after that one request.
+An unknown token is an ordinary 404 and a used one says so.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 
 from surveys.ballots import (
     BallotForm,
@@ -20,7 +23,7 @@ from surveys.ballots import (
 )
 from webforms.clock import current_time
 from webforms.db import get_session, mix_after_commit
-from webforms.errors import unavailable
+from webforms.errors import message_page, unavailable
 from webforms.forms import (
     FormState,
     option_lists,
@@ -41,44 +44,75 @@ def prefix(cadre_id: str) -> str:
     return f"{cadre_id}:"
 
 
-@bp.route("/r/<token>", methods=["GET", "POST"])
+SESSION_TOKEN = "ballot_token"
+
+
+@bp.get("/r/<token>")
+def arrive(token: str):
+    """Check the link, keep its token in the session cookie, continue at ``/r/``."""
+    now = current_time()
+    try:
+        open_ballot(session=get_session(), token=token, now=now)
+    except BallotUnavailable as error:
+        return unavailable(error)
+    session[SESSION_TOKEN] = token  # a browser-session cookie: gone when the browser closes
+    language = {"lang": request.args["lang"]} if "lang" in request.args else {}
+    return redirect(url_for("rater.form", **language), code=303)
+
+
+@bp.route("/r/", methods=["GET", "POST"])
 @csrf.exempt
-def form(token: str):
+def form():
     """Show the form, or take the answers; CSRF is checked by hand in ``submit``."""
     now = current_time()
+    token = session.get(SESSION_TOKEN)
+    if not token:
+        return link_needed()
     try:
         ballot = open_ballot(session=get_session(), token=token, now=now)
     except BallotUnavailable as error:
         return unavailable(error)
     if request.method == "POST":
         return submit(token, ballot, now)
-    return render(token, ballot, FormState())
+    return render(ballot, FormState())
+
+
+def link_needed():
+    """No token in this browser's session: the person must open their link (again)."""
+    return message_page(
+        400,
+        gettext("Please open your link again"),
+        gettext(
+            "This page opens from the link or QR code you were given. Open it again; "
+            "your browser must accept cookies for this site."
+        ),
+    )
 
 
 def submit(token: str, ballot: BallotForm, now: datetime):
     """Store the answers once and thank the rater, or show the form again with what to fix."""
     if not csrf_passed():
-        return render(token, ballot, FormState(values=request.form, expired=True)), 400
+        return render(ballot, FormState(values=request.form, expired=True)), 400
     answers = {
         section.cadre.id: read_answers(section, request.form, prefix(section.cadre.id))
         for section in ballot.sections
     }
-    session = get_session()
+    database = get_session()
     try:
-        submit_ballot(session=session, token=token, answers=answers, now=now)
+        submit_ballot(session=database, token=token, answers=answers, now=now)
     except BallotUnavailable as error:
-        session.rollback()
+        database.rollback()
         return unavailable(error)
     except BallotInvalid as error:
-        session.rollback()
+        database.rollback()
         state = FormState(values=request.form, problems=problem_names(error.problems, prefix))
-        return render(token, ballot, state), 422
-    session.commit()
+        return render(ballot, state), 422
+    database.commit()
     mix_after_commit(ballot.campaign, now)
     return redirect(url_for("site.done"), code=303)
 
 
-def render(token: str, ballot: BallotForm, state: FormState) -> str:
+def render(ballot: BallotForm, state: FormState) -> str:
     """The form page, with the rater's answers and problems when it comes back."""
     locale = current_locale()
     fields = [
@@ -91,7 +125,7 @@ def render(token: str, ballot: BallotForm, state: FormState) -> str:
         ballot=ballot,
         state=state,
         summary=summarise(fields, state),
-        action=url_for("rater.form", token=token),
+        action=url_for("rater.form"),
         prefix=prefix,
         questions=sum(question_count(section) for section in ballot.sections),
         question_count=question_count,

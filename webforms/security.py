@@ -32,6 +32,7 @@ TELEGRAM_WEB = "https://web.telegram.org"
 PAGE_POLICIES = {
     "miniapp.opening": content_security_policy("'self'", TELEGRAM_WEB),
     "miniapp.open_form": content_security_policy(framers=TELEGRAM_WEB),
+    "rater.arrive": content_security_policy(framers=TELEGRAM_WEB),
     "rater.form": content_security_policy(framers=TELEGRAM_WEB),
 }
 

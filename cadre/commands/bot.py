@@ -88,6 +88,7 @@ def run_command(ctx: Context, runtime: str, webhook: str | None, listen: str, po
         secret_token=secret.get_secret_value() if secret else secrets.token_urlsafe(32),
         listen=listen,
         port=port,
+        commands=list(MENU),
     )
 
 
