@@ -20,12 +20,14 @@ from storage.models import Campaign
 from surveys.ballots import submit_ballot
 from surveys.chats import cadre_links, telegram_links
 from surveys.invitations import derive_token
-from tests.bot_chat import CoreChat
+from tests.bot_chat import CoreChat, RuntimeChat
+from tests.bot_harness import BotHarness
 from tests.factories import SECRET, complete_answers, make_campaign
+from tests.fake_telegram import FakeTelegram
 from tests.web import BASE_URL, rater_paths
 
 HR_CHAT = 5550001
-RUNTIMES = ["core"]
+RUNTIMES = ["ptb", "aiogram", "core"]
 
 
 @dataclass
@@ -51,7 +53,8 @@ class BotWorld:
     form_paths: dict[str, str] = field(default_factory=dict)
     hr_chat: int = HR_CHAT
     core: BotCore | None = None
-    closers: list = field(default_factory=list)
+    fake: FakeTelegram | None = None
+    harness: BotHarness | None = None
 
     def start_core(self) -> None:
         """A fresh core, as after a restart of the bot process."""
@@ -62,15 +65,19 @@ class BotWorld:
             bot_username="cadre_test_bot",
         )
         self.core = BotCore(engine=self.engine, config=config, clock=self.clock)
+        if self.runtime != "core":
+            self.harness = BotHarness(self.runtime, self.core, self.fake)
 
     def restart(self) -> None:
         """Throw away the core and every runtime object; keep only the database."""
         self.close()
         self.start_core()
 
-    def chat(self, chat_id: int, language: str = "zh"):
-        """A person in a private chat with the bot."""
-        return CoreChat(core=self.core, chat_id=chat_id, language=language)
+    def chat(self, chat_id: int, language: str = "zh") -> CoreChat | RuntimeChat:
+        """A person in a private chat with the bot, through this world's runtime."""
+        if self.harness is None:
+            return CoreChat(chat_id=chat_id, language=language, core=self.core)
+        return RuntimeChat(chat_id=chat_id, language=language, harness=self.harness)
 
     def campaign(self, session: Session) -> Campaign:
         """The campaign, loaded in the caller's session."""
@@ -87,9 +94,10 @@ class BotWorld:
             session.commit()
 
     def close(self) -> None:
-        """Shut down what the chats opened."""
-        while self.closers:
-            self.closers.pop()()
+        """Shut the runtime down (its HTTP client and event loop)."""
+        if self.harness is not None:
+            self.harness.close()
+            self.harness = None
 
 
 def campaign_invitations(session: Session, campaign: Campaign) -> list:
@@ -113,9 +121,18 @@ def bot_world_fixture(request, engine, now):
     yield from build_world(engine, now, request.param)
 
 
+@pytest.fixture(name="runtime_bot", params=[r for r in RUNTIMES if r != "core"])
+def runtime_bot_fixture(request, engine, now):
+    """A BotWorld behind a real Telegram runtime (for what only Telegram answers: 403, 429)."""
+    yield from build_world(engine, now, request.param)
+
+
 def build_world(engine: sa.Engine, now: datetime, runtime: str):
     """Create the campaign and its links, start the core, and clean up afterwards."""
-    world = BotWorld(engine=engine, clock=Clock(now), runtime=runtime)
+    fake = FakeTelegram() if runtime != "core" else None
+    if fake is not None:
+        fake.start()
+    world = BotWorld(engine=engine, clock=Clock(now), runtime=runtime, fake=fake)
     with Session(engine, expire_on_commit=False) as session:
         campaign = make_campaign(session, now=now)
         world.campaign_id = campaign.id
@@ -130,5 +147,9 @@ def build_world(engine: sa.Engine, now: datetime, runtime: str):
         session.commit()
     world.form_paths = rater_paths(engine, campaign)
     world.start_core()
-    yield world
-    world.close()
+    try:
+        yield world
+    finally:
+        world.close()
+        if fake is not None:
+            fake.close()

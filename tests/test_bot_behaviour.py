@@ -16,7 +16,12 @@ from sqlmodel import Session, select
 from storage.models import ChatDraft, Invitation, Response, TelegramChat
 from surveys.publication import publish_results
 from tests.bot_chat import last_text
-from tests.bot_world import BotWorld, bot_world_fixture, build_world  # noqa: F401
+from tests.bot_world import (  # noqa: F401
+    BotWorld,
+    bot_world_fixture,
+    build_world,
+    runtime_bot_fixture,
+)
 from tests.factories import CLOSES, RESPONSE_COLUMNS, later, mixed_responses
 
 PEER_STEPS = 9  # R2, a peer of C1: seven items, the overall grade, the comment
@@ -244,3 +249,28 @@ def test_big_chat_ids_bind_and_answer_on_both_databases(any_engine, now):
         again = world.chat(2**41 + 8)
         again.send(f"/start {world.rater_payload['R2']}")
         assert "已经提交" in last_text(again)
+
+
+def test_a_chat_that_blocked_the_bot_is_marked_unreachable(runtime_bot: BotWorld):
+    bot = runtime_bot
+    chat = bot.chat(6001)
+    bot.fake.block(6001)
+    chat.send("/help")
+    with Session(bot.engine) as session:
+        assert session.get(TelegramChat, 6001).unreachable
+    assert bot.fake.sent_to(6001) == []
+    bot.fake.restore(6001)
+    chat.send("/help")  # writing to the bot again makes the chat reachable
+    with Session(bot.engine) as session:
+        assert not session.get(TelegramChat, 6001).unreachable
+    assert len(bot.fake.sent_to(6001)) == 1
+
+
+def test_flood_control_delays_the_reply_but_delivers_it_once(runtime_bot: BotWorld):
+    bot = runtime_bot
+    chat = bot.chat(6002)
+    bot.fake.force_429(1, retry_after=1)
+    chat.send("/help")
+    assert bot.fake.count_429 == 1
+    assert [m["method"] for m in bot.fake.sent_to(6002)] == ["sendMessage"]
+    assert "/pending" in last_text(chat)
