@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from bot.conversation import Conversation
 from bot.router import Router
+from surveys.campaigns import snapshot
+from surveys.charts import radar_png
 from surveys.chats import chat_cadres
 from surveys.messages import N_
-from surveys.publication import CadreOutcome, cadre_outcomes, dimension_titles, results_due
-from surveys.questionnaire import GROUP_LABELS
-from surveys.results import rounded
+from surveys.outcomes import describe, grade_label, group_label
+from surveys.publication import CadreOutcome, cadre_outcomes, results_due
+from surveys.scoring import rounded
 
 router = Router()
 
@@ -45,29 +47,61 @@ def show_outcome(conversation: Conversation, outcome: CadreOutcome) -> None:
         )
         return
     conversation.say("\n".join(result_lines(conversation, outcome)))
+    chart = dimension_chart(conversation, outcome)
+    if chart is not None:
+        conversation.photo(chart, f"{outcome.campaign.name} · {outcome.cadre.name}")
 
 
 def result_lines(conversation: Conversation, outcome: CadreOutcome) -> list[str]:
-    """Composite, dimensions and the rater groups the threshold lets us show."""
-    _ = conversation._
-    score = outcome.result.score
-    titles = dimension_titles(outcome.campaign, conversation.locale)
+    """Composite, grade and why, dimensions, and the rater groups the threshold lets us show."""
+    _, locale = conversation._, conversation.locale
+    questionnaire = snapshot(outcome.campaign)
+    shown, decision = outcome.result.shown, outcome.result.decision
+    titles = {d.key: d.title.get(locale) for d in questionnaire.dimensions}
     lines = [
         f"{outcome.campaign.name} · {outcome.cadre.name}",
-        _(N_("Composite score: %(score)s"), score=figure(score.composite)),
+        _(N_("Composite score: %(score)s"), score=figure(shown.composite)),
+        _(N_("Grade: %(grade)s"), grade=grade_label(decision.grade, locale)),
+        "  " + describe(decision.message, decision.values, locale, questionnaire),
         "",
         _(N_("Dimensions:")),
     ]
+    colon = "：" if locale == "zh" else ": "
     lines += [
-        f"  {titles.get(key, key)}: {figure(value)}"
-        for key, value in score.dimension_scores.items()
+        f"  {titles.get(key, key)}{colon}{figure(value)}"
+        for key, value in shown.dimension_scores.items()
     ]
+    if shown.groups:
+        lines += ["", _(N_("Rater groups:"))]
+        lines += [
+            "  "
+            + _(
+                N_("%(group)s: %(score)s (%(count)s responses)"),
+                group=group_label(group, locale),
+                score=figure(score),
+                count=shown.counts[group],
+            )
+            for group, score in shown.groups.items()
+        ]
+    if shown.hidden:
+        lines += [
+            "",
+            _(N_("Groups with too few responses are not shown, to keep raters anonymous.")),
+        ]
     return lines
+
+
+def dimension_chart(conversation: Conversation, outcome: CadreOutcome) -> bytes | None:
+    """A radar chart of the dimensions that may be shown (none when fewer than three)."""
+    questionnaire = snapshot(outcome.campaign)
+    scores = outcome.result.shown.dimension_scores
+    titles = [d.title.get(conversation.locale) for d in questionnaire.dimensions if d.key in scores]
+    values = [scores[d.key] for d in questionnaire.dimensions if d.key in scores]
+    if len(values) < 3:
+        return None
+    return radar_png(titles, values, title=outcome.cadre.name)
 
 
 def figure(value: float | None) -> str:
     """A score as shown: two decimals, or a dash when there is none."""
     return "—" if value is None else f"{rounded(value):.2f}"
-
-
-__all__ = ["GROUP_LABELS"]

@@ -16,7 +16,7 @@ from storage.models import Cadre, Campaign
 from surveys.campaigns import CampaignError, campaign_state, snapshot
 from surveys.messages import N_
 from surveys.mixer import mix_waiting
-from surveys.results import CadreResult, campaign_results
+from surveys.outcomes import ShownResult, shown_results
 
 
 def publish_results(*, session: Session, campaign: Campaign, now: datetime) -> bool:
@@ -47,7 +47,7 @@ class CadreOutcome:
 
     campaign: Campaign
     cadre: Cadre
-    result: CadreResult | None
+    result: ShownResult | None
 
     @property
     def published(self) -> bool:
@@ -66,7 +66,7 @@ def cadre_outcomes(*, session: Session, cadre: Cadre, now: datetime) -> list[Cad
     for campaign in campaigns:
         result = None
         if campaign.published_at is not None:
-            results = campaign_results(session=session, campaign=campaign)
+            results = shown_results(session=session, campaign=campaign)
             result = next(r for r in results if r.cadre.id == cadre.id)
         outcomes.append(CadreOutcome(campaign=campaign, cadre=cadre, result=result))
     return outcomes

@@ -2,16 +2,20 @@
 
 A questionnaire lists dimensions (德能勤绩廉), each with bilingual items; the
 answer scale and the points of each answer; which rater groups answer which
-items; the weight of each group; the overall-grade vote; and an optional
-free-text comment.  Campaigns keep a snapshot (``Questionnaire.model_dump``)
-so a template edited later never changes a running campaign.
+items; the weight of each group; the overall-grade vote; an optional
+free-text comment; and the grading rules (score bands, vote rules, vetoes and
+the Excellent quota, see ``surveys.grading``).  Campaigns keep a snapshot
+(``Questionnaire.model_dump``) so a template edited later never changes a
+running campaign; a snapshot from before grading rules existed reads back
+with the default bands and no other rule.
 """
 
 from __future__ import annotations
 
+from fractions import Fraction
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import (
@@ -19,6 +23,8 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainSerializer,
+    PlainValidator,
     ValidationError,
     field_validator,
     model_validator,
@@ -44,6 +50,34 @@ GRADE_LABELS = {
 BUILT_IN_DIR = "templates"
 
 Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+Grade = Literal["excellent", "competent", "basically_competent", "incompetent"]
+Comparison = Literal["at_least", "more_than"]
+# Minimum composite per grade when a questionnaire names no bands of its own.
+DEFAULT_BANDS = {"excellent": 90.0, "competent": 75.0, "basically_competent": 60.0}
+
+
+def _share(value: object) -> Fraction:
+    """Read a share exactly: 0.2, "1/3" or 1.
+
+    Shares are compared with vote counts, so "more than one third" must mean
+    3 * votes > cast; a float 0.3333 would let exactly one third through.
+    """
+    if isinstance(value, Fraction):
+        share = value
+    elif isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError("a share is a number such as 0.2 or a fraction such as 1/3")
+    else:
+        try:
+            share = Fraction(value.strip() if isinstance(value, str) else repr(value))
+        except (ValueError, ZeroDivisionError) as exc:
+            raise ValueError("a share is a number such as 0.2 or a fraction such as 1/3") from exc
+    if not 0 < share <= 1:
+        raise ValueError("a share must be above 0 and at most 1")
+    return share
+
+
+# An exact share in (0, 1]; written back as "1/3" so snapshots read back the same.
+Share = Annotated[Fraction, PlainValidator(_share), PlainSerializer(str, return_type=str)]
 
 
 def _check_groups(groups: list[str]) -> list[str]:
@@ -139,6 +173,70 @@ class Comment(BaseModel):
     max_length: int = Field(default=500, ge=1, le=2000)
 
 
+class VoteRule(BaseModel):
+    """A rule on the overall-grade vote.
+
+    ``requires``: a cadre graded ``grade`` keeps it only when the share of
+    votes for ``grade`` passes the threshold, else goes one grade lower
+    (e.g. Excellent needs at least half the votes Excellent).
+    ``caps``: when the share of votes for ``grade`` passes the threshold the
+    cadre is graded ``grade`` at best (e.g. more than a third of votes
+    Incompetent makes the cadre Incompetent).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    grade: Grade
+    effect: Literal["requires", "caps"]
+    share: Share
+    comparison: Comparison = "at_least"
+
+
+class Veto(BaseModel):
+    """One-vote veto (一票否决): an item failed by enough raters caps the grade.
+
+    The share is of the raters who answered the item; with fewer than
+    ``min_answers`` answers the veto does not apply, so one rater alone
+    cannot veto unless the template says so.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    item: Key
+    answers: list[Key] = Field(min_length=1)
+    share: Share
+    comparison: Comparison = "at_least"
+    min_answers: int = Field(default=1, ge=1)
+    caps_at: Grade
+
+
+class Quota(BaseModel):
+    """The cap on Excellent grades: a share of the cadres graded in a unit or the campaign."""
+
+    model_config = ConfigDict(extra="forbid")
+    share: Share
+    scope: Literal["unit", "campaign"] = "unit"
+    rounding: Literal["down", "nearest"] = "down"
+
+
+class Grading(BaseModel):
+    """How scores and votes become grades; applied by ``surveys.grading``."""
+
+    model_config = ConfigDict(extra="forbid")
+    bands: dict[Grade, Annotated[float, Field(ge=0, le=100)]] = Field(
+        default_factory=lambda: dict(DEFAULT_BANDS), min_length=1
+    )
+    votes: list[VoteRule] = Field(default_factory=list)
+    vetoes: list[Veto] = Field(default_factory=list)
+    quota: Quota | None = None
+
+    @field_validator("bands")
+    @classmethod
+    def _bands_descend(cls, bands: dict[str, float]) -> dict[str, float]:
+        minimums = [bands[grade] for grade in GRADES if grade in bands]
+        if any(better < worse for better, worse in zip(minimums, minimums[1:], strict=False)):
+            raise ValueError("a better grade needs a minimum at least as high as a worse one")
+        return bands
+
+
 class Questionnaire(BaseModel):
     """A whole questionnaire template, validated."""
 
@@ -150,6 +248,7 @@ class Questionnaire(BaseModel):
     dimensions: list[Dimension] = Field(min_length=1)
     vote: Vote | None = None
     comment: Comment | None = None
+    grading: Grading = Field(default_factory=Grading)
 
     @field_validator("group_weights")
     @classmethod
@@ -194,9 +293,27 @@ class Questionnaire(BaseModel):
                             f"group(s) without a weight in group_weights: {', '.join(missing)}",
                         )
                     )
+        problems.extend(self._grading_problems())
         if problems:
             raise FieldProblems(problems)
         return self
+
+    def _grading_problems(self) -> list[tuple[str, str]]:
+        """Grading rules must name real items and answers, and votes need a vote."""
+        problems = []
+        if self.grading.votes and self.vote is None:
+            problems.append(("grading.votes", "vote rules need a vote section"))
+        items = {item.key for item in self.items()}
+        scale = {option.key for option in self.scale}
+        for v, veto in enumerate(self.grading.vetoes):
+            if veto.item not in items:
+                problems.append((f"grading.vetoes[{v}].item", f"unknown item {veto.item!r}"))
+            unknown = [answer for answer in veto.answers if answer not in scale]
+            if unknown:
+                problems.append(
+                    (f"grading.vetoes[{v}].answers", f"not on the scale: {', '.join(unknown)}")
+                )
+        return problems
 
     def items(self) -> list[Item]:
         """Every item, in order."""
@@ -262,14 +379,31 @@ class Questionnaire(BaseModel):
             option.model_dump() for option in self.scale
         ]:
             raise ValueError("the public form must use the same answer scale as the main form")
+        grading = self.grading.model_copy(
+            update={"vetoes": [*self.grading.vetoes, *self._public_vetoes(public)]}
+        )
         return Questionnaire.model_validate(
             self.model_dump()
             | {
                 "dimensions": [d.model_dump() for d in dimensions.values()],
                 "group_weights": weights,
                 "comment": comment.model_dump() if comment else None,
+                "grading": grading.model_dump(),
             }
         )
+
+    def _public_vetoes(self, public: Questionnaire) -> list[Veto]:
+        """The public form's vetoes, renamed like its items.
+
+        Only vetoes come along: bands, vote rules and the quota are about the
+        whole cadre, so the main form's stand.
+        """
+        taken = {veto.item for veto in self.grading.vetoes}
+        renamed = [
+            veto.model_copy(update={"item": f"pub_{veto.item}"[:32]})
+            for veto in public.grading.vetoes
+        ]
+        return [veto for veto in renamed if veto.item not in taken]
 
 
 def _unique(keys: list[str], what: str) -> None:

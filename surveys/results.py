@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -12,7 +11,7 @@ from sqlmodel import Session, select
 from storage.models import Cadre, Campaign, Response
 from storage.shared import ensure_shared_schema, upsert_summaries
 from surveys.campaigns import campaign_cadres, snapshot
-from surveys.scoring import CadreScore, ScoredResponse, score_campaign
+from surveys.scoring import CadreScore, ScoredResponse, rounded, score_campaign
 
 
 @dataclass(frozen=True)
@@ -39,20 +38,6 @@ def campaign_results(*, session: Session, campaign: Campaign) -> list[CadreResul
     return [
         CadreResult(cadre=cadre, score=score) for cadre, score in zip(cadres, scores, strict=True)
     ]
-
-
-def rounded(value: float | None, places: int = 2) -> float | None:
-    """Round half up (as people do by hand), not to even.
-
-    Scores come from float arithmetic, so a figure that is 50.875 by hand may
-    arrive as 50.87499999999999; it is first cleaned to nine decimals, far
-    below what any score shows yet far above the float's noise.
-    """
-    if value is None:
-        return None
-    quantum = Decimal(1).scaleb(-places)
-    cleaned = Decimal(repr(value)).quantize(Decimal(1).scaleb(-9))
-    return float(cleaned.quantize(quantum, rounding=ROUND_HALF_UP))
 
 
 def _rounded_map(values: dict[str, float], places: int = 2) -> dict[str, float]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from statistics import fmean
 
 from surveys.questionnaire import GRADES, RATER_GROUPS, Questionnaire
@@ -61,18 +62,33 @@ def weighted_mean(values: dict[str, float], weights: dict[str, float]) -> float 
     return sum(value * weights.get(key, 0.0) for key, value in values.items()) / total
 
 
-def _item_means(questionnaire: Questionnaire, responses: list[ScoredResponse]) -> dict:
-    """Per group, per item: the mean points of the answers given."""
+def rounded(value: float | None, places: int = 2) -> float | None:
+    """Round half up (as people do by hand), not to even.
+
+    Scores come from float arithmetic, so a figure that is 50.875 by hand may
+    arrive as 50.87499999999999; it is first cleaned to nine decimals, far
+    below what any score shows yet far above the float's noise.
+    """
+    if value is None:
+        return None
+    quantum = Decimal(1).scaleb(-places)
+    cleaned = Decimal(repr(value)).quantize(Decimal(1).scaleb(-9))
+    return float(cleaned.quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+# Per group, per item: the points of every answer given (skips are absent, never zero).
+GroupPoints = dict[str, dict[str, list[float]]]
+
+
+def answer_points(questionnaire: Questionnaire, responses: Iterable[ScoredResponse]) -> GroupPoints:
+    """The points of each answer, by group and item: only the group's own items count."""
     points: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for response in responses:
         for item in questionnaire.items_for(response.group):
             value = questionnaire.points(response.answers.get(item.key, ""))
             if value is not None:
                 points[response.group][item.key].append(value)
-    return {
-        group: {item: fmean(values) for item, values in items.items()}
-        for group, items in points.items()
-    }
+    return {group: dict(items) for group, items in points.items()}
 
 
 def _dimension_means(questionnaire: Questionnaire, item_means: dict) -> dict:
@@ -86,13 +102,17 @@ def _dimension_means(questionnaire: Questionnaire, item_means: dict) -> dict:
     return result
 
 
-def score_cadre(
-    questionnaire: Questionnaire, cadre_id: str, responses: list[ScoredResponse]
-) -> CadreScore:
-    """All figures for one cadre from that cadre's responses."""
+def score_points(questionnaire: Questionnaire, cadre_id: str, points: GroupPoints) -> CadreScore:
+    """Every figure but counts and votes, from answer points.
+
+    Split from ``score_cadre`` so that figures built from adjusted points (the
+    leniency-adjusted composite) follow exactly the same rules as the raw ones.
+    """
     score = CadreScore(cadre_id=cadre_id)
-    score.responses = dict(Counter(response.group for response in responses))
-    score.item_means = _item_means(questionnaire, responses)
+    for group, items in points.items():
+        means = {item: fmean(values) for item, values in items.items() if values}
+        if means:
+            score.item_means[group] = means
     score.dimension_means = _dimension_means(questionnaire, score.item_means)
     dimension_weights = {dimension.key: dimension.weight for dimension in questionnaire.dimensions}
     group_weights = questionnaire.group_weights
@@ -114,6 +134,15 @@ def score_cadre(
         if group_weights.get(group, 0) > 0 and questionnaire.items_for(group)
     ]
     score.missing_groups = [group for group in expected if group not in score.group_scores]
+    return score
+
+
+def score_cadre(
+    questionnaire: Questionnaire, cadre_id: str, responses: list[ScoredResponse]
+) -> CadreScore:
+    """All figures for one cadre from that cadre's responses."""
+    score = score_points(questionnaire, cadre_id, answer_points(questionnaire, responses))
+    score.responses = dict(Counter(response.group for response in responses))
     score.votes = dict(Counter(response.vote for response in responses if response.vote))
     cast = sum(score.votes.values())
     score.vote_shares = (

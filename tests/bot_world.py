@@ -19,7 +19,7 @@ from bot.core import BotCore
 from storage.models import Campaign
 from surveys.ballots import submit_ballot
 from surveys.chats import cadre_links, telegram_links
-from surveys.invitations import derive_token
+from surveys.invitations import derive_token, issue_slips
 from tests.bot_chat import CoreChat, RuntimeChat
 from tests.bot_harness import BotHarness
 from tests.factories import SECRET, complete_answers, make_campaign
@@ -83,12 +83,19 @@ class BotWorld:
         """The campaign, loaded in the caller's session."""
         return session.get(Campaign, self.campaign_id)
 
-    def store_answers(self) -> None:
-        """Every named rater answers 'good' through the web rule, so results exist."""
+    def store_answers(self, slips_per_group: int = 0) -> None:
+        """Every named rater, and that many slips per group, answer 'good' by the web rule."""
         with Session(self.engine) as session:
             campaign = self.campaign(session)
-            for invitation in campaign_invitations(session, campaign):
-                token = derive_token(SECRET, invitation.id, invitation.nonce)
+            tokens = [
+                derive_token(SECRET, invitation.id, invitation.nonce)
+                for invitation in campaign_invitations(session, campaign)
+            ]
+            for group in ("superior", "peer", "subordinate") if slips_per_group else ():
+                tokens += issue_slips(
+                    session=session, campaign=campaign, group=group, count=slips_per_group
+                )
+            for token in tokens:
                 answers = complete_answers(session, token, self.clock.now)
                 submit_ballot(session=session, token=token, answers=answers, now=self.clock.now)
             session.commit()

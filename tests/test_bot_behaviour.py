@@ -181,17 +181,36 @@ def test_cadre_sees_when_results_are_due_then_the_published_results(bot: BotWorl
     chat.send(f"/start {bot.cadre_payload['C1']}")
     assert "王伟" in last_text(chat)
     chat.send("/results")
-    assert "尚未公布" in last_text(chat)
-    assert "2026-12-01" in last_text(chat)
-    bot.store_answers()
+    assert "2026年度考核的结果尚未公布，预计于 2026-12-01 公布。" in last_text(chat)
+    bot.store_answers(slips_per_group=3)  # C1: 4 superiors, 4 peers, 5 subordinates
     bot.clock.now = later(CLOSES, days=1)
     with Session(bot.engine) as session:
         publish_results(session=session, campaign=bot.campaign(session), now=bot.clock.now)
         session.commit()
     chat.send("/results")
-    texts = [message.text for message in chat.messages()[-3:]]
-    assert any("综合得分" in text for text in texts)
-    assert any(message.photo_bytes > 1000 for message in chat.messages()[-3:])
+    report, chart = chat.messages()[-2:]
+    assert "综合得分：100.00" in report.text
+    assert "等次：称职" in report.text  # 20% of a two-cadre unit leaves no place for 优秀
+    assert "名额" in report.text
+    assert "上级：100.00（4 份）" in report.text and "下级：100.00（5 份）" in report.text
+    assert "德（政治素质）：100.00" in report.text
+    assert chart.photo_bytes > 1000 and "王伟" in chart.text
+
+
+def test_results_hide_groups_below_the_threshold(bot: BotWorld):
+    chat = bot.chat(2002)
+    chat.send(f"/start {bot.cadre_payload['C1']}")
+    bot.store_answers()  # C1: 1 superior, 1 peer, 2 subordinates: no group reaches k = 3
+    bot.clock.now = later(CLOSES, days=1)
+    with Session(bot.engine) as session:
+        publish_results(session=session, campaign=bot.campaign(session), now=bot.clock.now)
+        session.commit()
+    chat.send("/results")
+    text = "\n".join(message.text for message in chat.messages()[-2:])
+    assert "综合得分：100.00" in text
+    assert "上级" not in text and "同级" not in text and "下级：" not in text
+    assert "其他测评人：100.00（4 份）" in text
+    assert "为保护测评人匿名" in text
 
 
 def test_hr_chat_sees_progress_and_others_are_refused(bot: BotWorld):
