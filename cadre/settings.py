@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     telegram_hr_chats: Annotated[list[int], NoDecode] = Field(default_factory=list)
     telegram_webhook_secret: SecretStr | None = None
     miniapp_max_age: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    rate_limit_storage: str = "memory://"
 
     @field_validator("secret_key")
     @classmethod
@@ -109,6 +110,7 @@ class Settings(BaseSettings):
             "BASE_URL": self.base_url,
             "TELEGRAM_TOKEN": self.telegram_token_value(),
             "MINIAPP_MAX_AGE": self.miniapp_max_age,
+            "RATELIMIT_STORAGE_URI": self.rate_limit_storage,
         }
 
     def telegram_token_value(self) -> str | None:

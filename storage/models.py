@@ -112,6 +112,8 @@ class Campaign(SQLModel, table=True):
     created_at: datetime = Field(sa_column=utc_column())
     results_due_on: date | None = Field(default=None)
     published_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    publicity_until: date | None = Field(default=None)
+    appeal_days: int = Field(default=7)
 
 
 class Invitation(SQLModel, table=True):
@@ -221,3 +223,80 @@ class ChatDraft(SQLModel, table=True):
     position: int = Field(default=0)
     answers: dict = Field(sa_column=Column(JSON, nullable=False))
     updated_at: datetime = Field(sa_column=utc_column())
+
+
+class HrUser(SQLModel, table=True):
+    """An HR account for the web admin: admin, HR officer or read-only auditor."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    username: str = Field(unique=True, max_length=64)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(max_length=20)
+    disabled: bool = Field(default=False)
+    created_at: datetime = Field(sa_column=utc_column())
+
+
+class AuditEvent(SQLModel, table=True):
+    """One recorded step: who did what, when (publication, appeals, accounts)."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    at: datetime = Field(sa_column=utc_column())
+    actor: str = Field(max_length=100)
+    action: str = Field(max_length=50)
+    campaign_id: str | None = Field(default=None, max_length=32, index=True)
+    cadre_id: str | None = Field(default=None, max_length=32)
+    detail: dict = Field(sa_type=JSON, nullable=False, default_factory=dict)
+
+
+class Appeal(SQLModel, table=True):
+    """A cadre's appeal against a published result, and HR's written decision."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    campaign_id: str = Field(foreign_key="campaign.id", index=True, max_length=32)
+    cadre_id: str = Field(foreign_key="cadre.id", index=True, max_length=32)
+    filed_at: datetime = Field(sa_column=utc_column())
+    reason: str = Field(max_length=2000)
+    status: str = Field(default="open", max_length=20)
+    decided_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    decided_by: str | None = Field(default=None, max_length=100)
+    decision: str | None = Field(default=None, max_length=2000)
+    revised_grade: str | None = Field(default=None, max_length=32)
+
+
+class LedgerLeaf(SQLModel, table=True):
+    """One accepted ballot row in a campaign's append-only Merkle ledger.
+
+    Leaves are appended only from the mixer's shuffled batches, so their
+    positions say nothing about who submitted when; ``leaf_hash`` is what
+    the row hashed to when it was appended.
+    """
+
+    __table_args__ = (UniqueConstraint("campaign_id", "position"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    campaign_id: str = Field(foreign_key="campaign.id", index=True, max_length=32)
+    position: int
+    response_id: str = Field(max_length=32, unique=True)
+    leaf_hash: str = Field(max_length=64)
+
+
+class LedgerCheckpoint(SQLModel, table=True):
+    """A signed (size, root) of a campaign's ledger, written at close and at publication."""
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    campaign_id: str = Field(foreign_key="campaign.id", index=True, max_length=32)
+    kind: str = Field(max_length=20)
+    size: int
+    root: str = Field(max_length=64)
+    signature: str = Field(max_length=200)
+    key_id: str = Field(max_length=64)
+    written_at: datetime = Field(sa_column=utc_column())
+
+
+class ChannelTally(SQLModel, table=True):
+    """How many public ratings a channel took in one hour (for burst checks, not per rater)."""
+
+    channel_id: str = Field(foreign_key="publicchannel.id", primary_key=True, max_length=32)
+    hour: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    count: int = Field(default=0)
+    refused: int = Field(default=0)

@@ -36,6 +36,12 @@ TABLES = {
     "raterchat",
     "cadrechat",
     "chatdraft",
+    "hruser",
+    "auditevent",
+    "appeal",
+    "ledgerleaf",
+    "ledgercheckpoint",
+    "channeltally",
 }
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -1,11 +1,16 @@
-"""CSRF protection and the response headers every page carries."""
+"""CSRF protection, rate limits and the response headers every page carries."""
 
 from __future__ import annotations
 
 from flask import Flask, Response, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 csrf = CSRFProtect()
+# Per-address limits (login, public channels).  Storage comes from
+# RATELIMIT_STORAGE_URI: memory for one process, Redis when several serve.
+limiter = Limiter(key_func=get_remote_address)
 
 
 def content_security_policy(scripts: str = "'none'", framers: str = "'none'") -> str:
@@ -47,6 +52,9 @@ def init_app(app: Flask) -> None:
     # session-bound token and the SameSite cookie still stop cross-site posts.
     app.config.setdefault("WTF_CSRF_SSL_STRICT", False)
     csrf.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter.init_app(app)
     app.after_request(add_security_headers)
 
 
