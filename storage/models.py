@@ -178,6 +178,7 @@ class PublicChannel(SQLModel, table=True):
     slug: str = Field(unique=True, max_length=64)
     name: str = Field(max_length=200)
     cadre_ids: list = Field(sa_column=Column(JSON, nullable=False))
+    rotating: bool = Field(default=True)
 
 
 def chat_column(**kwargs: Any) -> Any:
