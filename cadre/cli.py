@@ -157,18 +157,21 @@ def _environment_languages() -> list[str | None]:
 def _register() -> None:
     """Attach each area's commands (imported here so ``cli`` stays the only root)."""
     from cadre.commands import (
+        admin,
         bot,
         campaigns,
         channels,
         db,
         demo,
         invitations,
+        ledger,
         results,
         roster,
         serve,
     )
 
-    for module in (db, roster, campaigns, invitations, channels, results, demo, serve, bot):
+    modules = (db, roster, campaigns, invitations, channels, results, demo, serve, bot, ledger)
+    for module in (*modules, admin):
         module.register(cli)
 
 

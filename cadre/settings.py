@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 WEAK_SECRETS = {"changethis", "changeme", "secret", "dev", "development", "test", "password"}
@@ -27,7 +27,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     shared_database_url: str | None = None
     base_url: str = "http://127.0.0.1:8000"
-    secret_key: SecretStr | None = None
+    # Declared before secret_key: its validator reads it.
+    env: Literal["development", "production"] = "development"
+    secret_key: SecretStr | None = Field(default=None, validate_default=True)
     locale: str | None = None
     timezone: str = "Asia/Shanghai"
     telegram_token: SecretStr | None = None
@@ -37,6 +39,7 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     miniapp_max_age: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
     rate_limit_storage: str = "memory://"
+    ledger_key: Path | None = None
 
     @field_validator("secret_key")
     @classmethod
@@ -46,6 +49,16 @@ class Settings(BaseSettings):
         secret = value.get_secret_value()
         if secret.lower() in WEAK_SECRETS or len(secret) < 32:
             raise ValueError("CADRE_SECRET_KEY must be a random string of at least 32 characters")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_in_production(
+        cls, value: SecretStr | None, info: ValidationInfo
+    ) -> SecretStr | None:
+        """Production never runs on a key generated behind the operator's back."""
+        if value is None and info.data.get("env") == "production":
+            raise ValueError("CADRE_SECRET_KEY is required when CADRE_ENV is production")
         return value
 
     @field_validator("telegram_hr_chats", mode="before")
@@ -91,9 +104,13 @@ class Settings(BaseSettings):
 
         A single-machine install then works out of the box, and invitation
         links stay valid across restarts without anyone choosing a secret.
+        In production the key must be given: a key file appearing silently
+        on one machine would differ from the next machine's.
         """
         if self.secret_key is not None:
             return self.secret_key.get_secret_value()
+        if self.production:
+            raise ValueError("CADRE_SECRET_KEY is required when CADRE_ENV is production")
         path = self.data_dir / "secret_key"
         if not path.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -102,9 +119,16 @@ class Settings(BaseSettings):
                 handle.write(secrets.token_urlsafe(48))
         return path.read_text().strip()
 
+    @property
+    def production(self) -> bool:
+        """Whether this is a production install (CADRE_ENV=production): no defaults for secrets."""
+        return self.env == "production"
+
     def flask_config(self) -> dict:
         """The Flask configuration of the web forms."""
         return {
+            "PRODUCTION": self.production,
+            "TIMEZONE": self.timezone,
             "SECRET_KEY": self.resolved_secret_key(),
             "DATABASE_URL": self.resolved_database_url(),
             "BASE_URL": self.base_url,
@@ -112,6 +136,10 @@ class Settings(BaseSettings):
             "MINIAPP_MAX_AGE": self.miniapp_max_age,
             "RATELIMIT_STORAGE_URI": self.rate_limit_storage,
         }
+
+    def resolved_ledger_key(self) -> Path:
+        """Where the ledger's Ed25519 signing key lives: never inside the database."""
+        return self.ledger_key or self.data_dir / "ledger-signing-key.pem"
 
     def telegram_token_value(self) -> str | None:
         """The bot token as a plain string, if one is set."""

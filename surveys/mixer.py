@@ -7,7 +7,8 @@ transaction id (PostgreSQL ``xmin``), neighbouring row ids (SQLite
 ``rowid``), an order that matches the invitations' completion order.  The
 mixer breaks all of that: once at least k ballots of a campaign are waiting
 (or the campaign has closed), it moves them in one later transaction, in a
-random order, under fresh random ids, and deletes them from the inbox.
+random order, under fresh random ids, deletes them from the inbox and
+appends them, in that same random order, to the campaign's ledger.
 
 Ballots keep a link between their per-cadre rows (useful for leniency
 checks) only when at least k raters share the same set of cadres and
@@ -24,6 +25,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from storage.models import Assignment, Campaign, InboxBallot, Invitation, Response, new_id
+from surveys.ballot_ledger import append_responses
 from surveys.campaigns import campaign_cadres, campaign_state
 
 Pattern = frozenset[tuple[str, str]]
@@ -53,6 +55,7 @@ def mix_waiting(*, session: Session, campaign: Campaign, now: datetime, force: b
     session.execute(sa.delete(InboxBallot).where(col(InboxBallot.id).in_([row.id for row in rows])))
     session.add_all(responses)
     session.flush()
+    append_responses(session=session, campaign_id=campaign.id, responses=responses)
     return len(responses)
 
 

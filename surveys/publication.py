@@ -9,31 +9,68 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 
 from sqlmodel import Session, select
 
-from storage.models import Cadre, Campaign
+from storage.models import Cadre, Campaign, LedgerCheckpoint
+from surveys.audit import record_event
+from surveys.ballot_ledger import write_checkpoint
 from surveys.campaigns import CampaignError, campaign_state, snapshot
 from surveys.messages import N_
 from surveys.mixer import mix_waiting
 from surveys.outcomes import ShownResult, shown_results
 
 
-def publish_results(*, session: Session, campaign: Campaign, now: datetime) -> bool:
+def publish_results(
+    *,
+    session: Session,
+    campaign: Campaign,
+    now: datetime,
+    actor: str = "system",
+    key_path: Path | None = None,
+) -> bool:
     """Mark the results published; return False when they already were.
 
     Only a closed campaign can be published: answers still arriving would
-    change figures that cadres have already seen.
+    change figures that cadres have already seen.  Whatever waits in the
+    inbox is mixed first; with a signing key, the ledger gets a signed
+    checkpoint at close (if none yet) and one at publication.
     """
     if campaign_state(campaign, now) != "closed":
         raise CampaignError(N_("results can be published only after the deadline"))
     if campaign.published_at is not None:
         return False
     mix_waiting(session=session, campaign=campaign, now=now, force=True)
+    if key_path is not None:
+        checkpoint_at_close(session=session, campaign=campaign, key_path=key_path, now=now)
+        write_checkpoint(
+            session=session, campaign=campaign, kind="publication", key_path=key_path, now=now
+        )
     campaign.published_at = now
     session.add(campaign)
+    record_event(session=session, actor=actor, action="publish", now=now, campaign_id=campaign.id)
     session.flush()
     return True
+
+
+def checkpoint_at_close(
+    *, session: Session, campaign: Campaign, key_path: Path, now: datetime
+) -> LedgerCheckpoint | None:
+    """Sign the ledger once the campaign has closed, if not done yet (mixing what waits)."""
+    if campaign_state(campaign, now) != "closed":
+        return None
+    done = session.exec(
+        select(LedgerCheckpoint).where(
+            LedgerCheckpoint.campaign_id == campaign.id, LedgerCheckpoint.kind == "close"
+        )
+    ).first()
+    if done is not None:
+        return done
+    mix_waiting(session=session, campaign=campaign, now=now, force=True)
+    return write_checkpoint(
+        session=session, campaign=campaign, kind="close", key_path=key_path, now=now
+    )
 
 
 def results_due(campaign: Campaign) -> date:

@@ -1,0 +1,115 @@
+"""``cadre ledger``: the tamper-evident record of a campaign's ballots."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from cadre.cli import Context, fail, pass_context
+from cadre.commands.invitations import cannot_write
+from surveys.ballot_ledger import export_ledger, read_export, signing_key, verify_campaign
+from surveys.campaigns import get_campaign
+from surveys.messages import N_
+from surveys.publication import checkpoint_at_close
+
+KINDS = {
+    "edited": N_("edited"),
+    "deleted": N_("deleted"),
+    "inserted": N_("inserted"),
+    "reordered": N_("reordered"),
+}
+
+
+@click.group("ledger")
+def ledger_group() -> None:
+    """The campaign ledger: signed checkpoints, export and verification."""
+
+
+@ledger_group.command("key")
+@pass_context
+def key_command(ctx: Context) -> None:
+    """Print the public key that verifies checkpoints (creating the key pair on first use)."""
+    click.echo(signing_key(ctx.settings.resolved_ledger_key()).decode("ascii"), nl=False)
+
+
+@ledger_group.command("checkpoint")
+@click.argument("campaign_id", metavar="CAMPAIGN")
+@pass_context
+def checkpoint_command(ctx: Context, campaign_id: str) -> None:
+    """Sign the ledger of a closed campaign (done once; publishing does it too)."""
+    with ctx.session() as session:
+        campaign = get_campaign(session=session, campaign_id=campaign_id)
+        row = checkpoint_at_close(
+            session=session,
+            campaign=campaign,
+            key_path=ctx.settings.resolved_ledger_key(),
+            now=ctx.now(),
+        )
+        if row is None:
+            raise fail(ctx, "The campaign has not closed yet; its ledger is signed at close.")
+        click.echo(
+            ctx._("Checkpoint: %(size)s ballots, root %(root)s", size=row.size, root=row.root)
+        )
+
+
+@ledger_group.command("export")
+@click.argument("campaign_id", metavar="CAMPAIGN")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@pass_context
+def export_command(ctx: Context, campaign_id: str, out: Path) -> None:
+    """Write the ledger's leaves and latest checkpoint as JSON, to publish with the results."""
+    with ctx.session() as session:
+        campaign = get_campaign(session=session, campaign_id=campaign_id)
+        data = export_ledger(session=session, campaign=campaign)
+    try:
+        out.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    except OSError as error:
+        raise cannot_write(ctx, out, error) from None
+    click.echo(
+        ctx._("Wrote the ledger of %(size)s ballots to %(path)s", size=data["size"], path=str(out))
+    )
+
+
+@ledger_group.command("verify")
+@click.argument("campaign_id", metavar="CAMPAIGN")
+@click.option(
+    "--published",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A ledger file published with the results, to compare against.",
+)
+@click.option(
+    "--public-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The public key PEM (default: this server's key).",
+)
+@pass_context
+def verify_command(
+    ctx: Context, campaign_id: str, published: Path | None, public_key: Path | None
+) -> None:
+    """Check every stored ballot against the ledger; exit code 1 names what changed."""
+    key = public_key.read_bytes() if public_key else signing_key(ctx.settings.resolved_ledger_key())
+    try:
+        baseline = read_export(published.read_text(encoding="utf-8")) if published else None
+    except (ValueError, KeyError, TypeError) as error:
+        raise fail(ctx, "The ledger file cannot be read: %(error)s", error=str(error)) from None
+    with ctx.session() as session:
+        campaign = get_campaign(session=session, campaign_id=campaign_id)
+        report = verify_campaign(
+            session=session, campaign=campaign, public_key_pem=key, published=baseline
+        )
+    click.echo(ctx._("Ledger: %(size)s ballots, root %(root)s", size=report.size, root=report.root))
+    for note in report.notes:
+        click.echo(ctx._(note))
+    for problem in report.problems:
+        kind = ctx._(KINDS[problem.kind])
+        click.echo(f"{kind}: {ctx._(problem.detail, **problem.values)}")
+    if not report.intact:
+        raise SystemExit(1)
+    click.echo(ctx._("Every ballot matches the ledger."))
+
+
+def register(cli: click.Group) -> None:
+    """Attach ``cadre ledger``."""
+    cli.add_command(ledger_group)
