@@ -4,15 +4,22 @@ A ballot is written to the inbox in the transaction that consumes its
 token, so it is never lost and never counted twice.  Stored straight into
 ``response``, its row would sit next to the token's update: the same
 transaction id (PostgreSQL ``xmin``), neighbouring row ids (SQLite
-``rowid``), an order that matches the invitations' completion order.  The
-mixer breaks all of that: once at least k ballots of a campaign are waiting
-(or the campaign has closed), it moves them in one later transaction, in a
-random order, under fresh random ids, deletes them from the inbox and
-appends them, in that same random order, to the campaign's ledger.
+``rowid``), an order that matches the invitations' completion order.
 
-Ballots keep a link between their per-cadre rows (useful for leniency
-checks) only when at least k raters share the same set of cadres and
-groups; a rarer pattern would name the rater, so its rows are stored apart.
+The mixer breaks that, in a later transaction of its own.  What matters
+is whom a response could belong to: the raters of the same cadre in the
+same group.  So rows move in *slots* of at least k:
+
+- a ballot whose cadres-and-groups pattern at least k raters share keeps
+  the link between its rows (useful for leniency checks); such ballots
+  move together, k or more of the same pattern at a time;
+- every other row moves on its own, unlinked, once k or more rows wait
+  for the same cadre and group.
+
+Each slot is shuffled and given fresh random ids, appended to the ledger
+in that order, and deleted from the inbox.  Even an observer who knows
+exactly when each rater submitted can then only say that a response is
+one of the k or more of its slot.  At close everything left moves.
 """
 
 from __future__ import annotations
@@ -42,46 +49,77 @@ def waiting_ballots(*, session: Session, campaign: Campaign) -> int:
 
 
 def mix_waiting(*, session: Session, campaign: Campaign, now: datetime, force: bool = False) -> int:
-    """Move the inbox to ``response`` if k ballots wait or the campaign closed; return rows moved.
+    """Move every slot of at least k waiting rows (all of them once closed); return rows moved.
 
     Call it in a transaction of its own, never in the one that consumed a token.
     """
     rows = session.exec(select(InboxBallot).where(InboxBallot.campaign_id == campaign.id)).all()
-    ballots = {row.ballot_id for row in rows}
-    ready = force or campaign_state(campaign, now) == "closed"
-    if not rows or not (ready or len(ballots) >= campaign.anonymity_k):
+    if not rows:
         return 0
-    responses = shuffled_responses(rows, linkable_patterns(session=session, campaign=campaign))
-    session.execute(sa.delete(InboxBallot).where(col(InboxBallot.id).in_([row.id for row in rows])))
-    session.add_all(responses)
+    closing = force or campaign_state(campaign, now) == "closed"
+    linkable = linkable_patterns(session=session, campaign=campaign)
+    moving: list[tuple[Response, str]] = []
+    for slot in slots(rows, linkable):
+        if closing or slot.size >= campaign.anonymity_k:
+            moving += slot.responses()
+    if not moving:
+        return 0
+    moved_ids = [inbox_id for _, inbox_id in moving]
+    session.execute(sa.delete(InboxBallot).where(col(InboxBallot.id).in_(moved_ids)))
+    SHUFFLE.shuffle(moving)
+    moving = [response for response, _ in moving]
+    session.add_all(moving)
     session.flush()
-    append_responses(session=session, campaign_id=campaign.id, responses=responses)
-    return len(responses)
+    append_responses(session=session, campaign_id=campaign.id, responses=moving)
+    return len(moving)
 
 
-def shuffled_responses(rows: list[InboxBallot], linkable: set[Pattern]) -> list[Response]:
-    """Response rows in a random order, ballots linked by a fresh id only where allowed."""
+class Slot:
+    """Rows that hide among each other: one pattern of linked ballots, or one cadre and group."""
+
+    def __init__(self, linked: bool):
+        self.linked = linked
+        self.ballots: dict[str, list[InboxBallot]] = defaultdict(list)
+
+    @property
+    def size(self) -> int:
+        """How many raters' answers the slot holds (ballots, or rows for a cadre and group)."""
+        return len(self.ballots)
+
+    def responses(self) -> list[tuple[Response, str]]:
+        """The slot's rows as new responses, each with the inbox row it replaces."""
+        made = []
+        for parts in self.ballots.values():
+            link = new_id() if self.linked else None
+            for row in parts:
+                response = Response(
+                    campaign_id=row.campaign_id,
+                    cadre_id=row.cadre_id,
+                    group=row.group,
+                    answers=row.answers,
+                    vote=row.vote,
+                    comment=row.comment,
+                    ballot_id=link,
+                )
+                made.append((response, row.id))
+        return made
+
+
+def slots(rows: list[InboxBallot], linkable: set[Pattern]) -> list[Slot]:
+    """Group waiting rows into slots: shared patterns whole, everything else by cadre and group."""
     by_ballot: dict[str, list[InboxBallot]] = defaultdict(list)
     for row in rows:
         by_ballot[row.ballot_id].append(row)
-    links = {
-        ballot_id: new_id() if len(parts) > 1 and pattern_of(parts) in linkable else None
-        for ballot_id, parts in by_ballot.items()
-    }
-    responses = [
-        Response(
-            campaign_id=row.campaign_id,
-            cadre_id=row.cadre_id,
-            group=row.group,
-            answers=row.answers,
-            vote=row.vote,
-            comment=row.comment,
-            ballot_id=links[row.ballot_id],
-        )
-        for row in rows
-    ]
-    SHUFFLE.shuffle(responses)
-    return responses
+    found: dict[tuple, Slot] = {}
+    for ballot_id, parts in by_ballot.items():
+        pattern = pattern_of(parts)
+        if len(parts) > 1 and pattern in linkable:
+            found.setdefault(("pattern", pattern), Slot(linked=True)).ballots[ballot_id] = parts
+            continue
+        for row in parts:
+            key = ("row", row.cadre_id, row.group)
+            found.setdefault(key, Slot(linked=False)).ballots[row.id] = [row]
+    return list(found.values())
 
 
 def pattern_of(parts: list[InboxBallot]) -> Pattern:

@@ -44,14 +44,15 @@ def counts(session: Session) -> tuple[int, int]:
     return inbox, len(session.exec(select(Response)).all())
 
 
-def test_ballots_wait_until_k_can_be_mixed_together(session, now):
+def test_ballots_wait_until_k_can_hide_among_each_other(session, now):
     campaign = make_campaign(session, now=now, rows=shared_pattern_rows())
     submit(session, campaign, "S1", now)
     submit(session, campaign, "P1", now)
-    assert counts(session) == (3, 0)
-    assert waiting_ballots(session=session, campaign=campaign) == 2
     submit(session, campaign, "S2", now)
-    assert counts(session) == (0, 5)
+    assert counts(session) == (5, 0)  # three ballots wait, but no slot has three yet
+    assert waiting_ballots(session=session, campaign=campaign) == 3
+    submit(session, campaign, "S3", now)  # the shared pattern now has three ballots
+    assert counts(session) == (1, 6)  # P1, the only peer of C1, still waits
 
 
 def test_closing_moves_whatever_waits(session, now):
@@ -72,7 +73,7 @@ def test_ballot_links_are_kept_only_for_patterns_k_raters_share(session, now):
         submit_ballot(session=session, token=token, answers=answers, now=now)
         session.commit()
         inbox_ids |= {row.id for row in session.exec(select(InboxBallot)).all()}
-    mix_waiting(session=session, campaign=campaign, now=now)
+    mix_waiting(session=session, campaign=campaign, now=now, force=True)
     session.commit()
     rows = session.exec(select(Response)).all()
     by_comment = {}
@@ -85,10 +86,24 @@ def test_ballot_links_are_kept_only_for_patterns_k_raters_share(session, now):
     assert not inbox_ids & {row.id for row in rows}  # fresh ids, nothing carried over
 
 
-def test_unique_patterns_are_stored_unlinked(session, now):
-    campaign = make_campaign(session, now=now)  # every rater's pattern is unique here
-    for rater in ("R1", "R4", "R2"):
+def test_unique_patterns_move_unlinked_once_k_rows_share_a_cadre_and_group(session, now):
+    campaign = make_campaign(session, now=now, rows=many_subordinates_rows())
+    for rater in ("A1", "A2"):
         submit(session, campaign, rater, now)
+    assert counts(session) == (5, 0)
+    submit(session, campaign, "A3", now)  # three subordinate rows for each of C1 and C2
     rows = session.exec(select(Response)).all()
-    assert len(rows) == 5
-    assert {row.ballot_id for row in rows} == {None}
+    assert len(rows) == 6 and {row.ballot_id for row in rows} == {None}
+    assert counts(session) == (1, 6)  # A1's only peer row waits for two more peers of C3
+
+
+def many_subordinates_rows():
+    """C1 and C2; A1..A3 rate both as subordinates, each with an extra, unique peer link."""
+    cadres = [
+        {"id": "C1", "name": "王伟", "unit": "审批局", "post": "局长"},
+        {"id": "C2", "name": "李娜", "unit": "审批局", "post": "副局长"},
+        {"id": "C3", "name": "张强", "unit": "审批局", "post": "副局长"},
+    ]
+    raters = [{"id": r, "name": r} for r in ("A1", "A2", "A3")]
+    links = [(a, c, "subordinate") for a in ("A1", "A2", "A3") for c in ("C1", "C2")]
+    return roster_rows(cadres, raters, [*links, ("A1", "C3", "peer")])
