@@ -52,6 +52,9 @@ def mix_waiting(*, session: Session, campaign: Campaign, now: datetime, force: b
     """Move every slot of at least k waiting rows (all of them once closed); return rows moved.
 
     Call it in a transaction of its own, never in the one that consumed a token.
+    Rows are claimed by deleting them from the inbox first: when another
+    mixer got some of them in the meantime, this one rolls back and moves
+    nothing, so no ballot is ever stored twice.
     """
     rows = session.exec(select(InboxBallot).where(InboxBallot.campaign_id == campaign.id)).all()
     if not rows:
@@ -65,7 +68,12 @@ def mix_waiting(*, session: Session, campaign: Campaign, now: datetime, force: b
     if not moving:
         return 0
     moved_ids = [inbox_id for _, inbox_id in moving]
-    session.execute(sa.delete(InboxBallot).where(col(InboxBallot.id).in_(moved_ids)))
+    claimed = session.execute(sa.delete(InboxBallot).where(col(InboxBallot.id).in_(moved_ids)))
+    if claimed.rowcount != len(moved_ids):
+        # Another mixer moved some of these rows first (two requests finished at once):
+        # write nothing, or those ballots would be stored twice.
+        session.rollback()
+        return 0
     SHUFFLE.shuffle(moving)
     moving = [response for response, _ in moving]
     session.add_all(moving)

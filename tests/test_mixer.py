@@ -107,3 +107,36 @@ def many_subordinates_rows():
     raters = [{"id": r, "name": r} for r in ("A1", "A2", "A3")]
     links = [(a, c, "subordinate") for a in ("A1", "A2", "A3") for c in ("C1", "C2")]
     return roster_rows(cadres, raters, [*links, ("A1", "C3", "peer")])
+
+
+def test_mixers_running_at_once_store_each_ballot_once(any_engine, now):
+    """Several web workers finishing at the same moment each run the mixer."""
+    import threading
+
+    with Session(any_engine, expire_on_commit=False) as session:
+        campaign = make_campaign(session, now=now, rows=many_subordinates_rows())
+        for rater in ("A1", "A2", "A3"):
+            token = tokens(session, campaign)[rater]
+            answers = complete_answers(session, token, now)
+            submit_ballot(session=session, token=token, answers=answers, now=now)
+            session.commit()
+    barrier = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def mix() -> None:
+        with Session(any_engine) as session:
+            try:
+                barrier.wait(timeout=30)
+                mix_waiting(session=session, campaign=campaign, now=now)
+                session.commit()
+            except BaseException as error:  # recorded and failed on below
+                errors.append(error)
+
+    threads = [threading.Thread(target=mix) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    with Session(any_engine) as session:
+        assert counts(session) == (1, 6)

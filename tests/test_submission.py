@@ -339,7 +339,7 @@ def test_slips_refuse_bad_requests(session, campaign, group, count):
 
 # --- concurrency ------------------------------------------------------------------------------
 
-THREADS = 20
+THREADS = 50
 
 
 def test_one_token_submitted_at_once_by_many_is_accepted_once(any_engine, now):
