@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-WEAK_SECRETS = {"changethis", "changeme", "secret", "dev", "development", "test", "password"}
+from surveys.accounts import weak_secret
 
 
 class Settings(BaseSettings):
@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     miniapp_max_age: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
     rate_limit_storage: str = "memory://"
+    public_code_minutes: int = Field(default=5, ge=1, le=60)
+    public_form_minutes: int = Field(default=60, ge=10, le=24 * 60)
+    public_rate_limit: str = "30 per hour"
     ledger_key: Path | None = None
 
     @field_validator("secret_key")
@@ -46,8 +49,7 @@ class Settings(BaseSettings):
     def _strong_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None:
             return None
-        secret = value.get_secret_value()
-        if secret.lower() in WEAK_SECRETS or len(secret) < 32:
+        if weak_secret(value.get_secret_value()):
             raise ValueError("CADRE_SECRET_KEY must be a random string of at least 32 characters")
         return value
 
@@ -135,6 +137,9 @@ class Settings(BaseSettings):
             "TELEGRAM_TOKEN": self.telegram_token_value(),
             "MINIAPP_MAX_AGE": self.miniapp_max_age,
             "RATELIMIT_STORAGE_URI": self.rate_limit_storage,
+            "PUBLIC_CODE_MINUTES": self.public_code_minutes,
+            "PUBLIC_FORM_MINUTES": self.public_form_minutes,
+            "PUBLIC_RATE_LIMIT": self.public_rate_limit,
         }
 
     def resolved_ledger_key(self) -> Path:

@@ -107,14 +107,21 @@ def load_demo(*, session: Session, now: datetime, secret_key: str, timezone: str
     )
     issue_invitations(session=session, campaign=campaign, secret_key=secret_key)
     channels = [
+        # Static codes, so the demo's printed links and terminal QR open as they are;
+        # real service windows use the rotating display page (the default).
         create_channel(
-            session=session, campaign=campaign, name="政务服务大厅 1号综合窗口", cadre_ids=["G06"]
+            session=session,
+            campaign=campaign,
+            name="政务服务大厅 1号综合窗口",
+            cadre_ids=["G06"],
+            rotating=False,
         ),
         create_channel(
             session=session,
             campaign=campaign,
             name="审批服务窗口（一科、二科）",
             cadre_ids=["G07", "G08"],
+            rotating=False,
         ),
     ]
     return DemoCampaign(campaign=campaign, channels=channels)

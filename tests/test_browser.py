@@ -10,6 +10,7 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from sqlmodel import select
 from waitress import create_server
 
 from storage.models import Cadre
-from tests.factories import make_campaign
+from tests.factories import SECRET, make_campaign
 from tests.web import app_fixture, rater_paths, responses  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -40,6 +41,7 @@ PHONE = {
     "locale": "zh-CN",
     "device_scale_factor": 2,
 }
+SCREEN = {"width": 800, "height": 900}  # the window's screen
 SCREENSHOT = Path("/tmp/rater_form.png")
 
 
@@ -123,17 +125,18 @@ def test_rater_answers_without_javascript(browser, live, engine):
 
 
 def test_member_of_the_public_rates_a_window_on_a_phone(browser, app, session, engine, now):
-    from surveys.channels import create_channel
+    from surveys.channels import create_channel, rotating_code, window_number
 
     campaign = make_campaign(session, now=now)
     channel = create_channel(
         session=session, campaign=campaign, name="1号窗口", cadre_ids=["C1", "C2"]
     )
     session.commit()
+    code = rotating_code(SECRET, channel.slug, window_number(now))
     with serving(app) as base:
         context = browser.new_context(**PHONE)
         page = context.new_page()
-        page.goto(f"{base}/p/{channel.slug}")
+        page.goto(f"{base}/p/{channel.slug}?c={code}")
         assert "1号窗口" in page.inner_text("body")
         assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
         page.locator("fieldset.pick label.opt", has_text="李娜").tap()
@@ -150,11 +153,33 @@ def test_member_of_the_public_rates_a_window_on_a_phone(browser, app, session, e
     assert [(row.group, row.cadre_id) for row in rows] == [("public", li_na.id)]
 
 
+def test_window_display_shows_the_code_and_refreshes_without_javascript(browser, app, session, now):
+    from surveys.channels import create_channel, display_key, window_number, window_start
+
+    campaign = make_campaign(session, now=now)
+    channel = create_channel(session=session, campaign=campaign, name="1号窗口", cadre_ids=["C1"])
+    session.commit()
+    turns = window_start(window_number(now) + 1)
+    app.config["CLOCK"] = lambda: turns - timedelta(seconds=1.5)  # the code turns in 1.5 s
+    address = f"/p/{channel.slug}/display?key={display_key(SECRET, channel.slug)}"
+    with serving(app) as base:
+        context = browser.new_context(java_script_enabled=False, viewport=SCREEN)
+        page = context.new_page()
+        loads = []
+        page.on("load", lambda _page: loads.append(1))
+        page.goto(base + address)
+        assert "1号窗口" in page.inner_text("body")
+        assert page.get_attribute("meta[http-equiv=refresh]", "content") == "2"
+        assert page.evaluate("document.querySelector('main img').naturalWidth") > 200
+        page.wait_for_timeout(4000)
+        assert len(loads) >= 2, "the page should reload itself when the code turns"
+        context.close()
+
+
 def test_mini_app_opens_the_bound_raters_form(browser, app, session, engine, now):
     from urllib.parse import quote
 
     from surveys.chats import bind_chat, telegram_links
-    from tests.factories import SECRET
     from tests.test_miniapp import BOT_TOKEN, CHAT, init_fields, sign
 
     campaign = make_campaign(session, now=now)

@@ -308,13 +308,22 @@ def test_status_in_chinese_locale_still_runs(tmp_path):
 
 def create_channel(cadre: CadreCli, campaign_id: str, name: str, cadres: str) -> str:
     """Run ``channels create``; return the public link it printed."""
-    output = cadre("channels", "create", campaign_id, "--name", name, "--cadres", cadres).output
+    output = cadre(
+        "channels", "create", campaign_id, "--name", name, "--cadres", cadres, "--static"
+    ).output
     return re.search(rf"{re.escape(BASE_URL)}/p/\S+", output).group(0)
 
 
 def test_channel_create_prints_a_scannable_code(cadre, campaign_id):
     result = cadre(
-        "channels", "create", campaign_id, "--name", "政务服务大厅3号窗口", "--cadres", "C1，C2"
+        "channels",
+        "create",
+        campaign_id,
+        "--name",
+        "政务服务大厅3号窗口",
+        "--cadres",
+        "C1，C2",
+        "--static",
     )
     url = re.search(rf"{re.escape(BASE_URL)}/p/\S+", result.output).group(0)
     art = result.output[result.output.index("\n", result.output.index(url)) + 1 :].strip("\n")

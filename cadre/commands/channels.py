@@ -1,7 +1,11 @@
 """``cadre channels``: public QR codes at service windows, rated by members of the public.
 
-A channel's link carries no secret (anyone who sees the poster may use it),
-so it is shown freely: in the terminal, in files and on printed cards.
+A static channel's link carries no secret (anyone who sees the poster may
+use it), so it is shown freely: in the terminal, in files and on printed
+cards.  A rotating channel (the default) opens only with the code its
+window's screen shows now; the screen's display link does carry a secret
+(whoever has it can show the codes anywhere), so only ``create`` and
+``display`` print it.
 """
 
 from __future__ import annotations
@@ -15,8 +19,16 @@ from sqlmodel import Session
 from cadre.cli import Context, fail, pass_context
 from cadre.commands.invitations import image_format_option, write_codes
 from storage.models import Campaign, PublicChannel
-from surveys.campaigns import campaign_cadres, get_campaign
-from surveys.channels import create_channel, list_channels, public_url
+from surveys.campaigns import campaign_cadres, get_campaign, time_zone
+from surveys.channels import (
+    BURST_MINIMUM,
+    channel_flags,
+    channel_tallies,
+    create_channel,
+    display_url,
+    list_channels,
+    public_url,
+)
 from surveys.qrcodes import Card, qr_terminal
 from surveys.reports import format_table
 
@@ -36,8 +48,26 @@ def channel_url(ctx: Context, channel: PublicChannel) -> str:
     return public_url(ctx.settings.base_url, channel.slug)
 
 
+def channel_display_url(ctx: Context, channel: PublicChannel) -> str:
+    """The display page of a channel, for the window's screen (it carries the display key)."""
+    return display_url(ctx.settings.base_url, ctx.settings.resolved_secret_key(), channel.slug)
+
+
 def show_code(ctx: Context, channel: PublicChannel) -> None:
-    """Print a channel's name, link and scannable terminal QR code."""
+    """Print a static channel's link and terminal QR code, or a rotating one's display link.
+
+    A printed code of a rotating channel would be refused, so none is shown.
+    """
+    if channel.rotating:
+        click.echo(channel.name)
+        click.echo(
+            ctx._(
+                "Its code changes every few minutes: open this display page on the window's "
+                "screen (keep the link private):"
+            )
+        )
+        click.echo(f"  {channel_display_url(ctx, channel)}")
+        return
     url = channel_url(ctx, channel)
     click.echo(f"{channel.name}  {url}")
     click.echo(qr_terminal(url))
@@ -47,13 +77,22 @@ def show_code(ctx: Context, channel: PublicChannel) -> None:
 @click.argument("campaign_id", metavar="CAMPAIGN")
 @click.option("--name", required=True, help="Shown to the public, e.g. '政务服务大厅3号窗口'.")
 @click.option("--cadres", required=True, help="Roster ids of the cadres it rates, e.g. C1,C2.")
+@click.option(
+    "--static",
+    is_flag=True,
+    help="A fixed code to print, instead of one that changes on the window's screen.",
+)
 @pass_context
-def create_command(ctx: Context, campaign_id: str, name: str, cadres: str) -> None:
-    """Open a public channel and show its link and QR code."""
+def create_command(ctx: Context, campaign_id: str, name: str, cadres: str, static: bool) -> None:
+    """Open a public channel and show its QR code, or its display page if the code rotates."""
     with ctx.session() as session:
         campaign = get_campaign(session=session, campaign_id=campaign_id)
         channel = create_channel(
-            session=session, campaign=campaign, name=name, cadre_ids=parse_ids(cadres)
+            session=session,
+            campaign=campaign,
+            name=name,
+            cadre_ids=parse_ids(cadres),
+            rotating=not static,
         )
     click.echo(ctx._("Created the public channel %(name)s.", name=channel.name))
     show_code(ctx, channel)
@@ -125,12 +164,26 @@ def chosen_channels(
 def qr_command(
     ctx: Context, campaign_id: str, slug: str | None, out: Path | None, fmt: str
 ) -> None:
-    """Show the channels' QR codes, or write them as image files or a printable PDF."""
+    """Show the channels' QR codes, or write them as image files or a printable PDF.
+
+    Rotating channels have no code to print: their display links are shown instead.
+    """
     campaign, channels = chosen_channels(ctx, campaign_id, slug)
     if out is None:
         for channel in channels:
             show_code(ctx, channel)
         return
+    for channel in channels:
+        if channel.rotating:
+            show_code(ctx, channel)
+    channels = [channel for channel in channels if not channel.rotating]
+    if not channels:
+        raise fail(
+            ctx,
+            "These channels' codes change every few minutes, so there is nothing to print: "
+            "show their display pages at the windows ('cadre channels display'), or open a "
+            "channel with --static for a printed code.",
+        )
     named = [(channel.name, channel_url(ctx, channel)) for channel in channels]
     cards = [
         Card(
@@ -142,6 +195,71 @@ def qr_command(
         for channel in channels
     ]
     click.echo(write_codes(ctx, out, fmt, named, cards))
+
+
+@channels_group.command("display")
+@click.argument("campaign_id", metavar="CAMPAIGN")
+@click.option("--channel", "slug", help="Only this channel (its code from 'cadre channels list').")
+@pass_context
+def display_command(ctx: Context, campaign_id: str, slug: str | None) -> None:
+    """List each channel's display page, to open on the screen at its window."""
+    _campaign, channels = chosen_channels(ctx, campaign_id, slug)
+    rows = [[ctx._("Name"), ctx._("QR code"), ctx._("Display page")]]
+    rows += [
+        [
+            channel.name,
+            ctx._("rotating") if channel.rotating else ctx._("static"),
+            channel_display_url(ctx, channel),
+        ]
+        for channel in channels
+    ]
+    click.echo(format_table(rows))
+    click.echo(
+        ctx._(
+            "Keep these links private: whoever opens one can show the window's current code. "
+            "The page refreshes itself and needs no JavaScript."
+        )
+    )
+
+
+@channels_group.command("status")
+@click.argument("campaign_id", metavar="CAMPAIGN")
+@click.option(
+    "--minimum",
+    type=click.IntRange(min=1),
+    default=BURST_MINIMUM,
+    show_default=True,
+    help="Flag a channel that takes this many submissions within one hour.",
+)
+@pass_context
+def status_command(ctx: Context, campaign_id: str, minimum: int) -> None:
+    """Public submissions per channel and hour (accepted, refused) and bursts for HR to check."""
+    now = ctx.now()
+    with ctx.session() as session:
+        campaign = get_campaign(session=session, campaign_id=campaign_id)
+        tallies = channel_tallies(session=session, campaign=campaign, now=now)
+        flags = channel_flags(session=session, campaign=campaign, now=now, minimum=minimum)
+    if not tallies:
+        click.echo(ctx._("No public submissions yet."))
+        return
+    zone = time_zone(campaign.timezone)
+    rows = [[ctx._("Channel"), ctx._("Hour"), ctx._("Accepted"), ctx._("Refused")]]
+    rows += [
+        [row.channel.name, f"{row.hour.astimezone(zone):%Y-%m-%d %H:00}", row.accepted, row.refused]
+        for row in tallies
+    ]
+    click.echo(format_table(rows))
+    if not flags:
+        click.echo(
+            ctx._(
+                "No bursts: no channel took %(minimum)s submissions within one hour.",
+                minimum=minimum,
+            )
+        )
+        return
+    click.echo(ctx._("Bursts to check:"))
+    for flag in flags:
+        click.echo(f"  {ctx._(flag.message, **flag.values)}")
 
 
 def register(cli: click.Group) -> None:
