@@ -109,3 +109,41 @@ def test_publishing_a_closed_campaign_once(cadre):
     assert "Published the results of 2025年度考核." in cadre("results", "publish", campaign).output
     again = cadre("results", "publish", campaign).output
     assert "were already published" in again
+
+
+@pytest.mark.parametrize("runtime", ["ptb", "aiogram"])
+def test_cadre_bot_run_polls_a_self_hosted_bot_api_server(tmp_path, runtime):
+    """The real command, as a process: settings reach the runtime, an update gets its reply."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.fake_telegram import TOKEN, FakeTelegram, message_update
+
+    with FakeTelegram() as fake:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CADRE_")}
+        env |= {
+            "CADRE_DATA_DIR": str(tmp_path),
+            "CADRE_LOCALE": "en",
+            "CADRE_TELEGRAM_TOKEN": TOKEN,
+            "CADRE_TELEGRAM_API_URL": fake.url,
+            "PTB_TIMEDELTA": "true",
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cadre", "bot", "run", "--runtime", runtime],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            fake.push_update(message_update(fake.next_update_id(), chat_id=77, text="/help"))
+            assert fake.wait_for(lambda: fake.sent_to(77), timeout=30), process.poll()
+            assert "/pending" in fake.last(77)["text"]
+            assert fake.commands.get("zh")  # the command menu was registered in Chinese
+        finally:
+            process.send_signal(signal.SIGINT)
+            _, errors = process.communicate(timeout=30)
+    assert process.returncode == 0, errors
+    assert TOKEN not in errors  # the token never reaches the log
