@@ -1,0 +1,179 @@
+"""Hostile and malformed input everywhere: no 500, no traceback, a clear message, nothing stored.
+
+Property-based (hypothesis): the rater and public forms, the bot core,
+roster files and questionnaire templates.
+"""
+
+from __future__ import annotations
+
+import string
+from datetime import timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlmodel import Session, func, select
+
+from bot.actions import Incoming
+from bot.conversation import BotConfig
+from bot.core import BotCore
+from storage.models import InboxBallot, Invitation, Response
+from surveys.channels import create_channel
+from surveys.questionnaire import TemplateError, parse_questionnaire
+from surveys.roster import RosterError, import_roster, read_roster
+from tests.factories import SECRET, make_campaign
+from tests.web import FORM, app_fixture, client_fixture, parse, rater_paths  # noqa: F401
+
+FUZZ = settings(
+    max_examples=60,
+    deadline=timedelta(seconds=5),
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+# Text a hostile person might type or post: control characters, surrogates left out
+# (forms arrive as UTF-8), very long strings, formula and markup fragments.
+nasty_text = st.one_of(
+    st.text(max_size=300),
+    st.text(alphabet=string.printable, max_size=3000),
+    st.sampled_from(["=1+1", "<script>alert(1)</script>", "'; DROP TABLE response; --", "\x00"]),
+    st.text(alphabet="好较差一般优秀称职", max_size=600),
+)
+
+
+def stored(engine) -> tuple[int, int, int]:
+    """(inbox rows, responses, completed invitations): what a refused post must not change."""
+    with Session(engine) as session:
+        return (
+            session.exec(select(func.count()).select_from(InboxBallot)).one(),
+            session.exec(select(func.count()).select_from(Response)).one(),
+            session.exec(select(func.count()).where(Invitation.status == "completed")).one(),
+        )
+
+
+def assert_friendly(response) -> None:
+    """A status the app means, and a page with no traceback in it."""
+    assert response.status_code < 500, response.status_code
+    body = response.get_data(as_text=True)
+    assert "Traceback" not in body and "sqlalchemy" not in body.lower()
+
+
+@FUZZ
+@given(
+    fields=st.dictionaries(st.text(max_size=80), nasty_text, max_size=30), keep_csrf=st.booleans()
+)
+def test_rater_form_takes_any_post_calmly(app, client, session, engine, now, fields, keep_csrf):
+    if not hasattr(test_rater_form_takes_any_post_calmly, "paths"):
+        campaign = make_campaign(session, now=now)
+        test_rater_form_takes_any_post_calmly.paths = rater_paths(engine, campaign)
+    page = parse(
+        client.get(test_rater_form_takes_any_post_calmly.paths["R1"], follow_redirects=True).data
+    )
+    data = dict(fields)
+    if keep_csrf and "csrf_token" in page.hidden:
+        data["csrf_token"] = page.hidden["csrf_token"]
+    before = stored(engine)
+    response = client.post(FORM, data=data)
+    assert_friendly(response)
+    if response.status_code != 303:
+        assert stored(engine) == before
+
+
+@pytest.fixture
+def public_path(session, now):
+    """A static public channel (no rotating code) of a fresh campaign."""
+    campaign = make_campaign(session, now=now)
+    channel = create_channel(
+        session=session, campaign=campaign, name="窗口", cadre_ids=["C1", "C2"], rotating=False
+    )
+    session.commit()
+    return f"/p/{channel.slug}"
+
+
+@FUZZ
+@given(fields=st.dictionaries(st.text(max_size=40), nasty_text, max_size=20))
+def test_public_form_takes_any_post_calmly(app, engine, public_path, fields):
+    client = app.test_client()  # a fresh phone each time: the device limit is not under test
+    page = parse(client.get(public_path).data)
+    before = stored(engine)
+    response = client.post(public_path, data={**fields, "csrf_token": page.hidden["csrf_token"]})
+    assert_friendly(response)
+    if response.status_code != 303:
+        assert stored(engine) == before
+
+
+@pytest.fixture
+def core(engine, now):
+    """The bot core on a campaign's database."""
+    with Session(engine) as session:
+        make_campaign(session, now=now)
+    config = BotConfig(secret_key=SECRET, base_url="http://localhost", hr_chats=frozenset({1}))
+    return BotCore(engine=engine, config=config, clock=lambda: now)
+
+
+@FUZZ
+@given(
+    text=st.one_of(
+        nasty_text,
+        st.builds(
+            lambda c, a: f"/{c} {a}",
+            st.sampled_from(["start", "pending", "results", "progress", "language", "help", "x"]),
+            nasty_text,
+        ),
+    ),
+    data=st.one_of(
+        st.none(),
+        nasty_text,
+        st.builds(
+            lambda p, a: f"{p}:{a}",
+            st.sampled_from(["go", "ans", "skip", "back", "sub", "lang", "zz"]),
+            nasty_text,
+        ),
+    ),
+    chat_id=st.integers(min_value=-(2**52), max_value=2**52),
+)
+def test_bot_core_answers_anything_without_failing(core, text, data, chat_id):
+    incoming = Incoming(
+        chat_id=chat_id,
+        language="zh",
+        text=None if data is not None else text,
+        callback_id="cb" if data is not None else None,
+        callback_data=data,
+        message_id=5 if data is not None else None,
+    )
+    actions = core.handle(incoming)
+    assert actions, "the bot must never stay silent"
+    texts = " ".join(getattr(action, "text", "") or "" for action in actions)
+    assert "系统出现问题" not in texts  # the apology means a handler raised
+
+
+@FUZZ
+@given(content=st.binary(max_size=2000), suffix=st.sampled_from([".xlsx", ".csv", ".txt", ""]))
+def test_roster_files_are_refused_with_reasons(session, now, tmp_path_factory, content, suffix):
+    path = tmp_path_factory.mktemp("roster") / f"roster{suffix}"
+    path.write_bytes(content)
+    try:
+        rows = read_roster(path)
+        import_roster(session=session, rows=rows, name="x", now=now)
+    except RosterError as error:
+        assert error.problems and all(problem.message for problem in error.problems)
+        session.rollback()
+        return
+    pytest.fail("random bytes were accepted as a roster")
+
+
+@FUZZ
+@given(
+    text=st.one_of(
+        nasty_text,
+        st.builds(
+            lambda key, value: f"{key}: {value}\n",
+            st.sampled_from(
+                ["key", "title", "scale", "dimensions", "group_weights", "vote", "grading"]
+            ),
+            nasty_text,
+        ),
+    )
+)
+def test_templates_are_refused_with_a_clear_error(text):
+    with pytest.raises(TemplateError) as refused:
+        parse_questionnaire(text, "fuzz.yaml")
+    assert "fuzz.yaml" in str(refused.value)
