@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from bot import answering, help, language, pending, progress, results, start
+from bot import answering, appeals, help, language, pending, progress, results, start
 from bot.actions import Action, Incoming
 from bot.conversation import BotConfig, Conversation
 from bot.router import Router
@@ -24,7 +24,7 @@ from surveys.messages import N_, best_locale
 
 log = logging.getLogger(__name__)
 
-FEATURES = (start, pending, answering, results, progress, language, help)
+FEATURES = (start, pending, answering, results, appeals, progress, language, help)
 
 
 def assemble() -> Router:

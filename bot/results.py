@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from bot.conversation import Conversation
 from bot.router import Router
+from surveys.appeals import appeal_deadline
 from surveys.campaigns import snapshot
 from surveys.charts import radar_png
 from surveys.chats import chat_cadres
@@ -46,7 +49,18 @@ def show_outcome(conversation: Conversation, outcome: CadreOutcome) -> None:
             )
         )
         return
-    conversation.say("\n".join(result_lines(conversation, outcome)))
+    lines = result_lines(conversation, outcome)
+    deadline = appeal_deadline(outcome.campaign)
+    today = conversation.now.astimezone(ZoneInfo(outcome.campaign.timezone)).date()
+    if deadline is not None and today <= deadline:
+        lines += [
+            "",
+            _(
+                N_("You may appeal until %(day)s: send /appeal and your reason."),
+                day=deadline.isoformat(),
+            ),
+        ]
+    conversation.say("\n".join(lines))
     chart = dimension_chart(conversation, outcome)
     if chart is not None:
         conversation.photo(chart, f"{outcome.campaign.name} · {outcome.cadre.name}")

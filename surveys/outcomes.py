@@ -4,33 +4,108 @@ Every output (the bot, reports, exports, the shared database) takes its
 figures from here, so the threshold and the grading rules are applied the
 same way everywhere.  ``describe`` turns the rules' message ids and values
 into a sentence in the reader's language.
+
+What ``shown_results`` adds to the raw scores and grades:
+
+- **ranks and percentiles** (``surveys.ranking``) on the composites as shown,
+  so a cadre whose composite is withheld is neither ranked nor counted;
+- the **unit average** of each dimension and the **weakest dimensions**,
+  from the dimension scores as shown, so neither rests on a hidden figure;
+- the **grade as shown**: the rules' grade (``graded``), replaced by a grade
+  revised on appeal when HR made one (the latest decided ``Appeal`` with
+  status ``revised``); withheld when the composite is (fewer than k
+  responses in all: a grade would be a figure of fewer than k people); and
+  its deciding rule withheld, grade kept, when the rule's own figures rest
+  on fewer than k votes or answers;
+- the **recommended uses** of the grade as shown;
+- a **note on renormalisation** when groups with a weight had no usable
+  responses: the composite then weighs the other groups only.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
-from storage.models import Cadre, Campaign, Response
+from storage.models import Appeal, Cadre, Campaign, Response
 from surveys.campaigns import campaign_cadres, snapshot
-from surveys.disclosure import OTHER, Disclosure, disclose
-from surveys.grading import GradeDecision, GradingInput, count_answers, grade_campaign
+from surveys.disclosure import DEFAULT_K, OTHER, Disclosure, Note, disclose
+from surveys.grading import (
+    CAPS,
+    REQUIRES,
+    VETOES,
+    GradeDecision,
+    GradeStep,
+    GradingInput,
+    count_answers,
+    grade_campaign,
+)
 from surveys.messages import N_, translate
-from surveys.questionnaire import GRADE_LABELS, GROUP_LABELS, Questionnaire
+from surveys.questionnaire import GRADE_LABELS, GRADES, GROUP_LABELS, Questionnaire
+from surveys.ranking import (
+    DimensionGap,
+    RankingEntry,
+    Standing,
+    recommended_uses,
+    standings,
+    unit_averages,
+    weakest_dimensions,
+)
 from surveys.scoring import CadreScore, ScoredResponse, score_campaign
 
 OTHER_LABEL = N_("Other raters")
+REVISED_ON_APPEAL = N_("Revised on appeal: %(reason)s")
+GRADE_WITHHELD = N_("Fewer than %(k)s responses in all, so no grade is shown")
+RULE_WITHHELD = N_(
+    "%(grade)s, by a rule whose figures rest on fewer than %(k)s raters, so they are not shown"
+)
+RENORMALISED = N_(
+    "No usable responses from %(groups)s: the composite weighs the other groups only, "
+    "their weights scaled up to make the whole"
+)
+VOTE_RULES = frozenset([*REQUIRES.values(), *CAPS.values()])
+VETO_RULES = frozenset(VETOES.values())
 
 
 @dataclass(frozen=True)
 class ShownResult:
-    """One cadre's result: the raw score (for rules only), what may be shown, the grade."""
+    """One cadre's result: the raw score (for rules only), what may be shown, the grade.
+
+    ``decision`` is the grade as it may be shown (after an appeal, under the
+    anonymity rule); ``graded`` is what the rules decided, for rules only.
+    ``standing`` ranks the shown composite; ``unit_average`` and ``weakest``
+    compare the shown dimension scores with the unit's; ``notes`` explain
+    renormalised weights.
+    """
 
     cadre: Cadre
     score: CadreScore
     shown: Disclosure
     decision: GradeDecision
+    graded: GradeDecision | None = None
+    standing: Standing | None = None
+    unit_average: Mapping[str, float] = field(default_factory=dict)
+    weakest: tuple[DimensionGap, ...] = ()
+    uses: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
+    k: int = DEFAULT_K
+
+    @property
+    def votes_cast(self) -> int:
+        """How many votes were cast for this cadre, all groups together."""
+        return sum(self.score.votes.values())
+
+    @property
+    def vote_shares(self) -> dict[str, float]:
+        """Each grade's share of the votes, only when at least k votes stand behind them."""
+        return dict(self.score.vote_shares) if self.votes_cast >= self.k else {}
+
+    @property
+    def revised(self) -> bool:
+        """Whether an appeal changed the grade the rules gave."""
+        return self.decision.message == REVISED_ON_APPEAL
 
 
 def campaign_responses(*, session: Session, campaign: Campaign) -> list[ScoredResponse]:
@@ -43,31 +118,122 @@ def campaign_responses(*, session: Session, campaign: Campaign) -> list[ScoredRe
     return [ScoredResponse(cadre_id=c, group=g, answers=a, vote=v) for c, g, a, v in rows]
 
 
+def revised_appeals(*, session: Session, campaign: Campaign) -> dict[str, Appeal]:
+    """Per cadre, the latest decided appeal that revised the grade to a known grade."""
+    appeals = session.exec(
+        select(Appeal).where(Appeal.campaign_id == campaign.id, Appeal.status == "revised")
+    ).all()
+    latest: dict[str, Appeal] = {}
+    for appeal in sorted(appeals, key=lambda a: (a.decided_at or a.filed_at, a.filed_at)):
+        if appeal.revised_grade in GRADES:
+            latest[appeal.cadre_id] = appeal
+    return latest
+
+
 def shown_results(*, session: Session, campaign: Campaign) -> list[ShownResult]:
     """Score, grade and disclose every cadre of the campaign (roster order)."""
     questionnaire = snapshot(campaign)
     cadres = campaign_cadres(session=session, campaign=campaign)
     responses = campaign_responses(session=session, campaign=campaign)
     scores = score_campaign(questionnaire, [cadre.id for cadre in cadres], responses)
+    answers = {
+        cadre.id: count_answers(questionnaire, [r for r in responses if r.cadre_id == cadre.id])
+        for cadre in cadres
+    }
     inputs = [
         GradingInput(
-            score=score,
-            roster_id=cadre.external_id,
-            unit=cadre.unit,
-            answers=count_answers(questionnaire, [r for r in responses if r.cadre_id == cadre.id]),
+            score=score, roster_id=cadre.external_id, unit=cadre.unit, answers=answers[cadre.id]
         )
         for cadre, score in zip(cadres, scores, strict=True)
     ]
     decisions = grade_campaign(questionnaire, inputs)
-    return [
-        ShownResult(
-            cadre=cadre,
-            score=score,
-            shown=disclose(score, questionnaire.group_weights, campaign.anonymity_k),
-            decision=decisions[cadre.id],
-        )
-        for cadre, score in zip(cadres, scores, strict=True)
+    k = campaign.anonymity_k
+    shown = [disclose(score, questionnaire.group_weights, k) for score in scores]
+    entries = [
+        RankingEntry(cadre.id, cadre.unit, disclosure.composite, disclosure.dimension_scores)
+        for cadre, disclosure in zip(cadres, shown, strict=True)
     ]
+    ranks, averages = standings(entries), unit_averages(entries)
+    appeals = revised_appeals(session=session, campaign=campaign)
+    results = []
+    for cadre, score, disclosure in zip(cadres, scores, shown, strict=True):
+        decision = shown_decision(decisions[cadre.id], disclosure, score, k)
+        if cadre.id in appeals:
+            decision = revised_decision(decision, appeals[cadre.id])
+        average = averages.get(cadre.unit, {})
+        results.append(
+            ShownResult(
+                cadre=cadre,
+                score=score,
+                shown=disclosure,
+                decision=decision,
+                graded=decisions[cadre.id],
+                standing=ranks[cadre.id],
+                unit_average=average,
+                weakest=tuple(weakest_dimensions(disclosure.dimension_scores, average)),
+                uses=recommended_uses(decision.grade),
+                notes=tuple(renormalisation_notes(score, disclosure)),
+                k=k,
+            )
+        )
+    return results
+
+
+def _thin_step(step: GradeStep, score: CadreScore, k: int) -> bool:
+    """Whether a rule's figures rest on fewer than k raters: vote shares of fewer than k
+    votes, or a veto's share of fewer than k answers."""
+    if step.message in VOTE_RULES:
+        return sum(score.votes.values()) < k
+    if step.message in VETO_RULES:
+        return step.values.get("answered", 0) < k
+    return False
+
+
+def _shown_step(step: GradeStep, score: CadreScore, k: int) -> GradeStep:
+    """A rule as it may be shown: its grade always, its figures only on k raters or more."""
+    if _thin_step(step, score, k):
+        return GradeStep(step.grade, RULE_WITHHELD, {"grade": step.grade, "k": k})
+    return step
+
+
+def shown_decision(
+    decision: GradeDecision, shown: Disclosure, score: CadreScore, k: int
+) -> GradeDecision:
+    """The grade and rule that may be shown.
+
+    Without a shown composite (fewer than k responses in all) the grade is
+    withheld too: it would tell a figure of fewer than k people.  Otherwise
+    the grade stands, and each rule whose figures rest on fewer than k raters
+    keeps its grade but loses its figures.
+    """
+    if shown.composite is None and decision.grade is not None:
+        step = GradeStep(None, GRADE_WITHHELD, {"k": k})
+        return GradeDecision(decision.cadre_id, None, step.message, step.values, (step,))
+    steps = tuple(_shown_step(step, score, k) for step in decision.steps)
+    last = steps[-1]
+    return GradeDecision(decision.cadre_id, last.grade, last.message, last.values, steps)
+
+
+def revised_decision(decision: GradeDecision, appeal: Appeal) -> GradeDecision:
+    """The grade revised on appeal replaces the rules' grade; HR's written decision (else
+    the appeal's reason) says why, and ``previous`` keeps the grade it replaced."""
+    values = {
+        "reason": (appeal.decision or appeal.reason or "").strip(),
+        "grade": appeal.revised_grade,
+        "previous": decision.grade,
+    }
+    step = GradeStep(appeal.revised_grade, REVISED_ON_APPEAL, values)
+    return GradeDecision(
+        decision.cadre_id, step.grade, step.message, step.values, (*decision.steps, step)
+    )
+
+
+def renormalisation_notes(score: CadreScore, shown: Disclosure) -> list[Note]:
+    """A note naming the weighted groups without usable responses, when a composite is shown:
+    the reader must know that the composite leaves them out."""
+    if shown.composite is None or not score.missing_groups:
+        return []
+    return [Note(RENORMALISED, {"groups": ", ".join(score.missing_groups)})]
 
 
 def group_label(group: str, locale: str) -> str:
@@ -82,16 +248,25 @@ def grade_label(grade: str | None, locale: str) -> str:
     return translate(GRADE_LABELS[grade], locale=locale) if grade in GRADE_LABELS else "—"
 
 
+def _joined(keys: str, names: Mapping[str, str], locale: str) -> str:
+    """Comma-separated keys as names, joined the way the language lists things."""
+    joiner = "、" if locale == "zh" else ", "
+    return joiner.join(names.get(key, key) for key in str(keys).split(", "))
+
+
 def describe(
     message: str, values: dict, locale: str, questionnaire: Questionnaire | None = None
 ) -> str:
     """A rule's message with grade, group, item and dimension keys put into words."""
     readable = dict(values)
-    for key in ("grade", "result"):
+    for key in ("grade", "result", "previous"):
         if key in readable:
             readable[key] = grade_label(readable[key], locale)
     if "group" in readable:
         readable["group"] = group_label(readable["group"], locale)
+    if "groups" in readable:
+        groups = {g: group_label(g, locale) for g in str(readable["groups"]).split(", ")}
+        readable["groups"] = _joined(readable["groups"], groups, locale)
     if questionnaire is not None:
         texts = {item.key: item.text.get(locale) for item in questionnaire.items()}
         titles = {d.key: d.title.get(locale) for d in questionnaire.dimensions}
@@ -101,7 +276,5 @@ def describe(
         if "dimension" in readable:
             readable["dimension"] = titles.get(readable["dimension"], readable["dimension"])
         if "answers" in readable:
-            keys = str(readable["answers"]).split(", ")
-            joiner = "、" if locale == "zh" else ", "
-            readable["answers"] = joiner.join(labels.get(key, key) for key in keys)
+            readable["answers"] = _joined(readable["answers"], labels, locale)
     return translate(message, readable, locale=locale)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
@@ -29,6 +30,8 @@ def publish_results(
     now: datetime,
     actor: str = "system",
     key_path: Path | None = None,
+    publicity_until: date | None = None,
+    appeal_days: int | None = None,
 ) -> bool:
     """Mark the results published; return False when they already were.
 
@@ -112,3 +115,11 @@ def cadre_outcomes(*, session: Session, cadre: Cadre, now: datetime) -> list[Cad
 def dimension_titles(campaign: Campaign, locale: str) -> dict[str, str]:
     """The campaign's dimension titles in a language, by key."""
     return {d.key: d.title.get(locale) for d in snapshot(campaign).dimensions}
+
+
+def on_publicity(campaign: Campaign, now: datetime) -> bool:
+    """Whether the proposed Excellent cadres are on public display now."""
+    if campaign.published_at is None or campaign.publicity_until is None:
+        return False
+    local = now.astimezone(ZoneInfo(campaign.timezone)).date()
+    return local <= campaign.publicity_until

@@ -9,8 +9,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from storage.models import Cadre, Campaign, Response
-from storage.shared import ensure_shared_schema, upsert_summaries
+from storage.shared import SCHEMA_VERSION, ensure_shared_schema, upsert_summaries
 from surveys.campaigns import campaign_cadres, snapshot
+from surveys.outcomes import ShownResult, describe, shown_results
+from surveys.questionnaire import Questionnaire
+from surveys.ranking import RECOMMENDED, Standing
 from surveys.scoring import CadreScore, ScoredResponse, rounded, score_campaign
 
 
@@ -44,9 +47,21 @@ def _rounded_map(values: dict[str, float], places: int = 2) -> dict[str, float]:
     return {key: rounded(value, places) for key, value in values.items()}
 
 
-def summary_row(campaign: Campaign, result: CadreResult, now: datetime) -> dict:
-    """One row of the shared ``cadre_summary`` table (see the README for its columns)."""
-    score = result.score
+def summary_row(
+    campaign: Campaign,
+    result: ShownResult,
+    now: datetime,
+    questionnaire: Questionnaire | None = None,
+) -> dict:
+    """One row of the shared ``cadre_summary`` table (see the README for its columns).
+
+    Every figure is the disclosed one: groups and dimensions above the
+    threshold only, no composite, rank or grade where fewer than k responses
+    stand behind it, vote shares only on at least k votes.
+    """
+    questionnaire = questionnaire or snapshot(campaign)
+    shown, decision, standing = result.shown, result.decision, result.standing
+    graded = result.graded.grade if result.graded and shown.composite is not None else None
     return {
         "campaign_id": campaign.id,
         "cadre_id": result.cadre.external_id,
@@ -55,23 +70,66 @@ def summary_row(campaign: Campaign, result: CadreResult, now: datetime) -> dict:
         "cadre_name": result.cadre.name,
         "unit": result.cadre.unit,
         "post": result.cadre.post,
-        "responses_total": score.responses_total,
-        "responses_by_group": dict(score.responses),
-        "group_scores": _rounded_map(score.group_scores),
-        "dimension_scores": _rounded_map(score.dimension_scores),
-        "composite": rounded(score.composite),
-        "vote_shares": _rounded_map(score.vote_shares, 4),
+        "responses_total": result.score.responses_total,
+        "responses_by_group": dict(shown.counts),
+        "group_scores": _rounded_map(shown.groups),
+        "dimension_scores": _rounded_map(shown.dimension_scores),
+        "composite": rounded(shown.composite),
+        "vote_shares": _rounded_map(result.vote_shares, 4),
         "pushed_at": now,
+        "schema_version": SCHEMA_VERSION,
+        "anonymity_k": result.k,
+        "votes_cast": result.votes_cast,
+        "missing_groups": list(result.score.missing_groups),
+        "grade": decision.grade,
+        "grade_by_rules": graded,
+        "revised_on_appeal": result.revised,
+        "grade_rule": decision.message,
+        "grade_rule_values": dict(decision.values),
+        "grade_rule_en": describe(decision.message, decision.values, "en", questionnaire),
+        "grade_rule_zh": describe(decision.message, decision.values, "zh", questionnaire),
+        **_standing_columns(standing),
+        "weakest_dimensions": [gap.dimension for gap in result.weakest],
+        "recommended_uses": list(RECOMMENDED.get(decision.grade, ())),
+        "computed_at": now,
+    }
+
+
+STANDING_COLUMNS = (
+    "unit_rank",
+    "unit_ranked",
+    "unit_percentile",
+    "campaign_rank",
+    "campaign_ranked",
+    "campaign_percentile",
+)
+
+
+def _standing_columns(standing: Standing | None) -> dict:
+    """Ranks, counts ranked and percentiles (two decimals) in the unit and the campaign."""
+    if standing is None:
+        return dict.fromkeys(STANDING_COLUMNS)
+    return {
+        "unit_rank": standing.unit_rank,
+        "unit_ranked": standing.unit_ranked,
+        "unit_percentile": rounded(standing.unit_percentile),
+        "campaign_rank": standing.campaign_rank,
+        "campaign_ranked": standing.campaign_ranked,
+        "campaign_percentile": rounded(standing.campaign_percentile),
     }
 
 
 def push_results(
     *, session: Session, campaign: Campaign, shared_engine: sa.Engine, now: datetime
 ) -> int:
-    """Upsert one summary row per cadre into the shared database; return the count."""
+    """Upsert one summary row per cadre into the shared database; return the count.
+
+    The table is created, or upgraded from an older version, first.
+    """
     ensure_shared_schema(shared_engine)
+    questionnaire = snapshot(campaign)
     rows = [
-        summary_row(campaign, result, now)
-        for result in campaign_results(session=session, campaign=campaign)
+        summary_row(campaign, result, now, questionnaire)
+        for result in shown_results(session=session, campaign=campaign)
     ]
     return upsert_summaries(shared_engine, rows)

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from storage.models import ChatDraft, Invitation, Response, TelegramChat
+from storage.models import Appeal, ChatDraft, Invitation, Response, TelegramChat
 from surveys.publication import publish_results
 from tests.bot_chat import last_text
 from tests.bot_world import (  # noqa: F401
@@ -293,3 +293,29 @@ def test_flood_control_delays_the_reply_but_delivers_it_once(runtime_bot: BotWor
     assert bot.fake.count_429 == 1
     assert [m["method"] for m in bot.fake.sent_to(6002)] == ["sendMessage"]
     assert "/pending" in last_text(chat)
+
+
+def test_a_cadre_appeals_within_the_period_and_not_after(bot: BotWorld):
+    chat = bot.chat(2003)
+    chat.send(f"/start {bot.cadre_payload['C1']}")
+    chat.send("/appeal 我认为评分有误")
+    assert "没有可以申诉" in last_text(chat)
+    bot.store_answers()
+    bot.clock.now = later(CLOSES, days=1)
+    with Session(bot.engine) as session:
+        publish_results(session=session, campaign=bot.campaign(session), now=bot.clock.now)
+        session.commit()
+    chat.send("/results")
+    assert "可在 2026-12-09 前申诉" in "\n".join(m.text for m in chat.messages()[-2:])
+    chat.send("/appeal")
+    assert "请在 /appeal 后写明理由" in last_text(chat)
+    chat.send("/appeal 我认为评分有误，请复核。")
+    assert "已收到您对2026年度考核的申诉" in last_text(chat)
+    chat.send("/appeal 再次申诉")
+    assert "已有一项申诉" in last_text(chat)
+    with Session(bot.engine) as session:
+        (appeal,) = session.exec(select(Appeal)).all()
+        assert appeal.reason == "我认为评分有误，请复核。" and appeal.status == "open"
+    bot.clock.now = later(CLOSES, days=20)
+    chat.send("/appeal 太晚了")
+    assert "没有可以申诉" in last_text(chat)

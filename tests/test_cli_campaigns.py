@@ -126,8 +126,8 @@ def test_results_without_responses_and_workbook(run, roster_id, tmp_path):
     assert result.exit_code == 0, result.output
     assert "王伟" in result.output and "Composite" in result.output
     workbook = openpyxl.load_workbook(tmp_path / "r.xlsx")
-    assert workbook.sheetnames == ["Summary", "Details"]
-    assert workbook["Summary"]["B2"].value == "王伟"
+    assert workbook.sheetnames[:2] == ["Overview", "Ranking"]
+    assert workbook["Ranking"]["C2"].value == "王伟"
 
 
 def test_push_needs_a_shared_database(run, roster_id):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -18,7 +19,7 @@ from sqlmodel import Session, select
 
 from cadre.cli import cli
 from storage.engine import make_engine
-from storage.models import Cadre, Response
+from storage.models import Cadre, Campaign, Response
 from surveys.roster import write_workbook
 from tests.databases import postgres_database
 from tests.factories import ROSTER
@@ -84,14 +85,21 @@ PUBLIC = [
 #     votes: 2 excellent, 2 competent.
 # C2  superior: de 60, ji 30 -> 45.   subordinate: de 80, ji 80 -> 80.   no peer, no public.
 #     composite = (30*45 + 30*80) / 60 = 62.5
-#     de = (30*60 + 30*80) / 60 = 70; ji = (30*30 + 30*80) / 60 = 55
 #     votes: 1 basically_competent, 1 competent.
+# What may be shown (anonymity_k 3, the default):
+# C1  every group has fewer than 3 responses; together 6: one "other raters" line, its
+#     score the composite, 81.83.  de rests on superior, peer, subordinate (4 responses)
+#     and ji on superior, subordinate, public (5): shown; qin and lian rest on the 2 public
+#     responses only: withheld.  4 votes: shares shown.  Grade: 81.83 is in the default
+#     band for Competent (75); alone in being ranked: rank 1 of 1, percentile 50.
+# C2  2 responses in all: nothing is shown, not the composite, not the 2 votes' shares, not
+#     the grade (it would tell a figure of 2 people); it is not ranked.
 EXPECTED = {
     "C1": {
         "responses_total": 6,
-        "responses_by_group": {"superior": 1, "peer": 1, "subordinate": 2, "public": 2},
-        "group_scores": {"superior": 90.0, "peer": 60.0, "subordinate": 85.0, "public": 86.67},
-        "dimension_scores": {"de": 86.25, "ji": 80.0, "qin": 80.0, "lian": 100.0},
+        "responses_by_group": {"other": 6},
+        "group_scores": {"other": 81.83},
+        "dimension_scores": {"de": 86.25, "ji": 80.0},
         "composite": Decimal("81.83"),
         "vote_shares": {
             "excellent": 0.5,
@@ -99,19 +107,51 @@ EXPECTED = {
             "basically_competent": 0.0,
             "incompetent": 0.0,
         },
+        "schema_version": 2,
+        "anonymity_k": 3,
+        "votes_cast": 4,
+        "missing_groups": [],
+        "grade": "competent",
+        "grade_by_rules": "competent",
+        "revised_on_appeal": False,
+        "grade_rule": "Score %(score)s is in the band for %(grade)s (from %(minimum)s)",
+        "grade_rule_values": {"score": 81.83, "grade": "competent", "minimum": 75.0},
+        "grade_rule_en": "Score 81.83 is in the band for Competent (from 75.0)",
+        "grade_rule_zh": "得分 81.83 在称职档（75.0 分起）",
+        "unit_rank": 1,
+        "unit_ranked": 1,
+        "unit_percentile": Decimal("50.00"),
+        "campaign_rank": 1,
+        "campaign_ranked": 1,
+        "campaign_percentile": Decimal("50.00"),
+        "weakest_dimensions": [],
+        "recommended_uses": ["normal", "training"],
     },
     "C2": {
         "responses_total": 2,
-        "responses_by_group": {"superior": 1, "subordinate": 1},
-        "group_scores": {"superior": 45.0, "subordinate": 80.0},
-        "dimension_scores": {"de": 70.0, "ji": 55.0},
-        "composite": Decimal("62.50"),
-        "vote_shares": {
-            "excellent": 0.0,
-            "competent": 0.5,
-            "basically_competent": 0.5,
-            "incompetent": 0.0,
-        },
+        "responses_by_group": {},
+        "group_scores": {},
+        "dimension_scores": {},
+        "composite": None,
+        "vote_shares": {},
+        "schema_version": 2,
+        "anonymity_k": 3,
+        "votes_cast": 2,
+        "missing_groups": ["peer", "public"],
+        "grade": None,
+        "grade_by_rules": None,
+        "revised_on_appeal": False,
+        "grade_rule": "Fewer than %(k)s responses in all, so no grade is shown",
+        "grade_rule_values": {"k": 3},
+        "grade_rule_en": "Fewer than 3 responses in all, so no grade is shown",
+        "unit_rank": None,
+        "unit_ranked": 1,
+        "unit_percentile": None,
+        "campaign_rank": None,
+        "campaign_ranked": 1,
+        "campaign_percentile": None,
+        "weakest_dimensions": [],
+        "recommended_uses": [],
     },
 }
 
@@ -185,7 +225,8 @@ def test_roster_to_shared_table(tmp_path, database_url, shared_url):
     )
     campaign_id = re.search(r"campaign ([0-9a-f]{32})", created).group(1)
     cadre(env, ["invitations", "export", campaign_id, "--out", str(tmp_path / "links.csv")])
-    cadre(env, ["channels", "create", campaign_id, "--name", "1号窗口", "--cadres", "C1"])
+    window = ["--name", "1号窗口", "--cadres", "C1", "--static"]  # a printed code, not a screen
+    cadre(env, ["channels", "create", campaign_id, *window])
     channel_path = re.search(
         r"(/p/[A-Za-z0-9_-]+)", cadre(env, ["channels", "list", campaign_id])
     ).group(1)
@@ -212,21 +253,30 @@ def test_roster_to_shared_table(tmp_path, database_url, shared_url):
     again = submit_named(client, links["R1"], ANSWERS["R1"], cadre_ids)
     assert again.status_code == 409  # the used link now says "already submitted"
 
-    for answers in PUBLIC:
-        page = client.get(channel_path)
+    for answers in PUBLIC:  # two members of the public, each on their own phone
+        phone = app.test_client()
+        page = phone.get(channel_path)
         assert page.status_code == 200
-        posted = client.post(
+        posted = phone.post(
             channel_path, data={"csrf_token": csrf(page.text), "cadre": cadre_ids["C1"], **answers}
         )
         assert posted.status_code == 303, posted.text
 
-    with Session(engine) as session:
-        assert len(session.exec(select(Response)).all()) == 8
+    with Session(engine) as session:  # the deadline passes: the mixer moves every ballot
+        campaign = session.get(Campaign, campaign_id)
+        campaign.closes_at = datetime.now(UTC) - timedelta(minutes=1)
+        session.add(campaign)
+        session.commit()
     engine.dispose()
     app.extensions["cadre_engine"].dispose()  # the web app's pool, as a server would at exit
 
     shown = cadre(env, ["results", campaign_id])
-    assert "81.83" in shown and "62.5" in shown
+    assert "81.83" in shown and "62.5" not in shown  # C2's 2 responses are below k
+
+    engine = make_engine(assessment_url)
+    with Session(engine) as session:
+        assert len(session.exec(select(Response)).all()) == 8
+    engine.dispose()
     cadre(env, ["results", "push", campaign_id])
     cadre(env, ["results", "push", campaign_id])  # twice: still one row per cadre
 
@@ -240,3 +290,4 @@ def test_roster_to_shared_table(tmp_path, database_url, shared_url):
         expected = EXPECTED[row["cadre_id"]]
         assert {key: row[key] for key in expected} == expected
         assert row["campaign_id"] == campaign_id and row["cadre_name"] in ("王伟", "李娜")
+        assert row["computed_at"].tzinfo is not None and row["pushed_at"] == row["computed_at"]

@@ -141,7 +141,7 @@ def test_a_post_without_a_scanned_code_is_refused(app, session, engine, now):
     opened = app.test_client()
     page = parse(opened.get(scanned(path, now)).data)
     stranger = app.test_client()  # the same answers from a browser that never scanned
-    response = stranger.post(path, data=page.valid_answers())
+    response = stranger.post(path, data=page.valid_answers(), headers={"Accept-Language": "en"})
     assert response.status_code == 403 and EXPIRED in visible(response.data)
     assert responses(engine) == []
 

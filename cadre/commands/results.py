@@ -1,4 +1,8 @@
-"""``cadre results``: per-cadre scores in the terminal or a workbook, and the push."""
+"""``cadre results``: the campaign overview, a cadre's report, the workbook, PDFs and the push.
+
+Everything printed or written comes from ``surveys.reports``, so it obeys the
+anonymity threshold exactly as the shared database and the bot do.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,15 @@ from cadre.cli import Context, fail, pass_context
 from surveys.campaigns import get_campaign
 from surveys.mixer import mix_waiting
 from surveys.publication import publish_results
-from surveys.reports import detail_table, format_table, summary_table, write_results_workbook
-from surveys.results import campaign_results, push_results
+from surveys.report_pdf import write_cadre_report_pdf, write_overview_pdf
+from surveys.reports import (
+    cadre_report,
+    campaign_overview,
+    overview_text,
+    report_text,
+    write_results_workbook,
+)
+from surveys.results import push_results
 
 
 class ResultsGroup(click.Group):
@@ -26,7 +37,19 @@ class ResultsGroup(click.Group):
 
 @click.group("results", cls=ResultsGroup)
 def results_group() -> None:
-    """Campaign results: `cadre results CAMPAIGN [--xlsx FILE]`, `cadre results push CAMPAIGN`."""
+    """Campaign results: `cadre results CAMPAIGN [--xlsx FILE] [--pdf FILE]`,
+    `cadre results report CAMPAIGN CADRE_ID [--pdf FILE]`, `cadre results push CAMPAIGN`."""
+
+
+def _written(ctx: Context, path: Path, write) -> None:
+    """Run a file writer; a file that cannot be written is a user error, not a traceback."""
+    try:
+        write()
+    except OSError as error:
+        raise fail(
+            ctx, "Cannot write %(path)s: %(error)s", path=path, error=error.strerror
+        ) from None
+    click.echo(ctx._("Wrote the results to %(path)s", path=path), err=True)
 
 
 @results_group.command("show")
@@ -37,25 +60,47 @@ def results_group() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the results to this .xlsx workbook.",
 )
+@click.option(
+    "--pdf",
+    "pdf_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the overview to this PDF file.",
+)
 @pass_context
-def show_command(ctx: Context, campaign_id: str, xlsx_path: Path | None) -> None:
-    """Print per-cadre responses, means, composite and vote shares."""
+def show_command(
+    ctx: Context, campaign_id: str, xlsx_path: Path | None, pdf_path: Path | None
+) -> None:
+    """Print the overview: grades, ranking, completion, quality checks, reliability."""
     with ctx.session() as session:
         campaign = get_campaign(session=session, campaign_id=campaign_id)
         mix_waiting(session=session, campaign=campaign, now=ctx.now())
-        results = campaign_results(session=session, campaign=campaign)
-    click.echo(f"{campaign.name} ({campaign.id})\n")
-    click.echo(format_table(summary_table(campaign, results, ctx.locale)))
-    click.echo()
-    click.echo(format_table(detail_table(campaign, results, ctx.locale)))
+        overview = campaign_overview(session=session, campaign=campaign)
+    click.echo(overview_text(overview, ctx.locale))
     if xlsx_path is not None:
-        try:
-            write_results_workbook(xlsx_path, campaign, results, ctx.locale)
-        except OSError as error:
-            raise fail(
-                ctx, "Cannot write %(path)s: %(error)s", path=xlsx_path, error=error.strerror
-            ) from None
-        click.echo(ctx._("Wrote the results to %(path)s", path=xlsx_path), err=True)
+        _written(ctx, xlsx_path, lambda: write_results_workbook(xlsx_path, overview, ctx.locale))
+    if pdf_path is not None:
+        _written(ctx, pdf_path, lambda: write_overview_pdf(pdf_path, overview, ctx.locale))
+
+
+@results_group.command("report")
+@click.argument("campaign_id")
+@click.argument("cadre_id")
+@click.option(
+    "--pdf",
+    "pdf_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the report to this PDF file.",
+)
+@pass_context
+def report_command(ctx: Context, campaign_id: str, cadre_id: str, pdf_path: Path | None) -> None:
+    """Print one cadre's report (CADRE_ID from the roster), optionally as a PDF too."""
+    with ctx.session() as session:
+        campaign = get_campaign(session=session, campaign_id=campaign_id)
+        mix_waiting(session=session, campaign=campaign, now=ctx.now())
+        report = cadre_report(session=session, campaign=campaign, cadre_id=cadre_id)
+    click.echo(report_text(report, ctx.locale))
+    if pdf_path is not None:
+        _written(ctx, pdf_path, lambda: write_cadre_report_pdf(pdf_path, report, ctx.locale))
 
 
 @results_group.command("push")

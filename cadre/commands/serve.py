@@ -6,6 +6,7 @@ import click
 import waitress
 
 from cadre.cli import Context, pass_context
+from cadre.commands.admin import ensure_first_admin
 from cadre.commands.demo import ensure_demo, print_summary
 
 
@@ -26,6 +27,8 @@ def serve_command(ctx: Context, host: str, port: int, threads: int, demo: bool) 
     base_url = _base_url(ctx, host, port)
     if demo:
         print_summary(ctx, ensure_demo(ctx, base_url), base_url)
+        click.echo()
+    if ensure_first_admin(ctx, base_url) is not None:
         click.echo()
     from webforms import create_app  # Flask loads only for the command that serves
 

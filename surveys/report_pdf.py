@@ -1,0 +1,268 @@
+"""Printable PDFs of the reports: one cadre's report and the campaign overview (ReportLab).
+
+The words and figures are the same tables the terminal and the workbook
+show (``surveys.reports``), so the PDF can never show more than the
+disclosure rule allows.  Charts are the PNGs of ``surveys.charts`` (Chinese
+rendered by the bundled Noto font), placed as images.
+
+Text uses ReportLab's CID font STSong-Light for Chinese, as the QR cards do:
+it is referenced, not embedded, so the file stays small and needs no font
+file; the text stays extractable (a ToUnicode map comes with the font), and
+viewers supply the glyphs (Adobe Reader, browsers, any Chinese system; a bare
+Linux box needs a CJK font package such as fonts-noto-cjk).  ASCII runs are
+set in Helvetica, whose Latin letters are spaced for Latin text.
+"""
+
+from __future__ import annotations
+
+import re
+from io import BytesIO
+from os import PathLike
+from typing import IO
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.fonts import addMapping
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.platypus import (
+    Flowable,
+    Image,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from surveys.charts import bars_png, radar_png
+from surveys.messages import N_, translate
+from surveys.outcomes import group_label
+from surveys.qrcodes import CJK_FONT, LATIN_FONT, PRINTABLE_DOTS
+from surveys.reports import (
+    CadreReport,
+    CampaignOverview,
+    cadre_dimension_table,
+    cadre_facts,
+    cadre_group_table,
+    cadre_vote_table,
+    comment_lines,
+    completion_table,
+    grade_table,
+    overview_table,
+    quality_table,
+    ranking_table,
+    reliability_table,
+    result_notes,
+    uses_text,
+    weakest_text,
+)
+from surveys.scoring import rounded
+
+MARGIN = 15 * mm
+HEADER_FILL = colors.Color(0.93, 0.93, 0.93)
+RULE = colors.Color(0.75, 0.75, 0.75)
+BODY = ParagraphStyle("body", fontName=LATIN_FONT, fontSize=9.5, leading=13, wordWrap="CJK")
+SMALL = ParagraphStyle("small", parent=BODY, fontSize=7.5, leading=9.5)
+HEADING = ParagraphStyle("heading", parent=BODY, fontSize=12.5, leading=17, spaceBefore=8)
+# Ranking columns (mm) on landscape A4; the deciding rule takes the rest of the 267 mm.
+RANKING_WIDTHS = [w * mm for w in (10, 16, 18, 28, 18, 16, 16, 20, 18, 13, 16, 16, 62)]
+TITLE = ParagraphStyle("title", parent=BODY, fontSize=17, leading=23, spaceAfter=4)
+
+
+def _register_fonts() -> None:
+    """The CID font, once per process (ReportLab keeps a global registry)."""
+    if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
+        for bold in (0, 1):  # one face: paragraphs may ask for bold or italic of it
+            for italic in (0, 1):
+                addMapping(CJK_FONT, bold, italic, CJK_FONT)
+
+
+def markup(text: object) -> str:
+    """Paragraph markup for any text: escaped, ASCII in Helvetica, the rest in the CJK font.
+
+    Line breaks become ``<br/>``, so a comment keeps its lines.
+    """
+    lines = []
+    for line in str(text).splitlines() or [""]:
+        runs = []
+        for run in re.findall(r"[ -~]+|[^ -~]+", line):
+            if run.isascii():
+                runs.append(escape(run))
+            else:
+                runs.append(
+                    f'<font name="{CJK_FONT}">{escape(run.translate(PRINTABLE_DOTS))}</font>'
+                )
+        lines.append("".join(runs))
+    return "<br/>".join(lines)
+
+
+def para(text: object, style: ParagraphStyle = BODY) -> Paragraph:
+    """A paragraph of mixed Chinese and Latin text (the font must be known when it is made)."""
+    _register_fonts()
+    return Paragraph(markup("" if text is None else text), style)
+
+
+def table(
+    rows: list[list], widths: list[float] | None = None, style=BODY, header: bool = True
+) -> Table:
+    """A table whose cells wrap; with ``header``, a shaded first row repeated on every page."""
+    cells = [[para(cell, style) for cell in row] for row in rows]
+    grid = Table(cells, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT")
+    commands = [
+        ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+    ]
+    if header:
+        commands.append(("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL))
+    grid.setStyle(TableStyle(commands))
+    return grid
+
+
+def image(png: bytes, width: float) -> Image:
+    """A chart PNG scaled to a width, keeping its proportions."""
+    picture = Image(BytesIO(png))
+    picture.drawHeight = width * picture.imageHeight / picture.imageWidth
+    picture.drawWidth = width
+    return picture
+
+
+def _build(target: str | PathLike | IO[bytes], story: list[Flowable], title: str, pagesize) -> None:
+    """Lay the story out on pages of ``pagesize`` into a path or a binary buffer."""
+    document = SimpleDocTemplate(
+        target if hasattr(target, "write") else str(target),
+        pagesize=pagesize,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN,
+        title=title,
+    )
+    document.build(story)
+
+
+# --- one cadre ----------------------------------------------------------------------------------
+
+
+def radar_chart(report: CadreReport, locale: str) -> bytes | None:
+    """The shown dimensions over the unit average (None with fewer than three)."""
+    scores = report.result.shown.dimension_scores
+    dimensions = [d for d in report.questionnaire.dimensions if d.key in scores]
+    if len(dimensions) < 3:
+        return None
+    average = report.result.unit_average
+    return radar_png(
+        [d.title.get(locale) for d in dimensions],
+        [scores[d.key] for d in dimensions],
+        title=report.result.cadre.name,
+        average=[average.get(d.key, 0.0) for d in dimensions],
+        value_label=report.result.cadre.name,
+        average_label=translate(N_("Unit average"), locale=locale),
+    )
+
+
+def group_chart(report: CadreReport, locale: str) -> bytes | None:
+    """Bars of the rater-group lines as disclosed (None when none is shown)."""
+    shown = report.result.shown
+    if not shown.groups:
+        return None
+    notes = [
+        translate(
+            N_("%(score)s · %(count)s responses"),
+            {"score": f"{rounded(score):.2f}", "count": shown.counts[group]},
+            locale=locale,
+        )
+        for group, score in shown.groups.items()
+    ]
+    return bars_png(
+        [group_label(group, locale) for group in shown.groups],
+        list(shown.groups.values()),
+        title=translate(N_("Rater groups"), locale=locale),
+        notes=notes,
+    )
+
+
+def cadre_story(report: CadreReport, locale: str) -> list[Flowable]:
+    """The flowables of a cadre's report, top to bottom."""
+    _ = lambda message: translate(message, locale=locale)  # noqa: E731
+    cadre = report.result.cadre
+    story: list[Flowable] = [
+        para(report.campaign.name, SMALL),
+        para(f"{cadre.name} · {_(N_('Assessment report'))}", TITLE),
+        table(cadre_facts(report, locale), [45 * mm, None], header=False),
+        para(_(N_("Dimensions")), HEADING),
+    ]
+    radar = radar_chart(report, locale)
+    if radar is not None:
+        story.append(image(radar, 110 * mm))
+    story.append(table(cadre_dimension_table(report, locale)))
+    weakest = weakest_text(report, locale)
+    if weakest:
+        story += [Spacer(1, 2 * mm), para(weakest)]
+    story.append(para(_(N_("Rater groups")), HEADING))
+    bars = group_chart(report, locale)
+    if bars is not None:
+        story.append(image(bars, 120 * mm))
+    story.append(table(cadre_group_table(report, locale), style=SMALL))
+    votes = cadre_vote_table(report, locale)
+    if len(votes) > 1:
+        story += [para(_(N_("Votes")), HEADING), table(votes, [60 * mm, 30 * mm])]
+    uses = uses_text(report, locale)
+    if uses:
+        story += [para(_(N_("Recommended uses")), HEADING)] + [para(f"• {use}") for use in uses]
+    comments = [para(_(N_("Comments")), HEADING)]
+    comments += [para(f"• {line}") for line in comment_lines(report, locale)]
+    story.append(KeepTogether(comments[:2]))
+    story += comments[2:]
+    notes = result_notes(report.result, report.questionnaire, locale)
+    if notes:
+        story += [para(_(N_("Notes")), HEADING)] + [para(f"• {note}", SMALL) for note in notes]
+    story += [Spacer(1, 4 * mm), para(f"{report.campaign.id} · {cadre.external_id}", SMALL)]
+    return story
+
+
+def write_cadre_report_pdf(
+    target: str | PathLike | IO[bytes], report: CadreReport, locale: str
+) -> None:
+    """Write one cadre's report as an A4 PDF to a path or a binary buffer."""
+    title = f"{report.campaign.name} · {report.result.cadre.name}"
+    _build(target, cadre_story(report, locale), title, A4)
+
+
+# --- the campaign -------------------------------------------------------------------------------
+
+
+def overview_story(overview: CampaignOverview, locale: str) -> list[Flowable]:
+    """The flowables of the campaign overview: key figures, grades, ranking, checks."""
+    _ = lambda message: translate(message, locale=locale)  # noqa: E731
+    story: list[Flowable] = [
+        para(overview.campaign.name, TITLE),
+        table(overview_table(overview, locale), [70 * mm, 80 * mm]),
+        para(_(N_("Grades")), HEADING),
+        table(grade_table(overview, locale), [50 * mm, 25 * mm, 25 * mm]),
+        para(_(N_("Ranking")), HEADING),
+        table(ranking_table(overview, locale), RANKING_WIDTHS, style=SMALL),
+        para(_(N_("Completion")), HEADING),
+        table(completion_table(overview, locale), style=SMALL),
+        para(_(N_("Quality checks")), HEADING),
+    ]
+    if overview.flags:
+        story.append(table(quality_table(overview, locale), style=SMALL))
+    else:
+        story.append(para(_(N_("No ballot was flagged."))))
+    story += [para(_(N_("Reliability")), HEADING), table(reliability_table(overview, locale))]
+    return story
+
+
+def write_overview_pdf(
+    target: str | PathLike | IO[bytes], overview: CampaignOverview, locale: str
+) -> None:
+    """Write the campaign overview as a landscape A4 PDF to a path or a binary buffer."""
+    _build(target, overview_story(overview, locale), overview.campaign.name, landscape(A4))
