@@ -158,6 +158,7 @@ def _register() -> None:
     """Attach each area's commands (imported here so ``cli`` stays the only root)."""
     from cadre.commands import (
         admin,
+        appeals,
         bot,
         campaigns,
         channels,
@@ -171,7 +172,7 @@ def _register() -> None:
     )
 
     modules = (db, roster, campaigns, invitations, channels, results, demo, serve, bot, ledger)
-    for module in (*modules, admin):
+    for module in (*modules, admin, appeals):
         module.register(cli)
 
 

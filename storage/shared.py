@@ -72,6 +72,8 @@ def version_2_columns() -> tuple[sa.Column, ...]:
         sa.Column("weakest_dimensions", sa.JSON, nullable=True),
         sa.Column("recommended_uses", sa.JSON, nullable=True),
         sa.Column("computed_at", UTCDateTime(), nullable=True),
+        sa.Column("ledger_size", sa.Integer, nullable=True),
+        sa.Column("ledger_root", sa.String(64), nullable=True),
     )
 
 

@@ -51,8 +51,22 @@ def publish_results(
             session=session, campaign=campaign, kind="publication", key_path=key_path, now=now
         )
     campaign.published_at = now
+    campaign.publicity_until = publicity_until
+    if appeal_days is not None:
+        campaign.appeal_days = appeal_days
     session.add(campaign)
-    record_event(session=session, actor=actor, action="publish", now=now, campaign_id=campaign.id)
+    detail = {
+        "publicity_until": publicity_until.isoformat() if publicity_until else None,
+        "appeal_days": campaign.appeal_days,
+    }
+    record_event(
+        session=session,
+        actor=actor,
+        action="publish",
+        now=now,
+        campaign_id=campaign.id,
+        detail=detail,
+    )
     session.flush()
     return True
 

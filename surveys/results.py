@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from storage.models import Cadre, Campaign, Response
 from storage.shared import SCHEMA_VERSION, ensure_shared_schema, upsert_summaries
+from surveys.ballot_ledger import latest_checkpoint
 from surveys.campaigns import campaign_cadres, snapshot
 from surveys.outcomes import ShownResult, describe, shown_results
 from surveys.questionnaire import Questionnaire
@@ -128,8 +129,13 @@ def push_results(
     """
     ensure_shared_schema(shared_engine)
     questionnaire = snapshot(campaign)
+    checkpoint = latest_checkpoint(session=session, campaign_id=campaign.id)
+    ledger = {
+        "ledger_size": checkpoint.size if checkpoint else None,
+        "ledger_root": checkpoint.root if checkpoint else None,
+    }
     rows = [
-        summary_row(campaign, result, now, questionnaire)
+        summary_row(campaign, result, now, questionnaire) | ledger
         for result in shown_results(session=session, campaign=campaign)
     ]
     return upsert_summaries(shared_engine, rows)

@@ -6,6 +6,7 @@ anonymity threshold exactly as the shared database and the bot do.
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 
 import click
@@ -129,17 +130,46 @@ def push_command(ctx: Context, campaign_id: str) -> None:
 
 @results_group.command("publish")
 @click.argument("campaign_id")
+@click.option(
+    "--publicity-until",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Show the proposed Excellent cadres on a public page until this day (YYYY-MM-DD).",
+)
+@click.option(
+    "--appeal-days",
+    type=click.IntRange(0, 90),
+    help="Days after publication in which a cadre may appeal (default: the campaign's, 7).",
+)
 @pass_context
-def publish_command(ctx: Context, campaign_id: str) -> None:
-    """Publish the results after the deadline: cadres can then see their own in the bot."""
+def publish_command(
+    ctx: Context, campaign_id: str, publicity_until, appeal_days: int | None
+) -> None:
+    """Publish the results after the deadline: cadres can then see their own in the bot.
+
+    The ledger is signed at close (if not yet) and at publication, with the
+    key in CADRE_LEDGER_KEY (default: a file in the data folder).
+    """
     with ctx.session() as session:
         campaign = get_campaign(session=session, campaign_id=campaign_id)
-        fresh = publish_results(session=session, campaign=campaign, now=ctx.now())
+        fresh = publish_results(
+            session=session,
+            campaign=campaign,
+            now=ctx.now(),
+            actor=cli_actor(),
+            key_path=ctx.settings.resolved_ledger_key(),
+            publicity_until=publicity_until.date() if publicity_until else None,
+            appeal_days=appeal_days,
+        )
         name = campaign.name
     if fresh:
         click.echo(ctx._("Published the results of %(campaign)s.", campaign=name))
     else:
         click.echo(ctx._("The results of %(campaign)s were already published.", campaign=name))
+
+
+def cli_actor() -> str:
+    """Who ran a command, for the audit trail: the operating-system user."""
+    return f"cli:{getpass.getuser()}"
 
 
 def register(cli: click.Group) -> None:
