@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import click
 
-from cadre.cli import Context, pass_context
+from cadre.cli import Context, fail, pass_context
+from storage.backup import BackupError, backup
 from storage.migrate import upgrade
 
 
@@ -21,6 +25,19 @@ def upgrade_command(ctx: Context) -> None:
     click.echo(ctx._("The database schema is up to date."))
 
 
+@click.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@pass_context
+def backup_command(ctx: Context, target: Path) -> None:
+    """Write a consistent copy of the assessment database while it stays in use."""
+    try:
+        backup(ctx.engine, target)
+    except (BackupError, OSError, sqlite3.Error) as error:
+        raise fail(ctx, "The backup was not made: %(error)s", error=str(error)) from None
+    click.echo(ctx._("Backed up the database to %(path)s", path=str(target)))
+
+
 def register(cli: click.Group) -> None:
-    """Attach ``cadre db``."""
+    """Attach ``cadre db`` and ``cadre backup``."""
     cli.add_command(db_group)
+    cli.add_command(backup_command)
