@@ -76,7 +76,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         app, links = demo_app(Path(folder))
         client = app.test_client()
-        path = "/r/" + links[0].url.rsplit("/", 1)[1]
+        client.get("/r/" + links[0].url.rsplit("/", 1)[1])  # the link puts its token in the session
+        path = "/r/"
         sizes = {
             encoding: len(client.get(path, headers={"Accept-Encoding": encoding}).data)
             for encoding in ("identity", "gzip", "br")
@@ -86,15 +87,18 @@ def main() -> None:
             print(f"  {encoding:8} {size:7d} bytes  ratio {size / sizes['identity']:.3f}")
         baseline = timed(lambda: client.get("/healthz"), runs)
         render = timed(lambda: client.get(path), runs)
-        pending = [("/r/" + link.url.rsplit("/", 1)[1]) for link in links[:runs]]
-        answers = {p: full_answers(client.get(p).get_data(as_text=True)) for p in pending}
+        phones = []  # one browser per rater: each holds its own token in its session
+        for link in links[:runs]:
+            phone = app.test_client()
+            page = phone.get("/r/" + link.url.rsplit("/", 1)[1], follow_redirects=True)
+            phones.append((phone, full_answers(page.get_data(as_text=True))))
         statuses = []
 
         def submit_next() -> None:
-            path = pending.pop()
-            statuses.append(client.post(path, data=answers[path]).status_code)
+            phone, answers = phones.pop()
+            statuses.append(phone.post("/r/", data=answers).status_code)
 
-        submit = timed(submit_next, len(answers))
+        submit = timed(submit_next, len(phones))
         assert set(statuses) == {303}, f"submissions failed: {statuses}"
         print(f"server time (median, baseline /healthz = {baseline * 1000:.2f} ms):")
         print(f"  render form   {render * 1000:7.2f} ms  ratio {render / baseline:6.1f}")
