@@ -133,3 +133,12 @@ def upsert_summaries(engine: sa.Engine, rows: Iterable[dict[str, Any]]) -> int:
     with engine.begin() as connection:
         connection.execute(statement, rows)
     return len(rows)
+
+
+def read_summaries(engine: sa.Engine, campaign_id: str) -> list[dict[str, Any]]:
+    """The summary rows of one campaign, as stored in the shared database."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(cadre_summary).where(cadre_summary.c.campaign_id == campaign_id)
+        ).mappings()
+        return [dict(row) for row in rows]

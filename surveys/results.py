@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from storage.models import Cadre, Campaign, Response
-from storage.shared import SCHEMA_VERSION, ensure_shared_schema, upsert_summaries
+from storage.shared import (
+    SCHEMA_VERSION,
+    ensure_shared_schema,
+    read_summaries,
+    upsert_summaries,
+)
 from surveys.ballot_ledger import latest_checkpoint
 from surveys.campaigns import campaign_cadres, snapshot
 from surveys.outcomes import ShownResult, describe, shown_results
@@ -139,3 +145,44 @@ def push_results(
         for result in shown_results(session=session, campaign=campaign)
     ]
     return upsert_summaries(shared_engine, rows)
+
+
+AUDITED = ("composite", "grade", "ledger_root", "ledger_size")
+
+
+def audit_shared(
+    *, session: Session, campaign: Campaign, shared_engine: sa.Engine
+) -> list[tuple[str, str, object, object]]:
+    """Recompute the published summary from the ballots stored now and compare.
+
+    Returns (cadre id, field, shared value, recomputed value) for every
+    difference in the composite, the grade or the ledger root and size: an
+    auditor who has verified the ballots against the ledger thereby checks
+    that the published results come from exactly those ballots.
+    """
+    questionnaire = snapshot(campaign)
+    checkpoint = latest_checkpoint(session=session, campaign_id=campaign.id)
+    expected = {
+        result.cadre.external_id: summary_row(campaign, result, campaign.closes_at, questionnaire)
+        | {
+            "ledger_size": checkpoint.size if checkpoint else None,
+            "ledger_root": checkpoint.root if checkpoint else None,
+        }
+        for result in shown_results(session=session, campaign=campaign)
+    }
+    shared = {row["cadre_id"]: row for row in read_summaries(shared_engine, campaign.id)}
+    differences = []
+    for cadre_id in sorted(set(expected) | set(shared)):
+        mine, theirs = expected.get(cadre_id, {}), shared.get(cadre_id, {})
+        for name in AUDITED:
+            stored, recomputed = theirs.get(name), mine.get(name)
+            if _comparable(stored) != _comparable(recomputed):
+                differences.append((cadre_id, name, stored, recomputed))
+    return differences
+
+
+def _comparable(value: object) -> object:
+    """Numbers compared as rounded floats (the shared table may store decimals)."""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return round(float(value), 2)
+    return value

@@ -124,3 +124,21 @@ def test_an_upheld_appeal_keeps_the_grade(closed):
     cadre("results", "push", campaign_id)
     assert shared_row(cadre, campaign_id)["grade"] == "basically_competent"
     assert "Give either" in cadre("appeals", "decide", appeal, "--reason", "x", code=2).output
+
+
+def test_an_auditor_checks_the_shared_summary_against_the_ballots(closed):
+    cadre, campaign_id = closed
+    cadre("results", "publish", campaign_id)
+    cadre("results", "push", campaign_id)
+    out = cadre("ledger", "verify", campaign_id, "--shared").output
+    assert "The shared summary was computed from exactly these ballots." in out
+    engine = make_engine(cadre.env["CADRE_SHARED_DATABASE_URL"])
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text("UPDATE cadre_summary SET composite = 99 WHERE cadre_id = 'C1'")
+            )
+    finally:
+        engine.dispose()
+    tampered = cadre("ledger", "verify", campaign_id, "--shared", code=1).output
+    assert "Shared summary of C1: composite is 99" in tampered and "ballots give 60" in tampered

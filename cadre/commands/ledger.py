@@ -13,6 +13,7 @@ from surveys.ballot_ledger import export_ledger, read_export, signing_key, verif
 from surveys.campaigns import get_campaign
 from surveys.messages import N_
 from surveys.publication import checkpoint_at_close
+from surveys.results import audit_shared
 
 KINDS = {
     "edited": N_("edited"),
@@ -80,13 +81,18 @@ def export_command(ctx: Context, campaign_id: str, out: Path) -> None:
     help="A ledger file published with the results, to compare against.",
 )
 @click.option(
+    "--shared",
+    is_flag=True,
+    help="Also check that the shared database's summary was computed from these ballots.",
+)
+@click.option(
     "--public-key",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="The public key PEM (default: this server's key).",
 )
 @pass_context
 def verify_command(
-    ctx: Context, campaign_id: str, published: Path | None, public_key: Path | None
+    ctx: Context, campaign_id: str, published: Path | None, shared: bool, public_key: Path | None
 ) -> None:
     """Check every stored ballot against the ledger; exit code 1 names what changed."""
     key = public_key.read_bytes() if public_key else signing_key(ctx.settings.resolved_ledger_key())
@@ -99,15 +105,36 @@ def verify_command(
         report = verify_campaign(
             session=session, campaign=campaign, public_key_pem=key, published=baseline
         )
+        differences = shared_differences(ctx, session, campaign) if shared else []
     click.echo(ctx._("Ledger: %(size)s ballots, root %(root)s", size=report.size, root=report.root))
     for note in report.notes:
         click.echo(ctx._(note))
     for problem in report.problems:
         kind = ctx._(KINDS[problem.kind])
         click.echo(f"{kind}: {ctx._(problem.detail, **problem.values)}")
-    if not report.intact:
+    for cadre_id, name, stored, recomputed in differences:
+        click.echo(
+            ctx._(
+                "Shared summary of %(cadre)s: %(field)s is %(stored)s; ballots give %(computed)s",
+                cadre=cadre_id,
+                field=name,
+                stored=stored,
+                computed=recomputed,
+            )
+        )
+    if not report.intact or differences:
         raise SystemExit(1)
     click.echo(ctx._("Every ballot matches the ledger."))
+    if shared:
+        click.echo(ctx._("The shared summary was computed from exactly these ballots."))
+
+
+def shared_differences(ctx: Context, session, campaign) -> list[tuple]:
+    """Differences between the shared summary and a recomputation from the ballots."""
+    url = ctx.settings.shared_database_url
+    if not url:
+        raise fail(ctx, "Set CADRE_SHARED_DATABASE_URL to the shared database first.")
+    return audit_shared(session=session, campaign=campaign, shared_engine=ctx.engine_for(url))
 
 
 def register(cli: click.Group) -> None:
