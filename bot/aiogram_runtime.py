@@ -67,42 +67,16 @@ def build_dispatcher(core: Core) -> Dispatcher:
     router = Router(name="cadre")
 
     async def on_message(message: Message, bot: Bot) -> None:
-        await handle(core, bot, message_incoming(message))
+        await handle(core, bot, delivery.from_message(message))
 
     async def on_callback(query: CallbackQuery, bot: Bot) -> None:
-        await handle(core, bot, callback_incoming(query))
+        await handle(core, bot, delivery.from_callback(query))
 
     router.message.register(on_message)
     router.callback_query.register(on_callback)
     dispatcher = Dispatcher()
     dispatcher.include_router(router)
     return dispatcher
-
-
-def message_incoming(message: Message) -> Incoming:
-    """An ``Incoming`` from a message."""
-    user = message.from_user
-    return Incoming(
-        chat_id=message.chat.id,
-        user_id=user.id if user else None,
-        language=user.language_code if user else None,
-        text=message.text,
-        private=message.chat.type == "private",
-    )
-
-
-def callback_incoming(query: CallbackQuery) -> Incoming:
-    """An ``Incoming`` from a button press (callback query)."""
-    message = query.message
-    return Incoming(
-        chat_id=message.chat.id if message is not None else query.from_user.id,
-        user_id=query.from_user.id,
-        language=query.from_user.language_code,
-        callback_id=query.id,
-        callback_data=query.data or "",
-        message_id=message.message_id if message is not None else None,
-        private=message.chat.type == "private" if message is not None else True,
-    )
 
 
 async def handle(core: Core, bot: Bot, incoming: Incoming) -> None:

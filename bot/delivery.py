@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.actions import Action, AnswerCallback, Incoming
 from surveys.messages import DEFAULT_LOCALE, LOCALES, translate
@@ -203,3 +203,29 @@ async def register_commands(commands: Sequence[tuple[str, str]], set_commands: S
                 language or "default",
                 type(exc).__name__,
             )
+
+
+def from_message(message: Any) -> Incoming:
+    """An ``Incoming`` from a Bot API Message (both frameworks mirror its fields)."""
+    user = message.from_user
+    return Incoming(
+        chat_id=message.chat.id,
+        user_id=user.id if user else None,
+        language=user.language_code if user else None,
+        text=message.text,
+        private=message.chat.type == "private",
+    )
+
+
+def from_callback(query: Any) -> Incoming:
+    """An ``Incoming`` from a Bot API CallbackQuery (a button press)."""
+    message = query.message
+    return Incoming(
+        chat_id=message.chat.id if message is not None else query.from_user.id,
+        user_id=query.from_user.id,
+        language=query.from_user.language_code,
+        callback_id=query.id,
+        callback_data=query.data or "",
+        message_id=message.message_id if message is not None else None,
+        private=message.chat.type == "private" if message is not None else True,
+    )

@@ -86,11 +86,11 @@ def add_handlers(application: Application, core: Core) -> None:
 
     async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.message is not None:
-            await handle(core, context.bot, message_incoming(update))
+            await handle(core, context.bot, delivery.from_message(update.message))
 
     async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.callback_query is not None:
-            await handle(core, context.bot, callback_incoming(update))
+            await handle(core, context.bot, delivery.from_callback(update.callback_query))
 
     application.add_handler(MessageHandler(filters.UpdateType.MESSAGE, on_message))
     application.add_handler(CallbackQueryHandler(on_callback))
@@ -102,36 +102,6 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     error = context.error
     if error is not None:
         log.error("python-telegram-bot error: %s\n%s", type(error).__name__, delivery.frames(error))
-
-
-def message_incoming(update: Update) -> Incoming:
-    """An ``Incoming`` from a message update."""
-    message = update.message
-    assert message is not None
-    user = message.from_user
-    return Incoming(
-        chat_id=message.chat.id,
-        user_id=user.id if user else None,
-        language=user.language_code if user else None,
-        text=message.text,
-        private=message.chat.type == "private",
-    )
-
-
-def callback_incoming(update: Update) -> Incoming:
-    """An ``Incoming`` from a button press (callback query)."""
-    query = update.callback_query
-    assert query is not None
-    message = query.message
-    return Incoming(
-        chat_id=message.chat.id if message is not None else query.from_user.id,
-        user_id=query.from_user.id,
-        language=query.from_user.language_code,
-        callback_id=query.id,
-        callback_data=query.data or "",
-        message_id=message.message_id if message is not None else None,
-        private=message.chat.type == "private" if message is not None else True,
-    )
 
 
 async def handle(core: Core, bot: Bot, incoming: Incoming) -> None:

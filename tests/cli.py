@@ -11,6 +11,7 @@ import io
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -24,6 +25,9 @@ from surveys.roster import RosterRows, write_workbook
 from tests.factories import SECRET, small_roster_rows
 
 BASE_URL = "https://kaohe.example.cn"
+CLOSED_OPENS, CLOSED_DEADLINE = "2026-01-05 08:00", "2026-01-20 18:00"
+# A moment inside that closed campaign's window, to submit ballots through the domain.
+CLOSED_DURING = datetime(2026, 1, 10, 4, tzinfo=UTC)
 
 
 class CadreCli:
@@ -59,22 +63,27 @@ class CadreCli:
         output = self("roster", "import", str(path)).output
         return re.search(r"\b([0-9a-f]{32})\b", output).group(1)
 
-    def create_campaign(self, rows: RosterRows | None = None) -> str:
+    def create_campaign(
+        self,
+        rows: RosterRows | None = None,
+        *,
+        name: str = "2026年度考核",
+        opens: str = "2026-11-20 08:00",
+        deadline: str = "2026-12-10 18:00",
+    ) -> str:
         """A campaign (with its invitations) made by the real commands; return its id."""
         roster_id = self.import_roster(rows)
         output = self(
-            "campaign",
-            "create",
-            "--name",
-            "2026年度考核",
-            "--roster",
-            roster_id,
-            "--opens",
-            "2026-11-20 08:00",
-            "--deadline",
-            "2026-12-10 18:00",
-        ).output
+            "campaign", "create", "--name", name, "--roster", roster_id,
+            "--opens", opens, "--deadline", deadline,
+        ).output  # fmt: skip
         return re.search(r"\b([0-9a-f]{32})\b", output).group(1)
+
+    def create_closed_campaign(self) -> str:
+        """A January campaign, long closed by the time tests run; return its id."""
+        return self.create_campaign(
+            name="2025年度考核", opens=CLOSED_OPENS, deadline=CLOSED_DEADLINE
+        )
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,10 +13,10 @@ from storage.models import AuditEvent, Cadre, Campaign
 from surveys.appeals import file_appeal
 from surveys.ballots import submit_ballot
 from surveys.campaigns import CampaignError
-from tests.cli import CadreCli
+from tests.cli import CLOSED_DURING, CadreCli
 from tests.factories import complete_answers, tokens
 
-DURING = datetime(2026, 1, 10, 4, tzinfo=UTC)
+DURING = CLOSED_DURING
 
 
 @pytest.fixture
@@ -25,20 +24,7 @@ def closed(tmp_path) -> tuple[CadreCli, str]:
     """A January campaign (closed by now) in which every named rater answered 'fair'."""
     cadre = CadreCli(tmp_path)
     cadre.env["CADRE_SHARED_DATABASE_URL"] = f"sqlite:///{tmp_path / 'shared.db'}"
-    roster = cadre.import_roster()
-    output = cadre(
-        "campaign",
-        "create",
-        "--name",
-        "2025年度考核",
-        "--roster",
-        roster,
-        "--opens",
-        "2026-01-05 08:00",
-        "--deadline",
-        "2026-01-20 18:00",
-    ).output
-    campaign_id = re.search(r"\b([0-9a-f]{32})\b", output).group(1)
+    campaign_id = cadre.create_closed_campaign()
     with cadre.session() as session:
         campaign = session.get(Campaign, campaign_id)
         for token in tokens(session, campaign).values():

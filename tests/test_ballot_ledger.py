@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -21,7 +20,7 @@ from surveys.ballot_ledger import (
 from surveys.ballots import submit_ballot
 from surveys.mixer import mix_waiting
 from surveys.publication import publish_results
-from tests.cli import CadreCli
+from tests.cli import CLOSED_DURING, CadreCli
 from tests.factories import CLOSES, complete_answers, later, make_campaign, tokens
 
 CHOICES = {"R1": "good", "R2": "fairly_good", "R4": "fair", "R5": "poor"}
@@ -160,21 +159,8 @@ def test_another_key_does_not_verify_the_checkpoint(published, tmp_path):
 
 def test_cadre_ledger_commands(tmp_path):
     cadre = CadreCli(tmp_path)
-    roster = cadre.import_roster()
-    output = cadre(
-        "campaign",
-        "create",
-        "--name",
-        "2025年度考核",
-        "--roster",
-        roster,
-        "--opens",
-        "2026-01-05 08:00",
-        "--deadline",
-        "2026-01-20 18:00",
-    ).output
-    campaign_id = re.search(r"\b([0-9a-f]{32})\b", output).group(1)
-    during = datetime(2026, 1, 10, 4, tzinfo=UTC)
+    campaign_id = cadre.create_closed_campaign()
+    during = CLOSED_DURING
     with cadre.session() as session:
         campaign = session.get(Campaign, campaign_id)
         for rater in ("R1", "R2", "R4"):

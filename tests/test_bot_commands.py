@@ -92,20 +92,7 @@ def test_results_are_published_only_after_the_deadline(cadre):
 
 
 def test_publishing_a_closed_campaign_once(cadre):
-    roster = cadre.import_roster()
-    output = cadre(
-        "campaign",
-        "create",
-        "--name",
-        "2025年度考核",
-        "--roster",
-        roster,
-        "--opens",
-        "2026-01-05 08:00",
-        "--deadline",
-        "2026-01-20 18:00",
-    ).output
-    campaign = re.search(r"\b([0-9a-f]{32})\b", output).group(1)
+    campaign = cadre.create_closed_campaign()
     assert "Published the results of 2025年度考核." in cadre("results", "publish", campaign).output
     again = cadre("results", "publish", campaign).output
     assert "were already published" in again
