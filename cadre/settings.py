@@ -140,6 +140,7 @@ class Settings(BaseSettings):
             "PUBLIC_CODE_MINUTES": self.public_code_minutes,
             "PUBLIC_FORM_MINUTES": self.public_form_minutes,
             "PUBLIC_RATE_LIMIT": self.public_rate_limit,
+            "LEDGER_KEY": str(self.resolved_ledger_key()),
         }
 
     def resolved_ledger_key(self) -> Path:
