@@ -31,6 +31,7 @@ from tests.hr import (
     log_in,
     make_hr_user,
 )
+from tests.report_campaign import report_campaign
 from tests.web import app_fixture, client_fixture, parse, visible  # noqa: F401
 from webforms import InsecureConfiguration, create_app
 from webforms.admin import SELF_SERVICE
@@ -440,10 +441,16 @@ def admin_routes(app: Flask) -> list[tuple[Rule, str]]:
     ]
 
 
-def route_path(rule: Rule, victim: HrUser) -> str:
-    """A concrete address for the rule; every id in it names an existing account."""
-    values = {argument: victim.id for argument in rule.arguments}
+def route_path(rule: Rule, victim: HrUser, known: dict[str, str] | None = None) -> str:
+    """A concrete address for the rule; every id in it names an existing account, or the
+    campaign and cadre in ``known`` (results pages must find them to answer 200)."""
+    values = {argument: (known or {}).get(argument, victim.id) for argument in rule.arguments}
     return rule.build(values, append_unknown=False)[1]
+
+
+def results_ids(session: Session, now) -> dict[str, str]:
+    """Ids for the results pages' addresses: a campaign with results, and one of its cadres."""
+    return {"campaign_id": report_campaign(session, now).id, "cadre_id": "C1"}
 
 
 def test_the_enumeration_sees_the_admin_routes(app):
@@ -474,13 +481,14 @@ def test_every_admin_route_refuses_anonymous_visitors(app):
         assert accounts_state(app) == before, (method, path)
 
 
-def test_read_only_auditor_reads_everything_and_writes_nothing(app):
+def test_read_only_auditor_reads_everything_and_writes_nothing(app, session, now):
     victim = make_hr_user(app, OFFICER, "victim")
+    known = results_ids(session, now)
     auditor = hr_client(app, AUDITOR)
     token = form_token(auditor, "/admin/")
     before = accounts_state(app)
     for rule, method in admin_routes(app):
-        path = route_path(rule, victim)
+        path = route_path(rule, victim, known)
         if method == "GET":
             assert auditor.get(path).status_code == 200, path
         elif rule.endpoint not in SELF_SERVICE:
@@ -491,13 +499,14 @@ def test_read_only_auditor_reads_everything_and_writes_nothing(app):
     assert signed_in(auditor)
 
 
-def test_officer_cannot_manage_accounts(app):
+def test_officer_cannot_manage_accounts(app, session, now):
     victim = make_hr_user(app, OFFICER, "victim")
+    known = results_ids(session, now)
     officer = hr_client(app, OFFICER)
     token = form_token(officer, "/admin/")
     before = accounts_state(app)
     for rule, method in admin_routes(app):
-        path = route_path(rule, victim)
+        path = route_path(rule, victim, known)
         if method == "GET":
             assert officer.get(path).status_code == 200, path
         elif rule.endpoint in USER_MANAGEMENT:

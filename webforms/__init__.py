@@ -16,7 +16,19 @@ from flask import Flask
 from flask_compress import Compress
 
 from surveys.accounts import MIN_SECRET_LENGTH, weak_secret
-from webforms import admin, db, errors, i18n, miniapp, public, rater, security, site
+from webforms import (
+    admin,
+    admin_reports,  # noqa: F401  (adds the results pages to admin.bp)
+    db,
+    errors,
+    i18n,
+    miniapp,
+    public,
+    publicity,
+    rater,
+    security,
+    site,
+)
 from webforms.clock import utc_now
 from webforms.forms import anchor
 
@@ -43,7 +55,7 @@ def create_app(config: dict) -> Flask:
     i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)
-    for blueprint in (site.bp, rater.bp, public.bp, miniapp.bp, admin.bp):
+    for blueprint in (site.bp, rater.bp, public.bp, miniapp.bp, admin.bp, publicity.bp):
         app.register_blueprint(blueprint)
     # Forms for eight cadres are ~70 KB of HTML but ~4 KB compressed: it matters on 2G.
     Compress(app)
@@ -95,6 +107,8 @@ def _defaults(base_url: str) -> dict:
         "COMPRESS_ALGORITHM": ["br", "gzip"],
         "SEND_FILE_MAX_AGE_DEFAULT": 7 * 24 * 3600,
         "STYLE_VERSION": _style_version(),
+        # Path of the ledger's signing key; without one, publishing signs no checkpoint.
+        "LEDGER_KEY": None,
     }
 
 

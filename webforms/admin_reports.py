@@ -1,0 +1,477 @@
+"""The HR pages of results: overview, cadre reports, downloads, publication and appeals.
+
+The views are registered on the admin blueprint, so the sign-in guard, the
+CSRF check and the route enumeration of ``tests/test_admin_auth.py`` cover
+them like every other HR page: every page needs a signed-in account and
+every post a writing role.
+
+Every figure and sentence comes from ``surveys`` (``surveys.reports`` builds
+the tables in the reader's language from ``surveys.outcomes``), so a page,
+its PDF, the workbook and the terminal always show the same numbers and
+nothing the anonymity rule withholds.  Views fetch, choose a template and
+put domain errors into words; they never compute a rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from io import BytesIO
+from pathlib import Path
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext
+from sqlmodel import Session
+from werkzeug.datastructures import MultiDict
+from werkzeug.utils import secure_filename
+
+from storage.models import Appeal, AuditEvent, Cadre, Campaign
+from surveys.accounts import WRITERS
+from surveys.appeals import appeal_deadline, campaign_appeals, decide_appeal
+from surveys.audit import campaign_events
+from surveys.campaigns import CampaignError, campaign_cadres, campaign_state
+from surveys.mixer import waiting_ballots
+from surveys.outcomes import grade_label
+from surveys.publication import on_publicity, publish_results
+from surveys.questionnaire import GRADES
+from surveys.report_pdf import radar_chart, write_cadre_report_pdf, write_overview_pdf
+from surveys.reports import (
+    CadreReport,
+    CampaignOverview,
+    cadre_dimension_table,
+    cadre_facts,
+    cadre_group_table,
+    cadre_report,
+    cadre_vote_table,
+    campaign_overview,
+    comment_lines,
+    completion_table,
+    grade_table,
+    overview_table,
+    quality_table,
+    ranking_table,
+    reliability_table,
+    result_notes,
+    uses_text,
+    weakest_text,
+    write_results_workbook,
+)
+from webforms.admin import admin_page, bp, state_labels
+from webforms.clock import current_time
+from webforms.db import get_session
+from webforms.hr_auth import current_hr_user, login_required, roles_required
+from webforms.i18n import current_locale
+from webforms.publicity import local_day
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The same bounds as ``cadre results publish --appeal-days``.
+MAX_APPEAL_DAYS = 90
+# The radar needs three shown dimensions (``surveys.report_pdf.radar_chart``).
+RADAR_DIMENSIONS = 3
+
+
+class FieldProblem(ValueError):
+    """A publication field HR typed that cannot be read; the message is already translated."""
+
+
+# --- looking things up --------------------------------------------------------------------------
+
+
+def campaign_or_404(campaign_id: str) -> Campaign:
+    """The campaign with exactly this id; an unknown id looks like any unknown page."""
+    campaign = get_session().get(Campaign, campaign_id)
+    if campaign is None:
+        abort(404)
+    return campaign
+
+
+def report_or_404(campaign: Campaign, cadre_id: str) -> CadreReport:
+    """One cadre's report by roster id; a cadre outside the campaign is a 404."""
+    try:
+        return cadre_report(session=get_session(), campaign=campaign, cadre_id=cadre_id)
+    except CampaignError:
+        abort(404)
+
+
+def campaign_message(error: CampaignError) -> str:
+    """A domain refusal (message id and values) in the reader's language."""
+    return gettext(error.message, **error.values)
+
+
+def download(data: bytes, mimetype: str, name: str):
+    """Bytes as a download; the security headers still make it ``no-store``."""
+    return send_file(BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
+
+
+def file_stem(campaign: Campaign) -> str:
+    """A short, ASCII-safe start for download names: the campaign's id prefix."""
+    return campaign.id[:8]
+
+
+# --- the campaign overview ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One step of the audit trail as HR reads it: when, who, what, about whom."""
+
+    event: AuditEvent
+    action: str
+    cadre: str | None
+    grade: str | None
+
+
+def action_labels() -> dict[str, str]:
+    """The audit trail's actions in words; an unknown action is shown as stored."""
+    return {
+        "publish": gettext("Results published"),
+        "appeal_filed": gettext("Appeal filed"),
+        "appeal_upheld": gettext("Appeal decided: result upheld"),
+        "appeal_revised": gettext("Appeal decided: grade revised"),
+    }
+
+
+def event_rows(session: Session, campaign: Campaign, locale: str) -> list[EventRow]:
+    """The campaign's audit trail, oldest first, with cadre names and revised grades."""
+    names = {cadre.id: cadre.name for cadre in campaign_cadres(session=session, campaign=campaign)}
+    labels = action_labels()
+    rows = []
+    for event in campaign_events(session=session, campaign_id=campaign.id):
+        revised = (event.detail or {}).get("revised_grade")
+        rows.append(
+            EventRow(
+                event=event,
+                action=labels.get(event.action, event.action),
+                cadre=names.get(event.cadre_id) if event.cadre_id else None,
+                grade=grade_label(revised, locale) if revised else None,
+            )
+        )
+    return rows
+
+
+def overview_tables(overview: CampaignOverview, locale: str) -> dict[str, list[list]]:
+    """The overview's tables, by name, exactly as the workbook and the PDF have them."""
+    return {
+        "figures": overview_table(overview, locale)[1:],
+        "grades": grade_table(overview, locale),
+        "ranking": ranking_table(overview, locale),
+        "completion": completion_table(overview, locale),
+        "quality": quality_table(overview, locale) if overview.flags else [],
+        "reliability": reliability_table(overview, locale),
+    }
+
+
+def cadre_links(overview: CampaignOverview) -> dict[str, str]:
+    """Each cadre's report page, by roster id (the ranking table's second column)."""
+    return {
+        result.cadre.external_id: url_for(
+            "admin.cadre", campaign_id=overview.campaign.id, cadre_id=result.cadre.external_id
+        )
+        for result in overview.results
+    }
+
+
+def day_or_none(day: date | None) -> str | None:
+    """A day in the reader's words, or None when there is none."""
+    return local_day(day) if day is not None else None
+
+
+def publication_facts(campaign: Campaign) -> dict:
+    """The last day to appeal, the end of the public notice, its address while it runs."""
+    showing = on_publicity(campaign, current_time())
+    return {
+        "deadline": day_or_none(appeal_deadline(campaign)),
+        "publicity_until": day_or_none(campaign.publicity_until),
+        "publicity": url_for("publicity.listing", campaign_id=campaign.id) if showing else None,
+    }
+
+
+def overview_page(
+    campaign: Campaign, status: int = 200, error: str | None = None, entered: dict | None = None
+):
+    """The overview, the audit trail and (for writers) the publication form."""
+    session, locale = get_session(), current_locale()
+    overview = campaign_overview(session=session, campaign=campaign)
+    return admin_page(
+        "admin/campaign.html",
+        status,
+        error=error,
+        campaign=campaign,
+        state=campaign_state(campaign, current_time()),
+        states=state_labels(),
+        waiting=waiting_ballots(session=session, campaign=campaign),
+        tables=overview_tables(overview, locale),
+        links=cadre_links(overview),
+        events=event_rows(session, campaign, locale),
+        publication=publication_facts(campaign),
+        entered=entered or {"publicity_until": "", "appeal_days": str(campaign.appeal_days)},
+    )
+
+
+@bp.get("/campaigns/<campaign_id>", endpoint="campaign")
+@login_required
+def campaign_view(campaign_id: str):
+    """A campaign's results as far as they go: interim while ballots may still arrive."""
+    return overview_page(campaign_or_404(campaign_id))
+
+
+@bp.get("/campaigns/<campaign_id>/results.xlsx", endpoint="campaign_workbook")
+@login_required
+def campaign_workbook(campaign_id: str):
+    """The results workbook, one sheet per view, in the reader's language."""
+    campaign = campaign_or_404(campaign_id)
+    overview = campaign_overview(session=get_session(), campaign=campaign)
+    buffer = BytesIO()
+    write_results_workbook(buffer, overview, current_locale())  # openpyxl takes a file too
+    return download(buffer.getvalue(), XLSX, f"results-{file_stem(campaign)}.xlsx")
+
+
+@bp.get("/campaigns/<campaign_id>/overview.pdf", endpoint="campaign_pdf")
+@login_required
+def campaign_pdf(campaign_id: str):
+    """The printable overview (landscape A4)."""
+    campaign = campaign_or_404(campaign_id)
+    overview = campaign_overview(session=get_session(), campaign=campaign)
+    buffer = BytesIO()
+    write_overview_pdf(buffer, overview, current_locale())
+    return download(buffer.getvalue(), "application/pdf", f"overview-{file_stem(campaign)}.pdf")
+
+
+# --- one cadre ----------------------------------------------------------------------------------
+
+
+def has_radar(report: CadreReport) -> bool:
+    """Whether the radar chart exists, without drawing it just to find out."""
+    shown = report.result.shown.dimension_scores
+    return sum(d.key in shown for d in report.questionnaire.dimensions) >= RADAR_DIMENSIONS
+
+
+@bp.get("/campaigns/<campaign_id>/cadres/<cadre_id>", endpoint="cadre")
+@login_required
+def cadre_view(campaign_id: str, cadre_id: str):
+    """One cadre's report: the headline facts, dimensions, groups as disclosed, votes, comments."""
+    campaign = campaign_or_404(campaign_id)
+    report, locale = report_or_404(campaign, cadre_id), current_locale()
+    votes = cadre_vote_table(report, locale)
+    return admin_page(
+        "admin/cadre.html",
+        campaign=campaign,
+        cadre=report.result.cadre,
+        interim=campaign_state(campaign, current_time()) != "closed",
+        facts=cadre_facts(report, locale),
+        dimensions=cadre_dimension_table(report, locale),
+        weakest=weakest_text(report, locale),
+        radar=has_radar(report),
+        groups=cadre_group_table(report, locale),
+        votes=votes if len(votes) > 1 else [],
+        comments=comment_lines(report, locale),
+        has_comments=bool(report.comments.comments),
+        uses=uses_text(report, locale),
+        notes=result_notes(report.result, report.questionnaire, locale),
+    )
+
+
+@bp.get("/campaigns/<campaign_id>/cadres/<cadre_id>/radar.png", endpoint="cadre_radar")
+@login_required
+def cadre_radar(campaign_id: str, cadre_id: str):
+    """The radar chart as our own image (the page's policy allows no other source)."""
+    report = report_or_404(campaign_or_404(campaign_id), cadre_id)
+    png = radar_chart(report, current_locale())
+    if png is None:
+        abort(404)
+    response = current_app.response_class(png, mimetype="image/png")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/campaigns/<campaign_id>/cadres/<cadre_id>/report.pdf", endpoint="cadre_pdf")
+@login_required
+def cadre_pdf(campaign_id: str, cadre_id: str):
+    """The printable report of one cadre (A4, charts included)."""
+    campaign = campaign_or_404(campaign_id)
+    report = report_or_404(campaign, cadre_id)
+    buffer = BytesIO()
+    write_cadre_report_pdf(buffer, report, current_locale())
+    name = secure_filename(report.result.cadre.external_id) or "cadre"
+    return download(
+        buffer.getvalue(), "application/pdf", f"report-{file_stem(campaign)}-{name}.pdf"
+    )
+
+
+# --- publication --------------------------------------------------------------------------------
+
+
+def publicity_day(text: str) -> date | None:
+    """The last day of public display as typed (YYYY-MM-DD, what a date field sends), or None."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise FieldProblem(
+            gettext("Give the end of the publicity period as a date, such as 2026-12-20.")
+        ) from None
+
+
+def appeal_days(text: str) -> int | None:
+    """The appeal period in days as typed; empty keeps the campaign's own."""
+    if not text:
+        return None
+    if not text.isdigit() or int(text) > MAX_APPEAL_DAYS:
+        raise FieldProblem(
+            gettext(
+                "The appeal period must be a whole number of days from 0 to %(most)s.",
+                most=MAX_APPEAL_DAYS,
+            )
+        )
+    return int(text)
+
+
+def ledger_key() -> Path | None:
+    """The ledger's signing key (app config ``LEDGER_KEY``); without one nothing is signed."""
+    configured = current_app.config.get("LEDGER_KEY")
+    return Path(configured) if configured else None
+
+
+def publish_entered(form: MultiDict) -> dict:
+    """The publication form as typed, to show it again when it is refused."""
+    return {
+        "publicity_until": form.get("publicity_until", "").strip()[:20],
+        "appeal_days": form.get("appeal_days", "").strip()[:6],
+    }
+
+
+@bp.post("/campaigns/<campaign_id>/publish", endpoint="publish")
+@roles_required(*WRITERS)
+def publish(campaign_id: str):
+    """Publish the results once the deadline has passed; refused with a reason before it."""
+    campaign = campaign_or_404(campaign_id)
+    entered = publish_entered(request.form)
+    try:
+        until, days = publicity_day(entered["publicity_until"]), appeal_days(entered["appeal_days"])
+    except FieldProblem as problem:
+        return overview_page(campaign, 422, str(problem), entered)
+    db = get_session()
+    try:
+        fresh = publish_results(
+            session=db,
+            campaign=campaign,
+            now=current_time(),
+            actor=current_hr_user().username,
+            key_path=ledger_key(),
+            publicity_until=until,
+            appeal_days=days,
+        )
+    except CampaignError as error:
+        db.rollback()
+        return overview_page(campaign, 409, campaign_message(error), entered)
+    db.commit()
+    if fresh:
+        flash(gettext("Published the results of %(campaign)s.", campaign=campaign.name))
+    else:
+        flash(
+            gettext("The results of %(campaign)s were already published.", campaign=campaign.name)
+        )
+    return redirect(url_for("admin.campaign", campaign_id=campaign.id), code=303)
+
+
+# --- appeals ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AppealRow:
+    """One appeal as the list shows it, with the cadre and the status in words."""
+
+    appeal: Appeal
+    cadre: Cadre | None
+    status: str
+    grade: str | None
+
+
+def status_labels() -> dict[str, str]:
+    """An appeal's status as HR reads it."""
+    return {
+        "open": gettext("Waiting for a decision"),
+        "upheld": gettext("Result upheld"),
+        "revised": gettext("Grade revised"),
+    }
+
+
+def appeal_rows(session: Session, campaign: Campaign, locale: str) -> list[AppealRow]:
+    """The campaign's appeals, oldest first."""
+    cadres = {cadre.id: cadre for cadre in campaign_cadres(session=session, campaign=campaign)}
+    labels = status_labels()
+    return [
+        AppealRow(
+            appeal=appeal,
+            cadre=cadres.get(appeal.cadre_id),
+            status=labels.get(appeal.status, appeal.status),
+            grade=grade_label(appeal.revised_grade, locale) if appeal.revised_grade else None,
+        )
+        for appeal in campaign_appeals(session=session, campaign_id=campaign.id)
+    ]
+
+
+def appeals_page(
+    campaign: Campaign, status: int = 200, error: str | None = None, entered: dict | None = None
+):
+    """The appeals list; writers get a decision form under each open appeal."""
+    locale = current_locale()
+    return admin_page(
+        "admin/appeals.html",
+        status,
+        error=error,
+        campaign=campaign,
+        rows=appeal_rows(get_session(), campaign, locale),
+        grades=[(grade, grade_label(grade, locale)) for grade in GRADES],
+        deadline=day_or_none(appeal_deadline(campaign)),
+        entered=entered or {},
+    )
+
+
+@bp.get("/campaigns/<campaign_id>/appeals", endpoint="appeals")
+@login_required
+def appeals_view(campaign_id: str):
+    """Every appeal of the campaign: status, filed, reason, decision."""
+    return appeals_page(campaign_or_404(campaign_id))
+
+
+@bp.post("/appeals/<appeal_id>/decide", endpoint="decide_appeal")
+@roles_required(*WRITERS)
+def decide(appeal_id: str):
+    """Uphold or revise an appeal in writing; a refused decision comes back with its reason."""
+    db = get_session()
+    appeal = db.get(Appeal, appeal_id)
+    if appeal is None:
+        abort(404)
+    campaign = db.get(Campaign, appeal.campaign_id)
+    entered = {
+        "appeal": appeal.id,
+        "outcome": request.form.get("outcome", ""),
+        "revised_grade": request.form.get("revised_grade", ""),
+        "decision": request.form.get("decision", ""),
+    }
+    try:
+        decide_appeal(
+            session=db,
+            appeal=appeal,
+            outcome=entered["outcome"],
+            decision=entered["decision"],
+            actor=current_hr_user().username,
+            now=current_time(),
+            revised_grade=entered["revised_grade"] or None,
+        )
+    except CampaignError as error:
+        db.rollback()
+        return appeals_page(campaign, 422, campaign_message(error), entered)
+    db.commit()
+    flash(gettext("The appeal was decided."))
+    return redirect(url_for("admin.appeals", campaign_id=campaign.id), code=303)
