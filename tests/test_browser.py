@@ -197,3 +197,29 @@ def test_mini_app_opens_the_bound_raters_form(browser, app, session, engine, now
         answer_everything(page, "")
         context.close()
     assert len(responses(engine)) == 2
+
+
+def test_hr_signs_in_and_reads_a_cadre_report_with_its_chart(browser, app, session, now):
+    from surveys.accounts import OFFICER
+    from tests.hr import PASSWORD, make_hr_user
+    from tests.report_campaign import report_campaign
+
+    campaign = report_campaign(session, now)
+    user = make_hr_user(app, OFFICER, "renshi")
+    with serving(app) as base:
+        context = browser.new_context(**PHONE)
+        page = context.new_page()
+        page.goto(f"{base}/admin/campaigns/{campaign.id}")
+        page.wait_for_url("**/admin/login**")  # not signed in: sent to the sign-in page
+        page.fill("input[name=username]", user.username)
+        page.fill("input[name=password]", PASSWORD)
+        page.locator("button[type=submit]").click()
+        page.wait_for_url(f"**/admin/campaigns/{campaign.id}")
+        assert "王伟" in page.inner_text("body")
+        page.get_by_role("link", name="C1", exact=True).first.click()
+        page.wait_for_url("**/cadres/C1")
+        chart = page.locator("img").first
+        chart.wait_for()
+        assert page.evaluate("(img) => img.naturalWidth", chart.element_handle()) > 100
+        assert "王伟" in page.inner_text("body")
+        context.close()
