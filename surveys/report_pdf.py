@@ -253,7 +253,7 @@ def overview_story(overview: CampaignOverview, locale: str) -> list[Flowable]:
         table(completion_table(overview, locale), style=SMALL),
         para(_(N_("Quality checks")), HEADING),
     ]
-    if overview.flags:
+    if overview.flags or overview.bursts:
         story.append(table(quality_table(overview, locale), style=SMALL))
     else:
         story.append(para(_(N_("No ballot was flagged."))))

@@ -33,6 +33,7 @@ from sqlmodel import Session, select
 
 from storage.models import Cadre, Campaign, Response
 from surveys.campaigns import CampaignError, snapshot
+from surveys.channels import ChannelFlag, channel_flags
 from surveys.disclosure import (
     DEFAULT_COMMENT_K,
     DIMENSION_WITHHELD,
@@ -102,6 +103,7 @@ class CampaignOverview:
     ballots: list[VisibleBallot]
     flags: list[QualityFlag]
     adjusted: dict[str, AdjustedComposite]
+    bursts: list[ChannelFlag]
     alphas: dict[str, Alpha | None]
     iccs: dict[str, ICC | None]
 
@@ -235,6 +237,7 @@ def campaign_overview(
         ballots=visible,
         flags=check_ballots(checked),
         adjusted=adjusted_composites(questionnaire, results, ballots),
+        bursts=channel_flags(session=session, campaign=campaign, now=campaign.closes_at),
         alphas=dimension_alphas(questionnaire, scored),
         iccs={group: group_icc(questionnaire, scored, group) for group in groups},
     )
@@ -541,6 +544,9 @@ def quality_table(overview: CampaignOverview, locale: str) -> list[list]:
                 describe(flag.message, flag.values, locale, overview.questionnaire),
             ]
         )
+    for burst in overview.bursts:  # public channels: counted per hour, never per person
+        finding = translate(burst.message, burst.values, locale=locale)
+        rows.append([_(N_("Burst on a public channel")), "", burst.channel.name, "", finding])
     return rows
 
 
@@ -661,7 +667,7 @@ def overview_text(overview: CampaignOverview, locale: str) -> str:
 
 def _quality_text(overview: CampaignOverview, locale: str) -> str:
     """The quality flags as a table, or a line saying there are none."""
-    if not overview.flags:
+    if not overview.flags and not overview.bursts:
         return translate(N_("No ballot was flagged."), locale=locale)
     return format_table(quality_table(overview, locale))
 

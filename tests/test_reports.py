@@ -12,6 +12,7 @@ import openpyxl
 import pytest
 
 from storage.models import Appeal
+from surveys.channels import create_channel, record_tally
 from surveys.disclosure import Disclosure
 from surveys.grading import CAPS, GradeDecision, GradeStep
 from surveys.outcomes import (
@@ -167,6 +168,21 @@ def test_quality_checks_flag_the_odd_ballot_of_the_visible_groups(overview):
     assert "2 cadres 16.0 points below" in severe[4]
     ballots = by_cadre(ballot_table(overview, "en"))
     assert ballots["B1"][1:3] == ["C1", "Subordinate"] and set(ballots["B1"][3:13]) == {"Fair"}
+
+
+def test_a_burst_on_a_public_channel_is_among_the_quality_checks(session, campaign, now):
+    channel = create_channel(
+        session=session, campaign=campaign, name="3号窗口", cadre_ids=["C1"], rotating=False
+    )
+    for minute in range(35):  # 35 ratings within one hour: at least the 30 that flag a burst
+        record_tally(
+            session=session, channel=channel, now=now + timedelta(minutes=minute), accepted=True
+        )
+    session.commit()
+    overview = campaign_overview(session=session, campaign=campaign)
+    rows = quality_table(overview, "en")
+    burst = next(row for row in rows if row[0] == "Burst on a public channel")
+    assert burst[2] == "3号窗口" and "35" in burst[4]
 
 
 def test_reliability_of_the_visible_groups(overview):

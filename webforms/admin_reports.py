@@ -164,7 +164,7 @@ def overview_tables(overview: CampaignOverview, locale: str) -> dict[str, list[l
         "grades": grade_table(overview, locale),
         "ranking": ranking_table(overview, locale),
         "completion": completion_table(overview, locale),
-        "quality": quality_table(overview, locale) if overview.flags else [],
+        "quality": quality_table(overview, locale) if overview.flags or overview.bursts else [],
         "reliability": reliability_table(overview, locale),
     }
 
