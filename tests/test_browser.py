@@ -66,12 +66,21 @@ def browser():
 def serving(application: Flask) -> Iterator[str]:
     """Serve the app with waitress on a free local port for the length of the block."""
     server = create_server(application, host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
+    stop = threading.Event()
+
+    def run() -> None:
+        # Serve in short turns and close the sockets in this same thread: closing them
+        # from the test's thread while the loop polls them races ("Bad file descriptor").
+        while not stop.is_set():
+            server.asyncore.loop(timeout=0.05, map=server._map, count=1)
+        server.asyncore.close_all(server._map)  # the listener and every open connection
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
-        server.close()
+        stop.set()
         thread.join(timeout=10)
         server.task_dispatcher.shutdown()
         assert not thread.is_alive(), "waitress did not stop"
