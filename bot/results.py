@@ -8,10 +8,9 @@ from bot.conversation import Conversation
 from bot.router import Router
 from surveys.appeals import appeal_deadline
 from surveys.campaigns import snapshot
-from surveys.charts import radar_png
 from surveys.chats import chat_cadres
 from surveys.messages import N_
-from surveys.outcomes import describe, grade_label, group_label
+from surveys.outcomes import describe, grade_label, group_label, radar_chart
 from surveys.publication import CadreOutcome, cadre_outcomes, results_due
 from surveys.scoring import rounded
 
@@ -106,14 +105,8 @@ def result_lines(conversation: Conversation, outcome: CadreOutcome) -> list[str]
 
 
 def dimension_chart(conversation: Conversation, outcome: CadreOutcome) -> bytes | None:
-    """A radar chart of the dimensions that may be shown (none when fewer than three)."""
-    questionnaire = snapshot(outcome.campaign)
-    scores = outcome.result.shown.dimension_scores
-    titles = [d.title.get(conversation.locale) for d in questionnaire.dimensions if d.key in scores]
-    values = [scores[d.key] for d in questionnaire.dimensions if d.key in scores]
-    if len(values) < 3:
-        return None
-    return radar_png(titles, values, title=outcome.cadre.name)
+    """The radar chart the HR report and the PDF show (none with fewer than three dimensions)."""
+    return radar_chart(snapshot(outcome.campaign), outcome.result, conversation.locale)
 
 
 def figure(value: float | None) -> str:

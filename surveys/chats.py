@@ -32,7 +32,7 @@ from storage.models import (
     TelegramChat,
 )
 from surveys.campaigns import campaign_cadres, campaign_state
-from surveys.invitations import InvitationLink, assigned_cadres, hash_token
+from surveys.invitations import InvitationLink, assigned_cadres, cadre_counts, hash_token
 
 RATER_PREFIX = "r"
 CADRE_PREFIX = "c"
@@ -111,28 +111,25 @@ def telegram_links(
             .where(Invitation.campaign_id == campaign.id)
         ).all()
     )
+    counts = cadre_counts(session, campaign)
     links = []
     for invitation, rater in rows:
         payload = rater_payload(secret_key, invitation)
         if invitation.id not in known:
             session.add(RaterChat(invitation_id=invitation.id, code_hash=hash_token(payload)))
-        links.append(_link(invitation, rater, deep_link(bot_username, payload), session))
+        links.append(
+            InvitationLink(
+                rater_id=rater.external_id,
+                rater_name=rater.name,
+                phone=rater.phone,
+                telegram=rater.telegram,
+                cadres=counts.get(rater.id, 0),
+                status=invitation.status,
+                url=deep_link(bot_username, payload),
+            )
+        )
     session.flush()
     return links
-
-
-def _link(invitation: Invitation, rater: Rater, url: str, session: Session) -> InvitationLink:
-    campaign = session.get(Campaign, invitation.campaign_id)
-    count = len(assigned_cadres(session=session, invitation=invitation, campaign=campaign))
-    return InvitationLink(
-        rater_id=rater.external_id,
-        rater_name=rater.name,
-        phone=rater.phone,
-        telegram=rater.telegram,
-        cadres=count,
-        status=invitation.status,
-        url=url,
-    )
 
 
 def cadre_links(

@@ -91,7 +91,7 @@ def named_links(
         .where(Invitation.campaign_id == campaign.id)
         .order_by(Rater.external_id)
     ).all()
-    counts = _cadre_counts(session, campaign)
+    counts = cadre_counts(session, campaign)
     links = []
     for invitation, rater in rows:
         token = derive_token(secret_key, invitation.id, invitation.nonce)
@@ -111,7 +111,8 @@ def named_links(
     return links
 
 
-def _cadre_counts(session: Session, campaign: Campaign) -> dict[str, int]:
+def cadre_counts(session: Session, campaign: Campaign) -> dict[str, int]:
+    """How many cadres each named rater of the campaign's roster rates, by rater id."""
     assignments = session.exec(
         select(Assignment.rater_id).where(Assignment.roster_id == campaign.roster_id)
     ).all()

@@ -31,6 +31,7 @@ from sqlmodel import Session, select
 
 from storage.models import Appeal, Cadre, Campaign, Response
 from surveys.campaigns import campaign_cadres, snapshot
+from surveys.charts import radar_png
 from surveys.disclosure import DEFAULT_K, OTHER, Disclosure, Note, disclose
 from surveys.grading import (
     CAPS,
@@ -278,3 +279,29 @@ def describe(
         if "answers" in readable:
             readable["answers"] = _joined(readable["answers"], labels, locale)
     return translate(message, readable, locale=locale)
+
+
+RADAR_MINIMUM = 3  # fewer axes make no readable radar
+
+
+def radar_dimensions(questionnaire: Questionnaire, result: ShownResult) -> list:
+    """The dimensions a radar chart of this result shows (none when fewer than three)."""
+    scores = result.shown.dimension_scores
+    shown = [d for d in questionnaire.dimensions if d.key in scores]
+    return shown if len(shown) >= RADAR_MINIMUM else []
+
+
+def radar_chart(questionnaire: Questionnaire, result: ShownResult, locale: str) -> bytes | None:
+    """The shown dimensions over the unit average, as PNG; the bot, web and PDF share it."""
+    dimensions = radar_dimensions(questionnaire, result)
+    if not dimensions:
+        return None
+    scores, average = result.shown.dimension_scores, result.unit_average
+    return radar_png(
+        [d.title.get(locale) for d in dimensions],
+        [scores[d.key] for d in dimensions],
+        title=result.cadre.name,
+        average=[average.get(d.key, 0.0) for d in dimensions],
+        value_label=result.cadre.name,
+        average_label=translate(N_("Unit average"), locale=locale),
+    )

@@ -39,9 +39,10 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from surveys.charts import bars_png, radar_png
+from surveys.charts import bars_png
 from surveys.messages import N_, translate
 from surveys.outcomes import group_label
+from surveys.outcomes import radar_chart as result_radar
 from surveys.qrcodes import CJK_FONT, LATIN_FONT, PRINTABLE_DOTS
 from surveys.reports import (
     CadreReport,
@@ -153,19 +154,7 @@ def _build(target: str | PathLike | IO[bytes], story: list[Flowable], title: str
 
 def radar_chart(report: CadreReport, locale: str) -> bytes | None:
     """The shown dimensions over the unit average (None with fewer than three)."""
-    scores = report.result.shown.dimension_scores
-    dimensions = [d for d in report.questionnaire.dimensions if d.key in scores]
-    if len(dimensions) < 3:
-        return None
-    average = report.result.unit_average
-    return radar_png(
-        [d.title.get(locale) for d in dimensions],
-        [scores[d.key] for d in dimensions],
-        title=report.result.cadre.name,
-        average=[average.get(d.key, 0.0) for d in dimensions],
-        value_label=report.result.cadre.name,
-        average_label=translate(N_("Unit average"), locale=locale),
-    )
+    return result_radar(report.questionnaire, report.result, locale)
 
 
 def group_chart(report: CadreReport, locale: str) -> bytes | None:

@@ -39,7 +39,7 @@ from surveys.appeals import appeal_deadline, campaign_appeals, decide_appeal
 from surveys.audit import campaign_events
 from surveys.campaigns import CampaignError, campaign_cadres, campaign_state
 from surveys.mixer import waiting_ballots
-from surveys.outcomes import grade_label
+from surveys.outcomes import grade_label, radar_dimensions
 from surveys.publication import on_publicity, publish_results
 from surveys.questionnaire import GRADES
 from surveys.report_pdf import radar_chart, write_cadre_report_pdf, write_overview_pdf
@@ -74,8 +74,6 @@ from webforms.publicity import local_day
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The same bounds as ``cadre results publish --appeal-days``.
 MAX_APPEAL_DAYS = 90
-# The radar needs three shown dimensions (``surveys.report_pdf.radar_chart``).
-RADAR_DIMENSIONS = 3
 
 
 class FieldProblem(ValueError):
@@ -250,8 +248,7 @@ def campaign_pdf(campaign_id: str):
 
 def has_radar(report: CadreReport) -> bool:
     """Whether the radar chart exists, without drawing it just to find out."""
-    shown = report.result.shown.dimension_scores
-    return sum(d.key in shown for d in report.questionnaire.dimensions) >= RADAR_DIMENSIONS
+    return bool(radar_dimensions(report.questionnaire, report.result))
 
 
 @bp.get("/campaigns/<campaign_id>/cadres/<cadre_id>", endpoint="cadre")

@@ -14,10 +14,9 @@ from bot.core import BotCore
 from bot.help import MENU
 from cadre.cli import Context, fail, pass_context
 from cadre.commands.invitations import (
-    UTF8_BOM,
     bot_username,
     campaign_footer,
-    cannot_write,
+    emit_csv,
     image_format_option,
     inert,
     write_codes,
@@ -146,21 +145,14 @@ def cadre_links_command(
 
 
 def write_cadre_csv(ctx: Context, rows: list[tuple], out: Path | None) -> None:
-    """The cadre links as CSV on standard output or in a file (with a BOM for Excel)."""
+    """The cadre links as CSV on standard output or in a file."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(("cadre_id", "name", "unit", "post", "link"))
     writer.writerows([inert(c) for c in row[:4]] + [row[4]] for row in rows)
-    if out is None:
-        click.echo(buffer.getvalue(), nl=False)
-        return
-    try:
-        out.write_text(UTF8_BOM + buffer.getvalue(), encoding="utf-8", newline="")
-    except OSError as error:
-        raise cannot_write(ctx, out, error) from None
-    click.echo(
-        ctx._("Wrote %(count)s cadre links to %(path)s", count=len(rows), path=str(out)), err=True
-    )
+    if emit_csv(ctx, buffer.getvalue(), out):
+        message = ctx._("Wrote %(count)s cadre links to %(path)s", count=len(rows), path=str(out))
+        click.echo(message, err=True)
 
 
 def register(cli: click.Group) -> None:

@@ -179,18 +179,23 @@ def export_command(ctx: Context, campaign_id: str, out: Path | None, telegram: b
     correctly; standard output stays plain UTF-8 for pipes.
     """
     _, links = load_links(ctx, campaign_id, telegram)
-    text = links_csv(links)
+    if emit_csv(ctx, links_csv(links), out):
+        click.echo(
+            ctx._("Wrote %(count)s invitation links to %(path)s", count=len(links), path=str(out)),
+            err=True,
+        )
+
+
+def emit_csv(ctx: Context, text: str, out: Path | None) -> bool:
+    """CSV text to standard output, or to a file with a BOM for Excel; True if a file."""
     if out is None:
         click.echo(text, nl=False)
-        return
+        return False
     try:
         out.write_text(UTF8_BOM + text, encoding="utf-8", newline="")
     except OSError as error:
         raise cannot_write(ctx, out, error) from None
-    click.echo(
-        ctx._("Wrote %(count)s invitation links to %(path)s", count=len(links), path=str(out)),
-        err=True,
-    )
+    return True
 
 
 def rater_card(ctx: Context, campaign: Campaign, link: InvitationLink) -> Card:
