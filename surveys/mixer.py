@@ -60,6 +60,8 @@ def mix_waiting(*, session: Session, campaign: Campaign, now: datetime, force: b
     if not rows:
         return 0
     closing = force or campaign_state(campaign, now) == "closed"
+    if not closing and len({row.ballot_id for row in rows}) < campaign.anonymity_k:
+        return 0  # a slot never holds more rows than there are ballots: nothing can move yet
     linkable = linkable_patterns(session=session, campaign=campaign)
     moving: list[tuple[Response, str]] = []
     for slot in slots(rows, linkable):
