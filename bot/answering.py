@@ -199,7 +199,7 @@ def choose(conversation: Conversation) -> None:
     if not choice or not choice[0].isdigit() or int(choice[0]) >= len(options):
         conversation.acknowledge()
         return
-    stored = record(stored, form, steps[position], options[int(choice[0])][0])
+    stored = record(stored, form, steps[position], options[int(choice[0])])
     advance(conversation, form, invitation_id, next_position(form, steps, position, stored), stored)
 
 
@@ -337,12 +337,12 @@ def advance(
     show_step(conversation, form, invitation_id, position, stored)
 
 
-def choices(form: BallotForm, step: Step) -> list[tuple[str, str]]:
-    """(value, message id or label) pairs a step offers as buttons."""
+def choices(form: BallotForm, step: Step) -> list[str]:
+    """The answers a step offers as buttons (``choice_label`` words them)."""
     if step.kind == "item":
-        return [(option.key, option.key) for option in form.questionnaire.scale]
+        return [option.key for option in form.questionnaire.scale]
     if step.kind == "vote":
-        return [(grade, GRADE_LABELS[grade]) for grade in GRADES]
+        return list(GRADES)
     return []
 
 
@@ -382,7 +382,7 @@ def show_step(
                 data=f"ans:{invitation_id}:{position}:{index}",
             )
         ]
-        for index, (value, _label) in enumerate(choices(form, step))
+        for index, value in enumerate(choices(form, step))
     ]
     navigation = [Button(conversation._(N_("« Back")), data=f"back:{invitation_id}:{position}")]
     navigation.append(Button(conversation._(N_("Skip »")), data=f"skip:{invitation_id}:{position}"))
