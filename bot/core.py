@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from bot import answering, appeals, help, language, pending, progress, results, start
-from bot.actions import Action, Incoming
+from bot.actions import Action, AnswerCallback, Incoming, SendText
 from bot.conversation import BotConfig, Conversation
 from bot.router import Router
 from storage.engine import session_scope
 from surveys.chats import chat_settings, set_reachable
-from surveys.messages import N_, best_locale
+from surveys.messages import N_, best_locale, translate
 
 log = logging.getLogger(__name__)
 
@@ -110,15 +110,10 @@ class BotCore:
         help.unknown_text(conversation)
 
     def _apology(self, incoming: Incoming) -> list[Action]:
-        conversation = Conversation(
-            session=None,  # type: ignore[arg-type]
-            incoming=incoming,
+        """A plain apology (and the button press answered) when a handler failed."""
+        text = translate(
+            N_("Sorry, something went wrong on our side. Please try again later."),
             locale=best_locale(incoming.language),
-            now=self.clock(),
-            config=self.config,
         )
-        conversation.acknowledge()
-        conversation.say(
-            conversation._(N_("Sorry, something went wrong on our side. Please try again later."))
-        )
-        return conversation.actions
+        acknowledged = [AnswerCallback(incoming.callback_id)] if incoming.callback_id else []
+        return [*acknowledged, SendText(incoming.chat_id, text)]

@@ -319,3 +319,21 @@ def test_a_cadre_appeals_within_the_period_and_not_after(bot: BotWorld):
     bot.clock.now = later(CLOSES, days=20)
     chat.send("/appeal 太晚了")
     assert "没有可以申诉" in last_text(chat)
+
+
+def test_a_failure_inside_the_core_gets_an_apology_not_silence(tmp_path, caplog):
+    from bot.actions import AnswerCallback, Incoming, SendText
+    from bot.conversation import BotConfig
+    from bot.core import BotCore
+    from storage.engine import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'no-schema.db'}")  # every query fails
+    try:
+        core = BotCore(engine=engine, config=BotConfig(secret_key="k" * 40, base_url="http://x"))
+        pressed = Incoming(chat_id=9, language="en", callback_id="cb", callback_data="go:secret")
+        actions = core.handle(pressed)
+    finally:
+        engine.dispose()
+    assert actions[0] == AnswerCallback("cb")
+    assert isinstance(actions[1], SendText) and "something went wrong" in actions[1].text
+    assert "go:secret" not in caplog.text  # the update itself is never logged
