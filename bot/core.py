@@ -19,7 +19,7 @@ from bot.actions import Action, AnswerCallback, Incoming, SendText
 from bot.conversation import BotConfig, Conversation
 from bot.router import Router
 from storage.engine import session_scope
-from surveys.chats import chat_settings, set_reachable
+from surveys.chats import chat_settings, remember_language, set_reachable
 from surveys.messages import N_, best_locale, translate
 
 log = logging.getLogger(__name__)
@@ -81,6 +81,7 @@ class BotCore:
         settings = chat_settings(session=session, chat_id=incoming.chat_id)
         if settings.unreachable:
             set_reachable(session=session, chat_id=incoming.chat_id, reachable=True)
+        remember_language(session=session, chat_id=incoming.chat_id, language=incoming.language)
         return Conversation(
             session=session,
             incoming=incoming,

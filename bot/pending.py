@@ -8,8 +8,7 @@ from bot.actions import Button
 from bot.conversation import Conversation, buttons
 from bot.router import Router
 from storage.models import Campaign, Invitation
-from surveys.chats import load_draft, open_evaluations
-from surveys.invitations import derive_token, form_url
+from surveys.chats import form_link, load_draft, open_evaluations
 from surveys.messages import N_
 
 router = Router()
@@ -22,12 +21,12 @@ def local_time(campaign: Campaign, moment) -> str:
 
 def form_button(conversation: Conversation, invitation: Invitation) -> Button:
     """The web form as a Mini App where HTTPS allows it, else as a plain link."""
-    base_url = conversation.config.base_url.rstrip("/")
-    label = conversation._(N_("Open the form"))
-    if base_url.startswith("https://"):
-        return Button(label, web_app=f"{base_url}/app/{invitation.id}")
-    token = derive_token(conversation.config.secret_key, invitation.id, invitation.nonce)
-    return Button(label, url=form_url(base_url, token))
+    kind, link = form_link(
+        base_url=conversation.config.base_url,
+        secret_key=conversation.config.secret_key,
+        invitation=invitation,
+    )
+    return Button(conversation._(N_("Open the form")), **{kind: link})
 
 
 def chat_button(conversation: Conversation, invitation: Invitation) -> Button:

@@ -114,6 +114,9 @@ class Campaign(SQLModel, table=True):
     published_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     publicity_until: date | None = Field(default=None)
     appeal_days: int = Field(default=7)
+    opened_noted_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    closed_done_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    summaries_pushed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class Invitation(SQLModel, table=True):
@@ -187,10 +190,16 @@ def chat_column(**kwargs: Any) -> Any:
 
 
 class TelegramChat(SQLModel, table=True):
-    """What the bot remembers about a chat: its chosen language and whether it is reachable."""
+    """What the bot remembers about a chat: its language and whether it is reachable.
+
+    ``locale`` is what the chat chose with /language; ``language`` is the
+    language code Telegram last reported for its user, so messages the bot
+    starts itself (reminders, result notices) come in the right language.
+    """
 
     chat_id: int = Field(sa_column=chat_column(primary_key=True, autoincrement=False))
     locale: str | None = Field(default=None, max_length=8)
+    language: str | None = Field(default=None, max_length=16)
     unreachable: bool = Field(default=False)
 
 
@@ -301,3 +310,49 @@ class ChannelTally(SQLModel, table=True):
     hour: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
     count: int = Field(default=0)
     refused: int = Field(default=0)
+
+
+class ReminderWave(SQLModel, table=True):
+    """A planned reminder to every rater of a campaign who has not finished yet.
+
+    ``planned_at`` is what HR asked for; ``send_at`` is when it goes out
+    once moved out of quiet hours.  Status: planned, sending, done or
+    cancelled.  Who is reminded is decided when the wave starts, one
+    ``OutboxMessage`` per recipient.
+    """
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    campaign_id: str = Field(foreign_key="campaign.id", index=True, max_length=32)
+    planned_at: datetime = Field(sa_column=utc_column())
+    send_at: datetime = Field(sa_column=utc_column())
+    message: str | None = Field(default=None, max_length=1000)
+    origin: str = Field(default="hr", max_length=20)
+    status: str = Field(default="planned", max_length=20, index=True)
+    created_at: datetime = Field(sa_column=utc_column())
+    started_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    finished_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One message the bot is to send on its own: a reminder or a result notice.
+
+    The row is written before anything is sent and ``key`` is unique, so
+    each recipient of a wave (or each cadre of a publication) has exactly
+    one row.  ``state`` moves from planned to sending to sent, skipped,
+    unreachable or failed; a row left in sending by a crash becomes
+    uncertain and is never sent again.  No time is kept per row.
+    """
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    key: str = Field(unique=True, max_length=120)
+    campaign_id: str = Field(foreign_key="campaign.id", index=True, max_length=32)
+    wave_id: str | None = Field(
+        default=None, foreign_key="reminderwave.id", index=True, max_length=32
+    )
+    purpose: str = Field(max_length=20)
+    invitation_id: str | None = Field(default=None, max_length=32)
+    cadre_id: str | None = Field(default=None, max_length=32)
+    chat_id: int = Field(sa_column=chat_column(nullable=False))
+    state: str = Field(default="planned", max_length=20, index=True)
+    reason: str | None = Field(default=None, max_length=40)
+    attempts: int = Field(default=0)

@@ -32,7 +32,15 @@ from storage.models import (
     TelegramChat,
 )
 from surveys.campaigns import campaign_cadres, campaign_state
-from surveys.invitations import InvitationLink, assigned_cadres, cadre_counts, hash_token
+from surveys.invitations import (
+    InvitationLink,
+    assigned_cadres,
+    cadre_counts,
+    derive_token,
+    form_url,
+    hash_token,
+)
+from surveys.messages import best_locale
 
 RATER_PREFIX = "r"
 CADRE_PREFIX = "c"
@@ -198,6 +206,18 @@ def _bind_cadre(session: Session, payload: str, chat_id: int) -> CadreBinding:
     return CadreBinding(cadre=session.get(Cadre, binding.cadre_id))
 
 
+def form_link(*, base_url: str, secret_key: str, invitation: Invitation) -> tuple[str, str]:
+    """How a chat opens the web form: ("web_app", Mini App URL) under HTTPS, else ("url", link).
+
+    Telegram opens Mini Apps only over HTTPS; elsewhere the button is the
+    rater's ordinary form link.
+    """
+    base = base_url.rstrip("/")
+    if base.startswith("https://"):
+        return "web_app", f"{base}/app/{invitation.id}"
+    return "url", form_url(base, derive_token(secret_key, invitation.id, invitation.nonce))
+
+
 def open_evaluations(*, session: Session, chat_id: int, now: datetime) -> list[OpenEvaluation]:
     """The chat's pending evaluations of campaigns that have not closed, soonest deadline first."""
     rows = session.exec(
@@ -254,6 +274,23 @@ def set_chat_locale(*, session: Session, chat_id: int, locale: str) -> None:
     settings.locale = locale
     session.add(settings)
     session.flush()
+
+
+def remember_language(*, session: Session, chat_id: int, language: str | None) -> None:
+    """Keep the language Telegram reports for the chat's user, for messages the bot starts."""
+    if not language:
+        return
+    settings = chat_settings(session=session, chat_id=chat_id)
+    if settings.language == language[:16]:
+        return
+    settings.language = language[:16]
+    session.add(settings)
+    session.flush()
+
+
+def chat_locale(settings: TelegramChat) -> str:
+    """The chat's language: the one it chose, else its user's Telegram language, else zh."""
+    return settings.locale or best_locale(settings.language)
 
 
 def set_reachable(*, session: Session, chat_id: int, reachable: bool) -> None:

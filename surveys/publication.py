@@ -20,6 +20,7 @@ from surveys.ballot_ledger import write_checkpoint
 from surveys.campaigns import CampaignError, campaign_state, snapshot
 from surveys.messages import N_
 from surveys.mixer import mix_waiting
+from surveys.outbox import queue_result_notices
 from surveys.outcomes import ShownResult, shown_results
 
 
@@ -38,7 +39,9 @@ def publish_results(
     Only a closed campaign can be published: answers still arriving would
     change figures that cadres have already seen.  Whatever waits in the
     inbox is mixed first; with a signing key, the ledger gets a signed
-    checkpoint at close (if none yet) and one at publication.
+    checkpoint at close (if none yet) and one at publication.  Every cadre
+    with a bound chat gets a result notice in the outbox, which the
+    scheduler sends (once).
     """
     if campaign_state(campaign, now) != "closed":
         raise CampaignError(N_("results can be published only after the deadline"))
@@ -67,6 +70,7 @@ def publish_results(
         campaign_id=campaign.id,
         detail=detail,
     )
+    queue_result_notices(session=session, campaign=campaign)
     session.flush()
     return True
 

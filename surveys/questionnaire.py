@@ -48,6 +48,10 @@ GRADE_LABELS = {
     "incompetent": N_("Incompetent"),
 }
 BUILT_IN_DIR = "templates"
+WAVE_OFFSET = r"^(?:opening|\d{1,3}[dhm])$"
+"""A reminder wave in a template: 'opening', or how long before the deadline ('3d', '3h', '30m')."""
+DEFAULT_WAVES = ("opening", "3d", "1d", "3h")
+"""Waves of a template naming none: at opening, 3 days, 1 day and 3 hours before the deadline."""
 
 Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 Grade = Literal["excellent", "competent", "basically_competent", "incompetent"]
@@ -249,6 +253,9 @@ class Questionnaire(BaseModel):
     vote: Vote | None = None
     comment: Comment | None = None
     grading: Grading = Field(default_factory=Grading)
+    reminders: list[Annotated[str, Field(pattern=WAVE_OFFSET)]] = Field(
+        default_factory=lambda: list(DEFAULT_WAVES), max_length=20
+    )
 
     @field_validator("group_weights")
     @classmethod

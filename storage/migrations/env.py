@@ -26,9 +26,15 @@ def _run(connection) -> None:
         connection=connection,
         target_metadata=SQLModel.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        include_name=_ours,
     )
     with context.begin_transaction():
         context.run_migrations()
+
+
+def _ours(name, type_, _parents) -> bool:
+    """Leave APScheduler's job table out of autogenerate: its model lives in APScheduler."""
+    return not (type_ == "table" and name == "apscheduler_jobs")
 
 
 run_migrations()

@@ -1,0 +1,197 @@
+"""Sending outbox rows to Telegram at a steady rate, pausing everything on flood control.
+
+Telegram allows about 30 bulk messages per second per bot; the sender keeps
+to a configured rate below that (25 by default).  When Telegram answers 429
+anyway, the whole sender waits ``retry_after`` and slows down by a fifth,
+then creeps back up after a clean stretch: a limit lower than ours is found
+without losing or repeating a message.  Database work runs in threads, so
+the event loop only waits on the network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from scheduler.telegram import Answer, Outcome
+from storage.engine import session_scope
+from surveys.outbox import MessageContext, OutgoingMessage, claim, record, release
+
+log = logging.getLogger(__name__)
+
+SLOWDOWN = 0.8
+"""The rate is multiplied by this after each 429."""
+RECOVERY_SECONDS = 10.0
+"""After this long without a 429, the rate goes up by one message per second (to the configured)."""
+
+
+class Pacer:
+    """Hands out send slots ``1/rate`` apart; a pause holds every slot back."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic):
+        self.configured = rate
+        self.rate = rate
+        self._clock = clock
+        self._next = 0.0
+        self._resume_at = 0.0
+        self._calm_since = clock()
+
+    async def wait(self) -> None:
+        """Wait for the next slot; re-queue if a pause began while waiting."""
+        while True:
+            now = self._clock()
+            slot = max(self._next, self._resume_at, now - 1.0 / self.rate)
+            self._next = slot + 1.0 / self.rate
+            if slot > now:
+                await asyncio.sleep(slot - now)
+            if self._resume_at <= self._clock():
+                self._recover()
+                return
+
+    def pause(self, seconds: float) -> None:
+        """Flood control: nobody sends for ``seconds``, and the rate drops."""
+        now = self._clock()
+        self._resume_at = max(self._resume_at, now + seconds)
+        self._next = self._resume_at
+        self.rate = max(1.0, self.rate * SLOWDOWN)
+        self._calm_since = self._resume_at
+
+    def _recover(self) -> None:
+        if self.rate < self.configured and self._clock() - self._calm_since >= RECOVERY_SECONDS:
+            self.rate = min(self.configured, self.rate + 1.0)
+            self._calm_since = self._clock()
+
+
+@dataclass
+class SendReport:
+    """What one run of the sender did."""
+
+    sent: int = 0
+    skipped: int = 0
+    unreachable: int = 0
+    failed: int = 0
+    uncertain: int = 0
+    released: int = 0
+    flood_answers: int = 0
+    seconds: float = 0.0
+    stopped: bool = False
+    finished_rows: int = field(default=0)
+
+    @property
+    def rate(self) -> float:
+        """Messages sent per second over the run."""
+        return self.sent / self.seconds if self.seconds else 0.0
+
+
+class OutboxSender:
+    """Sends claimed outbox rows through a Bot API client, ``concurrency`` requests at most."""
+
+    def __init__(
+        self,
+        *,
+        engine: sa.Engine,
+        api,
+        context: MessageContext,
+        rate: float,
+        clock: Callable[[], datetime],
+        concurrency: int = 8,
+    ):
+        self.engine = engine
+        self.api = api
+        self.context = context
+        self.pacer = Pacer(rate)
+        self.clock = clock
+        self.concurrency = concurrency
+
+    async def send(
+        self,
+        row_ids: list[str],
+        *,
+        stop: Callable[[], bool] | None = None,
+        until: datetime | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> SendReport:
+        """Send the rows in order until done, ``stop()`` says so or the moment ``until`` comes."""
+        report = SendReport()
+        started = time.monotonic()
+        slots = asyncio.Semaphore(self.concurrency)
+        tasks: set[asyncio.Task] = set()
+
+        def halted() -> bool:
+            return bool(stop and stop()) or (until is not None and self.clock() >= until)
+
+        for row_id in row_ids:
+            if halted():
+                report.stopped = True
+                break
+            message = await asyncio.to_thread(self._claim, row_id)
+            if message is None:
+                report.skipped += 1
+                self._progress(progress, report)
+                continue
+            await slots.acquire()
+            task = asyncio.create_task(self._deliver(message, report, halted, progress))
+            task.add_done_callback(lambda _task: slots.release())
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        if tasks:
+            await asyncio.gather(*tasks)
+        report.seconds = time.monotonic() - started
+        return report
+
+    async def _deliver(
+        self, message: OutgoingMessage, report: SendReport, halted, progress
+    ) -> None:
+        """Send one message, waiting out flood control, and store what happened."""
+        while True:
+            await self.pacer.wait()
+            if halted():
+                await asyncio.to_thread(self._release, message.row_id)
+                report.released += 1
+                report.stopped = True
+                return
+            outcome = await self.api.send_message(message)
+            if outcome.answer is not Answer.RETRY:
+                break
+            if outcome.flood:
+                report.flood_answers += 1
+            self.pacer.pause(outcome.retry_after)
+        await asyncio.to_thread(self._record, message.row_id, outcome)
+        self._count(report, outcome)
+        self._progress(progress, report)
+
+    @staticmethod
+    def _count(report: SendReport, outcome: Outcome) -> None:
+        name = outcome.answer.value
+        setattr(report, name, getattr(report, name) + 1)
+        if outcome.answer is Answer.FAILED:
+            log.warning("a message was refused: %s", outcome.description)
+
+    @staticmethod
+    def _progress(progress, report: SendReport) -> None:
+        report.finished_rows += 1
+        if progress is not None:
+            progress(1)
+
+    def _claim(self, row_id: str) -> OutgoingMessage | None:
+        with session_scope(self.engine) as session:
+            return claim(session=session, row_id=row_id, now=self.clock(), context=self.context)
+
+    def _record(self, row_id: str, outcome: Outcome) -> None:
+        with session_scope(self.engine) as session:
+            record(
+                session=session,
+                row_id=row_id,
+                state=outcome.answer.value,
+                reason=outcome.description[:40] or None,
+            )
+
+    def _release(self, row_id: str) -> None:
+        with session_scope(self.engine) as session:
+            release(session=session, row_id=row_id)
