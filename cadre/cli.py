@@ -168,11 +168,13 @@ def _register() -> None:
         ledger,
         results,
         roster,
+        scheduler,
         serve,
+        waves,
     )
 
     modules = (db, roster, campaigns, invitations, channels, results, demo, serve, bot, ledger)
-    for module in (*modules, admin, appeals):
+    for module in (*modules, admin, appeals, scheduler, waves):
         module.register(cli)
 
 

@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from surveys.accounts import weak_secret
+from surveys.reminders import DEFAULT_QUIET_HOURS, QuietHours
 
 
 class Settings(BaseSettings):
@@ -43,6 +44,10 @@ class Settings(BaseSettings):
     public_form_minutes: int = Field(default=60, ge=10, le=24 * 60)
     public_rate_limit: str = "30 per hour"
     ledger_key: Path | None = None
+    reminder_rate: float = Field(default=25.0, gt=0, le=1000)
+    quiet_hours: str = DEFAULT_QUIET_HOURS
+    scheduler_sync_seconds: float = Field(default=30.0, ge=1, le=3600)
+    scheduler_failover_seconds: float = Field(default=5.0, ge=0.5, le=600)
 
     @field_validator("secret_key")
     @classmethod
@@ -86,6 +91,12 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"unknown time zone {value!r}; use a name like Asia/Shanghai"
             ) from None
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        QuietHours.parse(value)
         return value
 
     @field_validator("base_url")
@@ -146,6 +157,10 @@ class Settings(BaseSettings):
     def resolved_ledger_key(self) -> Path:
         """Where the ledger's Ed25519 signing key lives: never inside the database."""
         return self.ledger_key or self.data_dir / "ledger-signing-key.pem"
+
+    def quiet(self) -> QuietHours:
+        """The quiet hours, in each campaign's own time zone."""
+        return QuietHours.parse(self.quiet_hours)
 
     def telegram_token_value(self) -> str | None:
         """The bot token as a plain string, if one is set."""

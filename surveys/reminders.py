@@ -194,8 +194,10 @@ def find_wave(*, session: Session, wave_id: str) -> ReminderWave:
 
 def cancel_wave(*, session: Session, wave: ReminderWave, now: datetime) -> int:
     """Cancel a wave that has not finished; messages not yet sent are skipped. Returns them."""
-    if wave.status in ("done", "cancelled"):
-        raise CampaignError(N_("this wave has already %(status)s"), {"status": wave.status})
+    if wave.status == "done":
+        raise CampaignError(N_("this wave has already been sent"))
+    if wave.status == "cancelled":
+        raise CampaignError(N_("this wave was already cancelled"))
     wave.status = "cancelled"
     wave.finished_at = now
     session.add(wave)

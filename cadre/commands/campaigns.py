@@ -11,6 +11,7 @@ from cadre.cli import Context, fail, pass_context
 from surveys.campaigns import KINDS, create_campaign, list_campaigns, time_zone
 from surveys.invitations import issue_invitations
 from surveys.questionnaire import load_questionnaire
+from surveys.reminders import plan_template_waves
 
 
 @click.group("campaign")
@@ -92,9 +93,16 @@ def create_command(
         issued = issue_invitations(
             session=session, campaign=campaign, secret_key=ctx.settings.resolved_secret_key()
         )
+        waves = plan_template_waves(
+            session=session, campaign=campaign, now=ctx.now(), quiet=ctx.settings.quiet()
+        )
     click.echo(
         ctx._("Created campaign %(id)s with %(count)s invitations.", id=campaign.id, count=issued)
     )
+    if waves:
+        click.echo(
+            ctx._("Planned %(count)s reminder waves (see 'cadre waves list').", count=len(waves))
+        )
 
 
 @campaign_group.command("list")

@@ -8,6 +8,7 @@ import waitress
 from cadre.cli import Context, pass_context
 from cadre.commands.admin import ensure_first_admin
 from cadre.commands.demo import ensure_demo, print_summary
+from cadre.commands.scheduler import scheduler_runtime, start_in_thread
 
 
 @click.command("serve")
@@ -20,9 +21,22 @@ from cadre.commands.demo import ensure_demo, print_summary
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
 @click.option("--demo", is_flag=True, help="Load the demo campaign first (once) and print links.")
+@click.option(
+    "--scheduler/--no-scheduler",
+    default=True,
+    show_default=True,
+    help="Also run the scheduler role here (turn off where it runs as its own process).",
+)
 @pass_context
-def serve_command(ctx: Context, host: str, port: int, threads: int, demo: bool) -> None:
-    """Serve the rater and public forms, creating or upgrading the schema first."""
+def serve_command(
+    ctx: Context, host: str, port: int, threads: int, demo: bool, scheduler: bool
+) -> None:
+    """Serve the rater and public forms, creating or upgrading the schema first.
+
+    On a single machine the scheduler role (reminders, closing, notices)
+    runs in this process too; with several web servers, pass --no-scheduler
+    and run `cadre scheduler run` on its own.
+    """
     ctx.engine  # noqa: B018  (creates or upgrades the schema before serving)
     base_url = _base_url(ctx, host, port)
     if demo:
@@ -34,6 +48,8 @@ def serve_command(ctx: Context, host: str, port: int, threads: int, demo: bool) 
 
     app = create_app(ctx.settings.flask_config() | {"BASE_URL": base_url})
     server = waitress.create_server(app, host=host, port=port, threads=threads)
+    role = scheduler_runtime(ctx) if scheduler else None
+    thread = start_in_thread(role) if role else None
     click.echo(ctx._("Serving on %(url)s (press Ctrl+C to stop)", url=base_url), err=True)
     try:
         server.run()
@@ -41,6 +57,9 @@ def serve_command(ctx: Context, host: str, port: int, threads: int, demo: bool) 
         pass
     finally:
         server.close()
+        if role is not None and thread is not None:
+            role.stop.set()
+            thread.join(timeout=30)
 
 
 def _base_url(ctx: Context, host: str, port: int) -> str:
