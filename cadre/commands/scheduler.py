@@ -46,9 +46,9 @@ def scheduler_group() -> None:
 @scheduler_group.command("run")
 @pass_context
 def run_command(ctx: Context) -> None:
-    """Run the scheduler role until Ctrl+C or SIGTERM; with PostgreSQL, start it on several machines
-    and one of them leads."""
+    """Run the scheduler role until Ctrl+C or SIGTERM (several may run on PostgreSQL: one leads)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per job run is noise
     current = scheduler_runtime(ctx)
     if not current.can_send:
         click.echo(ctx._("CADRE_TELEGRAM_TOKEN is not set: reminders and notices wait."), err=True)
