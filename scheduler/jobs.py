@@ -54,8 +54,8 @@ def running(job_id: str) -> Iterator[Runtime]:
 
 def sync_job() -> None:
     """Bring the job store in line with the database."""
-    current = runtime()
-    plan(current, current.scheduler)
+    with running(SYNC_JOB) as current:
+        plan(current, current.scheduler)
 
 
 def wave_job(wave_id: str) -> None:

@@ -55,12 +55,19 @@ class PostgresLeadership:
             return False
 
     def release(self) -> None:
-        """Give up the lead (closing the connection releases the lock)."""
+        """Give up the lead: unlock, then close (the pool would keep a locked connection)."""
+        if self._connection is not None:
+            with contextlib.suppress(sa.exc.SQLAlchemyError):
+                self._connection.execute(
+                    sa.text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY}
+                )
         self._drop()
 
     def _drop(self) -> None:
+        """Discard the connection for good, so no pooled connection keeps the lock."""
         if self._connection is not None:
             with contextlib.suppress(sa.exc.SQLAlchemyError):
+                self._connection.invalidate()
                 self._connection.close()
             self._connection = None
 

@@ -9,8 +9,10 @@ wait to take over.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC
 
+import sqlalchemy as sa
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -18,16 +20,20 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from scheduler import jobs
 from scheduler.leader import leadership_for
 from scheduler.runtime import Runtime
+from storage.engine import make_engine
 
 log = logging.getLogger(__name__)
 
 JOBS_TABLE = "apscheduler_jobs"
 
 
-def build_scheduler(current: Runtime) -> BackgroundScheduler:
-    """APScheduler with the SQLAlchemy job store in the project database."""
+def build_scheduler(store_engine: sa.Engine) -> BackgroundScheduler:
+    """APScheduler with the SQLAlchemy job store in the project database.
+
+    The store gets an engine of its own: APScheduler disposes of it at shutdown.
+    """
     return BackgroundScheduler(
-        jobstores={"default": SQLAlchemyJobStore(engine=current.engine, tablename=JOBS_TABLE)},
+        jobstores={"default": SQLAlchemyJobStore(engine=store_engine, tablename=JOBS_TABLE)},
         executors={"default": ThreadPoolExecutor(4)},
         timezone=UTC,
     )
@@ -35,7 +41,8 @@ def build_scheduler(current: Runtime) -> BackgroundScheduler:
 
 def lead(current: Runtime, still_leading) -> None:
     """Run the jobs until the process stops or ``still_leading()`` turns false."""
-    scheduler = build_scheduler(current)
+    store_engine = make_engine(current.engine.url.render_as_string(hide_password=False))
+    scheduler = build_scheduler(store_engine)
     current.scheduler = scheduler
     current.halt.clear()
     jobs.ACTIVE = current
@@ -57,9 +64,30 @@ def lead(current: Runtime, still_leading) -> None:
                 break
     finally:
         current.halt.set()
-        scheduler.shutdown(wait=True)
+        # Not shutdown(wait=True): it holds APScheduler's job-store lock while it
+        # waits, and a sync job asking for that lock would never finish.
+        scheduler.shutdown(wait=False)
+        wait_for_jobs(current)
+        _join_loop(scheduler)
+        store_engine.dispose()
         jobs.ACTIVE = None
         current.scheduler = None
+
+
+def _join_loop(scheduler: BackgroundScheduler) -> None:
+    """Wait for APScheduler's own thread to end: its last round may still open a connection."""
+    thread = getattr(scheduler, "_thread", None)  # APScheduler 3 keeps its loop thread here
+    if thread is not None:
+        thread.join(timeout=10)
+
+
+def wait_for_jobs(current: Runtime, timeout: float = 120.0) -> None:
+    """Let running jobs finish (they stop sending at once) before another process may lead."""
+    deadline = time.monotonic() + timeout
+    while current.running and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if current.running:
+        log.warning("jobs still running after %s s: %s", timeout, sorted(current.running))
 
 
 def run_role(current: Runtime) -> None:

@@ -130,12 +130,16 @@ class OutboxSender:
             if halted():
                 report.stopped = True
                 break
+            await slots.acquire()  # before the claim: at most ``concurrency`` rows in sending
             message = await asyncio.to_thread(self._claim, row_id)
             if message is None:
+                slots.release()
                 report.skipped += 1
                 self._progress(progress, report)
                 continue
-            await slots.acquire()
+            # Claim, then wait for the slot: the "still wanted?" check is at most
+            # one slot older than the send, and skipped rows cost no slot.
+            await self.pacer.wait()
             task = asyncio.create_task(self._deliver(message, report, halted, progress))
             task.add_done_callback(lambda _task: slots.release())
             tasks.add(task)
@@ -148,9 +152,8 @@ class OutboxSender:
     async def _deliver(
         self, message: OutgoingMessage, report: SendReport, halted, progress
     ) -> None:
-        """Send one message, waiting out flood control, and store what happened."""
+        """Send one message (its slot has come), waiting out flood control; store what happened."""
         while True:
-            await self.pacer.wait()
             if halted():
                 await asyncio.to_thread(self._release, message.row_id)
                 report.released += 1
@@ -162,6 +165,7 @@ class OutboxSender:
             if outcome.flood:
                 report.flood_answers += 1
             self.pacer.pause(outcome.retry_after)
+            await self.pacer.wait()
         await asyncio.to_thread(self._record, message.row_id, outcome)
         self._count(report, outcome)
         self._progress(progress, report)

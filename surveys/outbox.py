@@ -165,10 +165,17 @@ def record(*, session: Session, row_id: str, state: str, reason: str | None = No
 
 
 def release(*, session: Session, row_id: str) -> None:
-    """Put a claimed row back to planned: Telegram provably did not take it."""
+    """Put a claimed row back to planned: Telegram provably did not take it.
+
+    Also from uncertain: another sender may have judged the row cut off
+    while this one still held it.
+    """
     session.execute(
         sa.update(OutboxMessage)
-        .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.state) == "sending")
+        .where(
+            col(OutboxMessage.id) == row_id,
+            col(OutboxMessage.state).in_(("sending", "uncertain")),
+        )
         .values(state="planned")
     )
 
