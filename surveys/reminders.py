@@ -115,10 +115,10 @@ def add_wave(
         raise CampaignError(N_("opening time and deadline need a time zone"))
     if campaign_state(campaign, now) == "closed":
         raise CampaignError(N_("the campaign has closed; there is nobody left to remind"))
-    if at < campaign.opens_at:
-        raise CampaignError(N_("a wave cannot go out before the campaign opens"))
     if at < now - timedelta(minutes=1):
         raise CampaignError(N_("that time has passed"))
+    if at < campaign.opens_at:
+        raise CampaignError(N_("a wave cannot go out before the campaign opens"))
     send_at = quiet.next_allowed(max(at, now), ZoneInfo(campaign.timezone))
     if send_at >= campaign.closes_at:
         raise CampaignError(
