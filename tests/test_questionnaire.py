@@ -317,3 +317,16 @@ def test_campaign_keeps_its_snapshot_when_the_file_changes(engine, now, tmp_path
     assert frozen.title.zh == original["title"]["zh"]
     assert [i.key for i in frozen.dimensions[0].items] == ["de_stance", "de_ethics"]
     assert frozen.group_weights["peer"] == 20
+
+
+def test_reminder_waves_must_be_opening_or_a_time_before_the_deadline(tmp_path):
+    data = annual_data()
+    data["reminders"] = ["opening", "tomorrow"]
+    path = write_yaml(tmp_path / "t.yaml", data)
+    with pytest.raises(TemplateError) as caught:
+        load_questionnaire(path)
+    assert_problem(caught.value, path, "reminders[1]", "should match pattern")
+
+
+def test_the_annual_template_names_its_default_waves():
+    assert load_questionnaire("annual").reminders == ["opening", "3d", "1d", "3h"]

@@ -14,6 +14,7 @@ from surveys.channels import list_channels, public_url
 from surveys.demo import find_demo, load_demo
 from surveys.invitations import InvitationLink, named_links
 from surveys.qrcodes import qr_terminal
+from surveys.reminders import plan_template_waves
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,9 @@ def ensure_demo(ctx: Context, base_url: str) -> DemoView:
             campaign = load_demo(
                 session=session, now=ctx.now(), secret_key=secret, timezone=ctx.settings.timezone
             ).campaign
+            plan_template_waves(
+                session=session, campaign=campaign, now=ctx.now(), quiet=ctx.settings.quiet()
+            )
         links = named_links(
             session=session, campaign=campaign, secret_key=secret, base_url=base_url
         )
