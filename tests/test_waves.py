@@ -8,23 +8,28 @@ pacing and flood control.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, select
 
+from bot.actions import EditText, Incoming, SendText
+from bot.conversation import BotConfig
+from bot.core import BotCore
 from scheduler.waves import prepare_wave, send_wave
 from storage.models import OutboxMessage, ReminderWave, TelegramChat
 from surveys.ballots import submit_ballot
 from surveys.campaigns import CampaignError
 from surveys.outbox import wave_counts
 from surveys.reminders import QuietHours, add_wave, cancel_wave, plan_template_waves
-from tests.factories import complete_answers, tokens
+from tests.factories import SECRET, complete_answers, tokens
 from tests.fake_telegram import FakeTelegram
-from tests.wave_world import build_wave_world, chat_of
+from tests.wave_world import BASE_URL, build_wave_world, chat_of
 
 NOON = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)  # 12:00 in Asia/Shanghai
 NIGHT = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # 23:00 in Asia/Shanghai
 QUIET = QuietHours.parse("22:00-08:00")
+QUIET_ZONE = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture
@@ -272,4 +277,20 @@ def test_the_template_plans_its_default_waves_outside_quiet_hours(engine, fake):
     assert {w.origin for w in waves} == {"template"}
 
 
-QUIET_ZONE = __import__("zoneinfo").ZoneInfo("Asia/Shanghai")
+def test_continue_here_in_a_reminder_starts_answering_in_the_chat(engine, fake):
+    world = build_wave_world(engine, fake, NOON, raters=1)
+    send_wave(world.runtime(), plan(world))
+    button = fake.last(chat_of("R1"))["reply_markup"]["inline_keyboard"][0][0]
+    core = BotCore(
+        engine=engine,
+        config=BotConfig(secret_key=SECRET, base_url=BASE_URL, hr_chats=frozenset()),
+        clock=world.clock,
+    )
+
+    actions = core.handle(
+        Incoming(chat_id=chat_of("R1"), callback_id="q1", callback_data=button["callback_data"],
+                 message_id=1, language="zh")
+    )  # fmt: skip
+
+    texts = [a.text for a in actions if isinstance(a, SendText | EditText)]
+    assert any("干部1" in text for text in texts), texts
