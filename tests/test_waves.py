@@ -249,16 +249,23 @@ def test_waves_refuse_times_that_cannot_work(engine, fake):
     world = build_wave_world(engine, fake, NOON, raters=1)
     with Session(engine) as session:
         campaign = world.campaign(session)
-        cases = {
-            "that time has passed": NOON - timedelta(hours=2),
-            "a wave cannot go out before the campaign opens": campaign.opens_at - timedelta(days=1),
-            "after quiet hours (%(quiet)s) the wave would go out after the deadline": (
-                campaign.closes_at - timedelta(hours=1)  # 07:00 local: moved to 08:00
+        early = campaign.opens_at - timedelta(days=2)
+        cases = [
+            ("that time has passed", NOON - timedelta(hours=2), NOON),
+            (
+                "a wave cannot go out before the campaign opens",
+                campaign.opens_at - timedelta(days=1),
+                early,
             ),
-        }
-        for message, at in cases.items():
+            (
+                "after quiet hours (%(quiet)s) the wave would go out after the deadline",
+                campaign.closes_at - timedelta(hours=1),  # 07:00 local: moved to 08:00
+                NOON,
+            ),
+        ]
+        for message, at, now in cases:
             with pytest.raises(CampaignError) as refused:
-                add_wave(session=session, campaign=campaign, at=at, now=NOON, quiet=QUIET)
+                add_wave(session=session, campaign=campaign, at=at, now=now, quiet=QUIET)
             assert refused.value.message == message
 
 
