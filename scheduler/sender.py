@@ -26,9 +26,13 @@ from surveys.outbox import MessageContext, OutgoingMessage, claim, record, relea
 log = logging.getLogger(__name__)
 
 SLOWDOWN = 0.8
-"""The rate is multiplied by this after each 429."""
+"""The rate is multiplied by this after a 429 (once per pause, however many requests hit it)."""
 RECOVERY_SECONDS = 10.0
-"""After this long without a 429, the rate goes up by one message per second (to the configured)."""
+"""After this long without a 429, the rate goes up by one message per second, up to the ceiling."""
+CEILING_MARGIN = 0.95
+"""After a 429 the rate never climbs back above this share of the rate that was refused..."""
+CEILING_RECOVERY_SECONDS = 60.0
+"""...until this long passes without a 429; then the ceiling rises by one (to the configured)."""
 
 
 class Pacer:
@@ -37,10 +41,12 @@ class Pacer:
     def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic):
         self.configured = rate
         self.rate = rate
+        self.ceiling = rate
         self._clock = clock
         self._next = 0.0
         self._resume_at = 0.0
         self._calm_since = clock()
+        self._ceiling_since = clock()
 
     async def wait(self) -> None:
         """Wait for the next slot; re-queue if a pause began while waiting."""
@@ -55,17 +61,24 @@ class Pacer:
                 return
 
     def pause(self, seconds: float) -> None:
-        """Flood control: nobody sends for ``seconds``, and the rate drops."""
+        """Flood control: nobody sends for ``seconds``; the rate drops, and so does its ceiling."""
         now = self._clock()
+        if now >= self._resume_at:  # a new 429, not another request caught by the same one
+            self.ceiling = min(self.ceiling, self.rate * CEILING_MARGIN)
+            self.rate = max(1.0, self.rate * SLOWDOWN)
         self._resume_at = max(self._resume_at, now + seconds)
         self._next = self._resume_at
-        self.rate = max(1.0, self.rate * SLOWDOWN)
-        self._calm_since = self._resume_at
+        self._calm_since = self._ceiling_since = self._resume_at
 
     def _recover(self) -> None:
-        if self.rate < self.configured and self._clock() - self._calm_since >= RECOVERY_SECONDS:
-            self.rate = min(self.configured, self.rate + 1.0)
-            self._calm_since = self._clock()
+        """Climb back after a calm stretch: the rate towards the ceiling, the ceiling slower."""
+        now = self._clock()
+        if self.ceiling < self.configured and now - self._ceiling_since >= CEILING_RECOVERY_SECONDS:
+            self.ceiling = min(self.configured, self.ceiling + 1.0)
+            self._ceiling_since = now
+        if self.rate < self.ceiling and now - self._calm_since >= RECOVERY_SECONDS:
+            self.rate = min(self.ceiling, self.rate + 1.0)
+            self._calm_since = now
 
 
 @dataclass

@@ -13,6 +13,15 @@ from alembic.script import ScriptDirectory
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
+"""Tables our migrations create for a library (APScheduler's job store), with no SQLModel model."""
+
+
+def ours(name, type_, _parents) -> bool:
+    """Whether autogenerate should compare an object: not the tables of FOREIGN_TABLES."""
+    return not (type_ == "table" and name in FOREIGN_TABLES)
+
+
 def alembic_config(url: str) -> Config:
     """An Alembic configuration pointing at this package's migrations."""
     config = Config()

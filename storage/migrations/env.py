@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from storage.engine import make_engine
+from storage.migrate import ours
 
 config = context.config
 
@@ -26,15 +27,10 @@ def _run(connection) -> None:
         connection=connection,
         target_metadata=SQLModel.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
-        include_name=_ours,
+        include_name=ours,
     )
     with context.begin_transaction():
         context.run_migrations()
-
-
-def _ours(name, type_, _parents) -> bool:
-    """Leave APScheduler's job table out of autogenerate: its model lives in APScheduler."""
-    return not (type_ == "table" and name == "apscheduler_jobs")
 
 
 run_migrations()
