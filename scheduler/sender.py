@@ -25,13 +25,13 @@ from surveys.outbox import MessageContext, OutgoingMessage, claim, record, relea
 
 log = logging.getLogger(__name__)
 
-SLOWDOWN = 0.8
+SLOWDOWN = 0.85
 """The rate is multiplied by this after a 429 (once per pause, however many requests hit it)."""
-RECOVERY_SECONDS = 10.0
+RECOVERY_SECONDS = 5.0
 """After this long without a 429, the rate goes up by one message per second, up to the ceiling."""
-CEILING_MARGIN = 0.95
+CEILING_MARGIN = 0.97
 """After a 429 the rate never climbs back above this share of the rate that was refused..."""
-CEILING_RECOVERY_SECONDS = 60.0
+CEILING_RECOVERY_SECONDS = 120.0
 """...until this long passes without a 429; then the ceiling rises by one (to the configured)."""
 
 
