@@ -6,8 +6,14 @@ campaigns here are open around today; ``send-now`` talks to the fake Bot API.
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
+import shutil
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -162,3 +168,24 @@ def test_send_now_without_a_bot_token_explains_what_to_set(cli):
     campaign_id = open_campaign(cli)
     output = cli("waves", "send-now", campaign_id, code=2).output
     assert "Set CADRE_TELEGRAM_TOKEN" in output
+
+
+@pytest.mark.skipif(
+    shutil.which("script") is None, reason="needs util-linux 'script' for a terminal"
+)
+def test_send_now_draws_a_progress_bar_on_a_terminal(cli):
+    campaign_id = open_campaign(cli)
+    chats = bind_every_rater(cli, campaign_id)
+    cadre = Path(sys.executable).with_name("cadre")
+    with FakeTelegram() as fake:
+        env = os.environ | {k: v for k, v in cli.env.items() if v is not None}
+        env |= {"CADRE_TELEGRAM_TOKEN": TOKEN, "CADRE_TELEGRAM_API_URL": fake.url, "COLUMNS": "100"}
+        env.pop("CADRE_DATABASE_URL", None)
+        command = f"{shlex.quote(str(cadre))} waves send-now {campaign_id}"
+        finished = subprocess.run(
+            ["script", "-qec", command, "/dev/null"], env=env, capture_output=True, timeout=60
+        )
+        assert len(fake.messages) == len(chats)
+    screen = finished.stdout.decode()
+    assert finished.returncode == 0, screen
+    assert re.search(rf"Sending\s+\[#+\]\s+{len(chats)}/{len(chats)}", screen), screen
