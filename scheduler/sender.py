@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,7 +32,7 @@ RECOVERY_SECONDS = 5.0
 """After this long without a 429, the rate goes up by one message per second, up to the ceiling."""
 CEILING_MARGIN = 0.97
 """After a 429 the rate never climbs back above this share of the rate that was refused..."""
-CEILING_RECOVERY_SECONDS = 120.0
+CEILING_RECOVERY_SECONDS = 300.0
 """...until this long passes without a 429; then the ceiling rises by one (to the configured)."""
 
 
@@ -45,20 +46,38 @@ class Pacer:
         self._clock = clock
         self._next = 0.0
         self._resume_at = 0.0
+        self._recent: deque[float] = deque()
         self._calm_since = clock()
         self._ceiling_since = clock()
 
     async def wait(self) -> None:
-        """Wait for the next slot; re-queue if a pause began while waiting."""
+        """Wait for the next slot; re-queue if a pause began while waiting.
+
+        Slots are ``1/rate`` apart; a late start may catch up half a slot, and
+        no trailing second ever holds more than ``rate`` slots, so a stall of
+        the event loop is never followed by a burst.
+        """
         while True:
             now = self._clock()
-            slot = max(self._next, self._resume_at, now - 1.0 / self.rate)
+            slot = max(self._next, self._resume_at, now - 0.5 / self.rate)
+            slot = self._within_window(slot)
             self._next = slot + 1.0 / self.rate
+            self._recent.append(slot)
             if slot > now:
                 await asyncio.sleep(slot - now)
             if self._resume_at <= self._clock():
                 self._recover()
                 return
+            self._recent.remove(slot)  # a pause began meanwhile: this slot is void
+
+    def _within_window(self, slot: float) -> float:
+        """Move a slot later if the second before it already holds ``rate`` slots."""
+        while self._recent and self._recent[0] <= slot - 1.0:
+            self._recent.popleft()
+        most = max(1, int(self.rate))
+        if len(self._recent) >= most:
+            slot = max(slot, self._recent[-most] + 1.0 + 1e-3)
+        return slot
 
     def pause(self, seconds: float) -> None:
         """Flood control: nobody sends for ``seconds``; the rate drops, and so does its ceiling."""
