@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     public_rate_limit: str = "30 per hour"
     ledger_key: Path | None = None
     reminder_rate: float = Field(default=25.0, gt=0, le=1000)
+    reminder_concurrency: int = Field(default=8, ge=1, le=64)
     quiet_hours: str = DEFAULT_QUIET_HOURS
     scheduler_sync_seconds: float = Field(default=30.0, ge=1, le=3600)
     scheduler_failover_seconds: float = Field(default=5.0, ge=0.5, le=600)

@@ -22,6 +22,7 @@ def scheduler_runtime(ctx: Context) -> Runtime:
         telegram_token=settings.telegram_token_value(),
         telegram_api_url=settings.telegram_api_url,
         rate=settings.reminder_rate,
+        concurrency=settings.reminder_concurrency,
         quiet=settings.quiet(),
         ledger_key=settings.resolved_ledger_key(),
         shared_database_url=settings.shared_database_url,
