@@ -131,7 +131,7 @@ def test_completed_raters_and_meeting_slips_get_nothing(any_engine, fake):
 def test_a_rater_completing_during_the_wave_is_skipped(any_engine, fake):
     world = build_wave_world(any_engine, fake, NOON, raters=6)
     wave_id = plan(world)
-    runtime = world.runtime(rate=50)
+    runtime = world.runtime(rate=10)
     rows, _ = prepare_wave(runtime, wave_id)
     with Session(any_engine) as session:
         last = session.get(OutboxMessage, rows[-1])
@@ -183,7 +183,7 @@ def test_a_wave_due_in_quiet_hours_waits_and_then_goes_out(engine, fake):
 def test_a_wave_running_into_quiet_hours_stops_and_resumes_in_the_morning(engine, fake):
     world = build_wave_world(engine, fake, NOON, raters=6)
     wave_id = plan(world)
-    runtime = world.runtime(quiet="22:00-08:00")
+    runtime = world.runtime(rate=5, quiet="22:00-08:00")  # slots far apart: the stop lands mid-wave
     world.clock.now = datetime(2026, 11, 25, 13, 59, 59, tzinfo=UTC)  # 21:59:59 local
     sent = []
 
