@@ -54,20 +54,6 @@ ADAPT_TARGET = 0.90
 one can expect, and each probe costs a one-second pause."""
 
 
-class SlowTelegram(FakeTelegram):
-    """The fake Bot API, answering ``latency`` seconds late (half on the way in, half out)."""
-
-    def __init__(self, *, latency: float = 0.0, **options):
-        super().__init__(**options)
-        self.latency = latency
-
-    def answer(self, path: str, content_type: str, body: bytes):
-        time.sleep(self.latency / 2)
-        reply = super().answer(path, content_type, body)
-        time.sleep(self.latency / 2)
-        return reply
-
-
 @dataclass
 class Outcome:
     """What one run showed, and whether its targets held."""
@@ -97,7 +83,7 @@ def run(
     )
     engine = make_engine(f"sqlite:///{folder / 'bench.db'}")
     upgrade(engine)
-    with SlowTelegram(limit_per_second=server_limit, latency=latency) as fake:
+    with FakeTelegram(limit_per_second=server_limit, latency=latency) as fake:
         start = time.perf_counter()
         world = build_wave_world(engine, fake, NOW, raters=recipients)
         with Session(engine, expire_on_commit=False) as session:

@@ -15,7 +15,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -113,7 +113,6 @@ class SendReport:
     flood_answers: int = 0
     seconds: float = 0.0
     stopped: bool = False
-    finished_rows: int = field(default=0)
 
     @property
     def rate(self) -> float:
@@ -167,7 +166,7 @@ class OutboxSender:
             if message is None:
                 slots.release()
                 report.skipped += 1
-                self._progress(progress, report)
+                self._progress(progress)
                 continue
             # Claim, then wait for the slot: the "still wanted?" check is at most
             # one slot older than the send, and skipped rows cost no slot.
@@ -200,7 +199,7 @@ class OutboxSender:
             await self.pacer.wait()
         await asyncio.to_thread(self._record, message.row_id, outcome)
         self._count(report, outcome)
-        self._progress(progress, report)
+        self._progress(progress)
 
     @staticmethod
     def _count(report: SendReport, outcome: Outcome) -> None:
@@ -210,8 +209,7 @@ class OutboxSender:
             log.warning("a message was refused: %s", outcome.description)
 
     @staticmethod
-    def _progress(progress, report: SendReport) -> None:
-        report.finished_rows += 1
+    def _progress(progress: Callable[[int], None] | None) -> None:
         if progress is not None:
             progress(1)
 

@@ -43,8 +43,6 @@ from surveys.invitations import cadre_counts
 from surveys.messages import N_, translate
 from surveys.outcomes import grade_label, shown_results
 
-FINAL_STATES = ("sent", "skipped", "unreachable", "failed", "uncertain")
-
 
 @dataclass(frozen=True)
 class MessageButton:

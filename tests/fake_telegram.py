@@ -275,9 +275,11 @@ class FakeTelegram:
         token: str | None = None,
         limit_per_second: int = 30,
         poll_wait: float = 1.0,
+        latency: float = 0.0,
     ):
         self.token = token
         self.limit_per_second = limit_per_second
+        self.latency = latency
         self.poll_wait = poll_wait
         self.messages: list[dict[str, Any]] = []
         self._by_chat: dict[Any, list[dict[str, Any]]] = {}
@@ -403,7 +405,16 @@ class FakeTelegram:
     # -- the API -----------------------------------------------------------------------
 
     def answer(self, path: str, content_type: str, body: bytes) -> Reply:
-        """Answer one HTTP request to the Bot API."""
+        """Answer one HTTP request, ``latency`` seconds late (half before counting it, half after),
+        as a real network is: several requests are then in flight at once."""
+        if not self.latency:
+            return self._respond(path, content_type, body)
+        time.sleep(self.latency / 2)
+        reply = self._respond(path, content_type, body)
+        time.sleep(self.latency / 2)
+        return reply
+
+    def _respond(self, path: str, content_type: str, body: bytes) -> Reply:
         split = urlsplit(path)
         parts = split.path.strip("/").split("/")
         if len(parts) < 2 or not parts[0].startswith("bot") or parts[0] == "file":

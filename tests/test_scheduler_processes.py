@@ -256,7 +256,8 @@ class Site:
 
 
 def open_site(url: str, folder: Path) -> Iterator[Site]:
-    with FakeTelegram(limit_per_second=3 * RATE) as fake:
+    # Answers 0.1 s late, like a real network: several reminders are always in flight.
+    with FakeTelegram(limit_per_second=3 * RATE, latency=0.1) as fake:
         site = Site(url, fake, folder)
         try:
             yield site

@@ -19,6 +19,7 @@ from surveys.chats import bind_chat, cadre_links, cadre_payload, rater_payload, 
 from surveys.invitations import issue_slips
 from surveys.reminders import QuietHours
 from surveys.roster import RosterRows
+from tests.bot_world import Clock
 from tests.factories import SECRET, make_campaign, roster_rows
 from tests.fake_telegram import TOKEN, FakeTelegram
 
@@ -47,16 +48,6 @@ def wide_roster(raters: int, cadres: int = 3) -> RosterRows:
         for c in range(1, cadres + 1)
     ]
     return roster_rows(cadre_rows, rater_rows, assignments)
-
-
-@dataclass
-class Clock:
-    """A clock the test moves by hand."""
-
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass
