@@ -24,7 +24,7 @@ from storage.engine import session_scope
 from storage.models import Campaign
 from surveys.lifecycle import close_campaign, lifecycle_campaigns, note_opened, push_published
 from surveys.outbox import campaigns_with_notices
-from surveys.reminders import due_waves
+from surveys.reminders import unfinished_waves
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def desired_jobs(current: Runtime) -> dict[str, tuple[str, datetime, str]]:
     wanted: dict[str, tuple[str, datetime, str]] = {}
     with session_scope(current.engine) as session:
         if current.can_send:
-            for wave in due_waves(session=session, now=now):
+            for wave in unfinished_waves(session=session):
                 wanted[f"wave:{wave.id}"] = ("wave_job", wave.send_at, wave.id)
             for campaign_id in campaigns_with_notices(session=session):
                 zone = ZoneInfo(session.get(Campaign, campaign_id).timezone)

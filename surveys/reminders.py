@@ -210,7 +210,7 @@ def cancel_wave(*, session: Session, wave: ReminderWave, now: datetime) -> int:
     return skipped
 
 
-def due_waves(*, session: Session, now: datetime) -> list[ReminderWave]:
+def unfinished_waves(*, session: Session) -> list[ReminderWave]:
     """Waves that should be sending now or later (planned, or started and not finished)."""
     return list(
         session.exec(
