@@ -15,7 +15,6 @@ from sqlmodel import Session
 
 from bot.actions import Button
 from bot.conversation import Conversation, buttons
-from bot.pending import local_time
 from bot.router import Router
 from storage.models import Campaign
 from surveys.ballots import (
@@ -26,6 +25,7 @@ from surveys.ballots import (
     open_invitation,
     submit_invitation,
 )
+from surveys.campaigns import local_time
 from surveys.chats import chat_invitation, delete_draft, latest_draft, load_draft, save_draft
 from surveys.messages import N_
 from surveys.mixer import mix_waiting

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from bot.actions import Button
 from bot.conversation import Conversation, buttons
 from bot.router import Router
-from storage.models import Campaign, Invitation
+from storage.models import Invitation
+from surveys.campaigns import local_time
 from surveys.chats import form_link, load_draft, open_evaluations
 from surveys.messages import N_
 
 router = Router()
-
-
-def local_time(campaign: Campaign, moment) -> str:
-    """A moment in the campaign's time zone, as people write it."""
-    return moment.astimezone(ZoneInfo(campaign.timezone)).strftime("%Y-%m-%d %H:%M")
 
 
 def form_button(conversation: Conversation, invitation: Invitation) -> Button:

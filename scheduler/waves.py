@@ -53,6 +53,16 @@ def send_wave(
     prepared = prepare_wave(runtime, wave_id)
     if prepared is None:
         return None
+    return send_prepared(runtime, wave_id, prepared, progress)
+
+
+def send_prepared(
+    runtime: Runtime,
+    wave_id: str,
+    prepared: tuple[list[str], datetime | None],
+    progress: Progress | None = None,
+) -> SendReport | None:
+    """Send what ``prepare_wave`` listed (callers that show progress need its count first)."""
     rows, until = prepared
     report = asyncio.run(send_rows(runtime, rows, until=until, progress=progress)) if rows else None
     with session_scope(runtime.engine) as session:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from storage.models import Appeal, Cadre, Campaign
+from storage.queries import by_id_or_prefix
 from surveys.audit import record_event
 from surveys.campaigns import CampaignError
 from surveys.messages import N_
@@ -125,10 +126,7 @@ def campaign_appeals(*, session: Session, campaign_id: str) -> list[Appeal]:
 
 def find_appeal(*, session: Session, appeal_id: str) -> Appeal:
     """An appeal by id or unique prefix, or a CampaignError."""
-    appeal = session.get(Appeal, appeal_id)
+    appeal = by_id_or_prefix(session, Appeal, appeal_id)
     if appeal is not None:
         return appeal
-    matches = session.exec(select(Appeal).where(col(Appeal.id).startswith(appeal_id))).all()
-    if len(appeal_id) >= 4 and len(matches) == 1:
-        return matches[0]
     raise CampaignError(N_("no appeal with id %(id)s"), {"id": appeal_id})

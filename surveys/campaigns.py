@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlmodel import Session, select
 
 from storage.models import Cadre, Campaign, Roster
+from storage.queries import by_id_or_prefix
 from surveys.messages import N_
 from surveys.questionnaire import Questionnaire
 
@@ -38,6 +39,11 @@ def campaign_state(campaign: Campaign, now: datetime) -> str:
     if now >= campaign.closes_at:
         return "closed"
     return "open"
+
+
+def local_time(campaign: Campaign, moment: datetime) -> str:
+    """A moment in the campaign's time zone, as people write it."""
+    return moment.astimezone(ZoneInfo(campaign.timezone)).strftime("%Y-%m-%d %H:%M")
 
 
 def snapshot(campaign: Campaign) -> Questionnaire:
@@ -88,18 +94,9 @@ def create_campaign(
 
 def get_campaign(*, session: Session, campaign_id: str) -> Campaign:
     """Find a campaign by id, or by a unique id prefix as HR types it."""
-    campaign = session.get(Campaign, campaign_id)
+    campaign = by_id_or_prefix(session, Campaign, campaign_id)
     if campaign is not None:
         return campaign
-    matches = (
-        session.exec(
-            select(Campaign).where(Campaign.id.startswith(campaign_id))  # type: ignore[attr-defined]
-        ).all()
-        if len(campaign_id) >= 4
-        else []
-    )
-    if len(matches) == 1:
-        return matches[0]
     raise CampaignError(N_("no campaign with id %(id)s"), {"id": campaign_id})
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -37,7 +36,7 @@ from storage.models import (
     TelegramChat,
     new_id,
 )
-from surveys.campaigns import campaign_cadres, campaign_state
+from surveys.campaigns import campaign_cadres, campaign_state, local_time
 from surveys.chats import chat_locale, chat_settings, form_link, set_reachable
 from surveys.invitations import cadre_counts
 from surveys.messages import N_, translate
@@ -274,11 +273,6 @@ def _notice_obstacle(session: Session, row: OutboxMessage, campaign: Campaign) -
     if _unreachable(session, row.chat_id):
         return "unreachable"
     return None
-
-
-def local_time(campaign: Campaign, moment: datetime) -> str:
-    """A moment in the campaign's time zone, as people write it."""
-    return moment.astimezone(ZoneInfo(campaign.timezone)).strftime("%Y-%m-%d %H:%M")
 
 
 def _reminder(

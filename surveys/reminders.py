@@ -26,6 +26,7 @@ from storage.models import (
     TelegramChat,
     new_id,
 )
+from storage.queries import by_id_or_prefix
 from surveys.campaigns import CampaignError, campaign_state, snapshot
 from surveys.messages import N_
 
@@ -179,16 +180,9 @@ def campaign_waves(*, session: Session, campaign: Campaign) -> list[ReminderWave
 
 def find_wave(*, session: Session, wave_id: str) -> ReminderWave:
     """A wave by id or unique id prefix, or CampaignError."""
-    wave = session.get(ReminderWave, wave_id)
+    wave = by_id_or_prefix(session, ReminderWave, wave_id)
     if wave is not None:
         return wave
-    matches = (
-        session.exec(select(ReminderWave).where(col(ReminderWave.id).startswith(wave_id))).all()
-        if len(wave_id) >= 4
-        else []
-    )
-    if len(matches) == 1:
-        return matches[0]
     raise CampaignError(N_("no wave with id %(id)s"), {"id": wave_id})
 
 

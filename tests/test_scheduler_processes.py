@@ -304,6 +304,15 @@ def check_at_most_once(site: Site, wave_id: str, words: str, cut_off: set[int]) 
     assert missed <= uncertain, f"recipients missed without an uncertain row: {missed}{context}"
 
 
+def assert_each_reminded_once(site: Site, wave_id: str, words: str) -> None:
+    """Every outbox row sent, and every recipient got exactly one message."""
+    rows = site.outbox(wave_id)
+    assert Counter(rows.values()) == {"sent": RECIPIENTS}, site.report()
+    assert site.received(words) == dict.fromkeys(rows, 1), (
+        f"not every recipient got the reminder exactly once\n{site.report()}"
+    )
+
+
 def sending(site: Site, wave_id: str) -> set[int]:
     """Chats whose rows are claimed (sending) right now."""
     return {chat for chat, state in site.outbox(wave_id).items() if state == "sending"}
@@ -357,11 +366,7 @@ def test_a_scheduler_stopped_mid_wave_resumes_with_each_reminder_exactly_once(si
     )
     assert second.stop() == 0, second.tail()
 
-    rows = site.outbox(wave_id)
-    assert Counter(rows.values()) == {"sent": RECIPIENTS}, site.report()
-    assert site.received(words) == dict.fromkeys(rows, 1), (
-        f"not every recipient got the reminder exactly once\n{site.report()}"
-    )
+    assert_each_reminded_once(site, wave_id, words)
 
 
 @pytest.mark.postgres
@@ -375,11 +380,7 @@ def test_two_schedulers_on_one_database_send_each_reminder_once(pg_site):
     leaders = [process.name for process in (one, two) if process.leads()]
     assert len(leaders) == 1, f"leaders: {leaders}\n{site.report()}"
     assert one.stop() == 0 and two.stop() == 0, site.report()
-    rows = site.outbox(wave_id)
-    assert Counter(rows.values()) == {"sent": RECIPIENTS}, site.report()
-    assert site.received(words) == dict.fromkeys(rows, 1), (
-        f"not every recipient got the reminder exactly once\n{site.report()}"
-    )
+    assert_each_reminded_once(site, wave_id, words)
 
 
 @pytest.mark.postgres

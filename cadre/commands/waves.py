@@ -7,11 +7,11 @@ import click
 from cadre.cli import Context, fail, pass_context
 from cadre.commands.campaigns import parse_moment
 from cadre.commands.scheduler import scheduler_runtime
-from scheduler.waves import send_wave
+from scheduler.waves import prepare_wave, send_prepared
 from storage.models import ReminderWave
-from surveys.campaigns import get_campaign
+from surveys.campaigns import get_campaign, local_time
 from surveys.messages import N_
-from surveys.outbox import local_time, wave_counts
+from surveys.outbox import wave_counts
 from surveys.reminders import add_wave, campaign_waves, cancel_wave, find_wave
 
 COLUMNS = (
@@ -127,12 +127,11 @@ def send_now_command(ctx: Context, campaign_id: str, message: str | None) -> Non
 
 def _send_with_progress(ctx: Context, current, wave_id: str) -> None:
     """Run the wave in this process with a progress bar over its recipients."""
-    from scheduler.waves import prepare_wave
-
     prepared = prepare_wave(current, wave_id)
-    total = len(prepared[0]) if prepared else 0
-    with click.progressbar(length=total, label=ctx._("Sending"), show_pos=True) as bar:
-        send_wave(current, wave_id, progress=bar.update)
+    if prepared is None:
+        return
+    with click.progressbar(length=len(prepared[0]), label=ctx._("Sending"), show_pos=True) as bar:
+        send_prepared(current, wave_id, prepared, progress=bar.update)
 
 
 @waves_group.command("status")
