@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 
 import pytest
@@ -9,11 +10,38 @@ from sqlmodel import Session
 
 from storage.engine import make_engine
 from storage.migrate import upgrade
+from tests import clock_shift
 from tests.databases import postgres_database
 
 pytest_plugins = ["tests.bot_fixtures"]
 
-NOW = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)  # 12:00 in Asia/Shanghai
+# 12:00 in Asia/Shanghai: passed in as `now`, never compared with a real clock.
+NOW = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--clock-shift",
+        type=float,
+        default=float(os.environ.get(clock_shift.SHIFT_ENV) or 0),
+        metavar="DAYS",
+        help="run every test (and the processes it starts) on a clock DAYS from today",
+    )
+
+
+def pytest_configure(config):
+    """Start the shifted clock before any test module is imported (see tests/clock_shift)."""
+    days = config.getoption("--clock-shift")
+    if days:
+        clock_shift.start(days)
+        clock_shift.propagate(days)
+
+
+def pytest_report_header(config):
+    days = config.getoption("--clock-shift")
+    if days:
+        return [f"clock shifted by {days} days: today is {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"]
+    return []
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from scheduler import jobs
 from scheduler.role import run_role
+from scheduler.runtime import utc_now
 from scheduler.waves import send_notices
 from storage.engine import make_engine
 from storage.models import AuditEvent, Campaign, InboxBallot, LedgerCheckpoint, OutboxMessage
@@ -24,7 +25,7 @@ from surveys.ballots import submit_ballot
 from surveys.lifecycle import close_campaign, note_opened, push_published
 from surveys.publication import publish_results
 from surveys.reminders import QuietHours, add_wave
-from tests.factories import CLOSES, complete_answers, tokens
+from tests.factories import complete_answers, tokens
 from tests.fake_telegram import FakeTelegram
 from tests.wave_world import build_wave_world, chat_of
 
@@ -156,14 +157,28 @@ def stop(runtime, thread) -> None:
     assert not thread.is_alive(), "the scheduler role did not stop"
 
 
+def real_clock_world(engine, fake, **options):
+    """A campaign open around the real now: the role's APScheduler runs on the real clock."""
+    now = utc_now()
+    world = build_wave_world(
+        engine, fake, now, opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=10),
+        **options,
+    )  # fmt: skip
+    world.clock = utc_now
+    return world
+
+
 def test_the_role_runs_waves_and_campaign_steps_from_its_job_store(any_engine, fake):
-    world = build_wave_world(any_engine, fake, NOON, raters=5, bound=4)
+    world = real_clock_world(any_engine, fake, raters=5, bound=4)
+    now = world.clock()
+    with Session(any_engine) as session:
+        closes = world.campaign(session).closes_at
     runtime = world.runtime(sync_seconds=0.3, failover_seconds=0.3)
     thread = run_in_thread(runtime)
     try:
         with Session(any_engine, expire_on_commit=False) as session:
             add_wave(
-                session=session, campaign=world.campaign(session), at=NOON, now=NOON,
+                session=session, campaign=world.campaign(session), at=now, now=now,
                 quiet=QuietHours.parse("none"),
             )  # fmt: skip
             session.commit()
@@ -178,12 +193,12 @@ def test_the_role_runs_waves_and_campaign_steps_from_its_job_store(any_engine, f
 
     assert world.reminded() == {chat_of(f"R{n}"): 1 for n in range(1, 5)}
     assert "sync" in stored
-    assert stored[f"close:{world.campaign_id}"] == pytest.approx(CLOSES.timestamp())
+    assert stored[f"close:{world.campaign_id}"] == pytest.approx(closes.timestamp())
     assert jobs.ACTIVE is None
 
 
 def test_a_second_role_on_the_same_database_waits_and_takes_over(any_engine, fake):
-    world = build_wave_world(any_engine, fake, NOON, raters=3)
+    world = real_clock_world(any_engine, fake, raters=3)
     first = world.runtime(sync_seconds=0.3, failover_seconds=0.3)
     second = world.runtime(sync_seconds=0.3, failover_seconds=0.3)
     first_thread = run_in_thread(first)
