@@ -39,8 +39,9 @@ def demo_app(folder: Path):
     upgrade(engine)
     with Session(engine, expire_on_commit=False) as session:
         demo = load_demo(
-            session=session, now=datetime.now(UTC), secret_key=SECRET, timezone="Asia/Shanghai"
-        )
+            session=session, now=datetime.now(UTC), secret_key=SECRET, timezone="Asia/Shanghai",
+            box_keys=folder / "box-keys",
+        )  # fmt: skip
         session.commit()
         links = named_links(
             session=session, campaign=demo.campaign, secret_key=SECRET, base_url="http://b"

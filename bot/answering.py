@@ -8,15 +8,11 @@ rule as the web form.  The draft is deleted in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-
-from sqlmodel import Session
 
 from bot.actions import Button
 from bot.conversation import Conversation, buttons
 from bot.router import Router
-from storage.models import Campaign
 from surveys.ballots import (
     BallotForm,
     BallotInvalid,
@@ -28,7 +24,6 @@ from surveys.ballots import (
 from surveys.campaigns import local_time
 from surveys.chats import chat_invitation, delete_draft, latest_draft, load_draft, save_draft
 from surveys.messages import N_
-from surveys.mixer import mix_waiting
 from surveys.questionnaire import GRADE_LABELS, GRADES, Dimension, Item
 
 router = Router()
@@ -243,7 +238,6 @@ def submit(conversation: Conversation) -> None:
         conversation.show(conversation._(UNAVAILABLE[error.reason], time=""))
         return
     delete_draft(session=conversation.session, invitation_id=invitation_id)
-    conversation.after_commit.append(mixing(form.campaign.id, conversation.now))
     conversation.acknowledge()
     conversation.show(
         conversation._(
@@ -251,15 +245,6 @@ def submit(conversation: Conversation) -> None:
             count=count,
         )
     )
-
-
-def mixing(campaign_id: str, now) -> Callable[[Session], None]:
-    """The mixer run for a campaign, to do once the ballot's transaction has committed."""
-
-    def mix(session: Session) -> None:
-        mix_waiting(session=session, campaign=session.get(Campaign, campaign_id), now=now)
-
-    return mix
 
 
 def send_back(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -41,7 +40,6 @@ class Conversation:
     now: datetime
     config: BotConfig
     actions: list[Action] = field(default_factory=list)
-    after_commit: list[Callable[[Session], None]] = field(default_factory=list)
 
     @property
     def chat_id(self) -> int:

@@ -60,17 +60,7 @@ class BotCore:
             # Never log the update itself: it may carry a binding code or answers.
             log.exception("the bot could not handle an update")
             return self._apology(incoming)
-        self._after_commit(conversation)
         return conversation.actions
-
-    def _after_commit(self, conversation: Conversation) -> None:
-        """Work that must not share the update's transaction (the mixer), each in its own."""
-        for task in conversation.after_commit:
-            try:
-                with session_scope(self.engine) as session:
-                    task(session)
-            except Exception:
-                log.exception("a follow-up task failed; it will be retried later")
 
     def chat_unreachable(self, chat_id: int) -> None:
         """Remember that a chat blocked the bot or no longer exists (403 / 400)."""

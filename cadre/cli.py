@@ -23,6 +23,7 @@ from cadre.cli_language import localized, use_catalogs
 from cadre.settings import Settings
 from storage.engine import make_engine, session_scope
 from storage.migrate import upgrade
+from surveys.ballot_box import BoxError
 from surveys.ballots import BallotInvalid
 from surveys.campaigns import CampaignError
 from surveys.messages import best_locale, translate
@@ -105,6 +106,8 @@ def explain(ctx: Context, error: Exception) -> str:
         return ctx._("The questionnaire template is not valid:") + "\n" + str(error)
     if isinstance(error, CampaignError):
         return ctx._(error.message, **error.values)
+    if isinstance(error, BoxError):
+        return ctx._(error.message, **error.values)
     if isinstance(error, BallotInvalid):
         return "\n".join(ctx._(message) for message in error.problems.values())
     return str(error)
@@ -116,7 +119,7 @@ class CadreGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except (RosterError, TemplateError, CampaignError, BallotInvalid) as error:
+        except (RosterError, TemplateError, CampaignError, BallotInvalid, BoxError) as error:
             raise UserError(explain(ctx.find_object(Context), error)) from error
         except (sa.exc.OperationalError, sa.exc.ArgumentError) as error:
             context = ctx.find_object(Context)
@@ -160,6 +163,7 @@ def _register() -> None:
         admin,
         appeals,
         bot,
+        box,
         campaigns,
         channels,
         db,
@@ -174,7 +178,7 @@ def _register() -> None:
     )
 
     modules = (db, roster, campaigns, invitations, channels, results, demo, serve, bot, ledger)
-    for module in (*modules, admin, appeals, scheduler, waves):
+    for module in (*modules, admin, appeals, scheduler, waves, box):
         module.register(cli)
 
 

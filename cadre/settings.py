@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     public_form_minutes: int = Field(default=60, ge=10, le=24 * 60)
     public_rate_limit: str = "30 per hour"
     ledger_key: Path | None = None
+    box_keys: Path | None = None
     reminder_rate: float = Field(default=25.0, gt=0, le=1000)
     reminder_concurrency: int = Field(default=8, ge=1, le=64)
     quiet_hours: str = DEFAULT_QUIET_HOURS
@@ -153,7 +154,16 @@ class Settings(BaseSettings):
             "PUBLIC_FORM_MINUTES": self.public_form_minutes,
             "PUBLIC_RATE_LIMIT": self.public_rate_limit,
             "LEDGER_KEY": str(self.resolved_ledger_key()),
+            "BOX_KEYS": str(self.resolved_box_keys()),
         }
+
+    def resolved_box_keys(self) -> Path:
+        """CADRE_BOX_KEYS, or ``box-keys`` in the data folder: one key file per campaign.
+
+        A copy of the data folder that includes it is a copy of every unopened
+        box's key: keep it out of backups of the database, or use scrutineers.
+        """
+        return self.box_keys or self.data_dir / "box-keys"
 
     def resolved_ledger_key(self) -> Path:
         """Where the ledger's Ed25519 signing key lives: never inside the database."""

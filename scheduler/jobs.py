@@ -23,6 +23,7 @@ from scheduler.waves import send_notices, send_wave
 from storage.engine import session_scope
 from storage.models import Campaign
 from surveys.lifecycle import close_campaign, lifecycle_campaigns, note_opened, push_published
+from surveys.opening import after_opening
 from surveys.outbox import campaigns_with_notices
 from surveys.reminders import unfinished_waves
 
@@ -79,17 +80,22 @@ def open_job(campaign_id: str) -> None:
 
 
 def close_job(campaign_id: str) -> None:
-    """Close a campaign at its deadline: mix, sign the ledger, compute the results."""
-    with running(f"close:{campaign_id}") as current, session_scope(current.engine) as session:
-        campaign = session.get(Campaign, campaign_id)
-        if campaign is None:
+    """Close a campaign at its deadline: open a key-file box, sign the ledger, compute results."""
+    with running(f"close:{campaign_id}") as current:
+        with session_scope(current.engine) as session:
+            campaign = session.get(Campaign, campaign_id)
+            if campaign is None:
+                return
+            detail = close_campaign(
+                session=session, campaign=campaign, now=current.clock(),
+                key_path=current.config.ledger_key, box_keys=current.config.box_keys,
+            )  # fmt: skip
+        if detail is None:
             return
-        detail = close_campaign(
-            session=session, campaign=campaign, now=current.clock(),
-            key_path=current.config.ledger_key,
-        )  # fmt: skip
-        if detail is not None:
-            log.info("closed campaign %s: %s", campaign_id, detail)
+        log.info("closed campaign %s: %s", campaign_id, detail)
+        if "responses" in detail:
+            keys = current.config.box_keys
+            after_opening(engine=current.engine, campaign=campaign, key_folder=keys)
 
 
 def push_job(campaign_id: str) -> None:

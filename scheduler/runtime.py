@@ -28,6 +28,7 @@ class SchedulerConfig:
     concurrency: int = 8
     quiet: QuietHours = field(default_factory=lambda: QuietHours.parse("22:00-08:00"))
     ledger_key: Path | None = None
+    box_keys: Path | None = None
     shared_database_url: str | None = None
     sync_seconds: float = 30.0
     failover_seconds: float = 5.0

@@ -117,6 +117,13 @@ class Campaign(SQLModel, table=True):
     opened_noted_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     closed_done_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     summaries_pushed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    # The sealed ballot box (surveys/ballot_box.py): its public key, who holds the secret,
+    # the SHA-256 of each scrutineer's share, and when it was opened (once).
+    box_public_key: str | None = Field(default=None, sa_column=Column(sa.Text, nullable=True))
+    box_custody: str = Field(default="keyfile", max_length=20)
+    box_quorum: int | None = Field(default=None)
+    box_share_digests: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    box_opened_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class Invitation(SQLModel, table=True):
@@ -147,21 +154,23 @@ class BallotFields(SQLModel):
     comment: str | None = Field(default=None, max_length=2000)
 
 
-class InboxBallot(BallotFields, table=True):
-    """A submitted ballot row waiting for the mixer.
+class SealedBallot(SQLModel, table=True):
+    """One submitted ballot, encrypted to the campaign's ballot box until it is opened.
 
-    It is written in the same transaction that consumes the token (so a
-    ballot is never lost nor counted twice) and deleted when the mixer moves
-    it, in a later transaction and shuffled with others, to ``response``.
-    ``ballot_id`` groups the rows of one submission until then.
+    Written in the transaction that consumes the invitation, so a ballot is
+    never lost nor counted twice; only ciphertext, padded to its form's
+    length, with a random id and no time.  Opening the box (at close)
+    decrypts every row, writes the responses in shuffled order and deletes
+    these rows, all in one transaction.
     """
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
-    ballot_id: str = Field(max_length=32, index=True)
+    campaign_id: str = Field(foreign_key="campaign.id", index=True, max_length=32)
+    ciphertext: bytes = Field(sa_column=Column(sa.LargeBinary, nullable=False))
 
 
 class Response(BallotFields, table=True):
-    """One rater's answers about one cadre, as the mixer stored it.
+    """One rater's answers about one cadre, as the opening of the ballot box stored it.
 
     It carries no rater, invitation, token, chat or time.  ``ballot_id`` (a
     fresh random id) links the rows of one ballot only where at least k
@@ -226,12 +235,17 @@ class CadreChat(SQLModel, table=True):
 
 
 class ChatDraft(SQLModel, table=True):
-    """Answers given in the chat so far, kept until they are submitted (then deleted)."""
+    """Answers given in the chat so far, kept until they are submitted (then deleted).
+
+    The answers are encrypted (``sealed``) with a key derived from the
+    server's secret key, which is not in the database: a copy of the
+    database and its log shows that a chat is half-way, never what it said.
+    """
 
     invitation_id: str = Field(foreign_key="invitation.id", primary_key=True, max_length=32)
     chat_id: int = Field(sa_column=chat_column(nullable=False, index=True))
     position: int = Field(default=0)
-    answers: dict = Field(sa_column=Column(JSON, nullable=False))
+    sealed: bytes = Field(sa_column=Column(sa.LargeBinary, nullable=False))
     updated_at: datetime = Field(sa_column=utc_column())
 
 
@@ -276,7 +290,7 @@ class Appeal(SQLModel, table=True):
 class LedgerLeaf(SQLModel, table=True):
     """One accepted ballot row in a campaign's append-only Merkle ledger.
 
-    Leaves are appended only from the mixer's shuffled batches, so their
+    Leaves are appended only when the ballot box is opened, in shuffled order, so their
     positions say nothing about who submitted when; ``leaf_hash`` is what
     the row hashed to when it was appended.
     """

@@ -7,6 +7,7 @@ so validation and the one-time rule exist in exactly one place.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,12 +15,15 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from storage.models import Cadre, Campaign, InboxBallot, Invitation, new_id
+from storage.models import Cadre, Campaign, Invitation, SealedBallot
+from surveys.ballot_box import padded_size, seal, section_bound
 from surveys.campaigns import campaign_state, snapshot
 from surveys.channels import find_channel
 from surveys.invitations import assigned_cadres, find_invitation
 from surveys.messages import N_
 from surveys.questionnaire import GRADES, Dimension, Questionnaire
+
+KEPT_CONTROLS = frozenset("\n\t")
 
 
 class BallotUnavailable(Exception):
@@ -146,25 +150,63 @@ def check_answers(form: BallotForm, answers: Mapping[str, CadreAnswers]) -> dict
     return problems
 
 
-def _inbox_rows(form: BallotForm, answers: Mapping[str, CadreAnswers]) -> list[InboxBallot]:
-    """One anonymous inbox row per cadre on the form, sharing a fresh ballot id."""
-    ballot_id = new_id()
-    rows = []
+def clean_comment(text: str | None) -> str | None:
+    """A comment as stored: trimmed, without control characters or lone surrogates.
+
+    They carry nothing a reader needs, break spreadsheets, and would make a
+    sealed ballot's length depend on how they are escaped.
+    """
+    kept = "".join(
+        char
+        for char in (text or "")
+        if char in KEPT_CONTROLS or unicodedata.category(char) not in ("Cc", "Cs")
+    )
+    return kept.strip() or None
+
+
+def sealed_ballot(form: BallotForm, answers: Mapping[str, CadreAnswers]) -> SealedBallot:
+    """The form's answers as one sealed row: a section per cadre, padded, encrypted.
+
+    The padding makes every ballot of the same form the same length, so
+    the size of a sealed row says nothing about the answers or the comment.
+    """
+    questionnaire = form.questionnaire
+    longest_answer = max(len(option.key) for option in questionnaire.scale)
+    longest_vote = max(len(grade) for grade in GRADES)
+    sections, bounds = [], []
     for section in form.sections:
         given = answers.get(section.cadre.id, CadreAnswers())
-        keys = {item.key for dimension in section.dimensions for item in dimension.items}
-        rows.append(
-            InboxBallot(
-                ballot_id=ballot_id,
-                campaign_id=form.campaign.id,
+        keys = [item.key for dimension in section.dimensions for item in dimension.items]
+        limit = questionnaire.comment.max_length if section.comments else 0
+        sections.append(
+            {
+                "c": section.cadre.id,
+                "g": section.group,
+                "a": {key: value for key, value in given.items.items() if key in keys and value},
+                "v": given.vote if section.votes else None,
+                "m": clean_comment(given.comment) if section.comments else None,
+            }
+        )
+        bounds.append(
+            section_bound(
                 cadre_id=section.cadre.id,
                 group=section.group,
-                answers={key: value for key, value in given.items.items() if key in keys and value},
-                vote=given.vote if section.votes else None,
-                comment=((given.comment or "").strip() or None) if section.comments else None,
-            )
+                item_keys=keys,
+                longest_answer=longest_answer,
+                longest_vote=longest_vote,
+                comment_chars=limit,
+            )  # fmt: skip
         )
-    return rows
+    campaign = form.campaign
+    if not campaign.box_public_key:
+        raise BallotUnavailable("closed", campaign)  # a campaign from before the box
+    ciphertext = seal(
+        public_text=campaign.box_public_key,
+        campaign_id=campaign.id,
+        sections=sections,
+        padded_to=padded_size(bounds),
+    )
+    return SealedBallot(campaign_id=campaign.id, ciphertext=ciphertext)
 
 
 def submit_ballot(
@@ -172,11 +214,11 @@ def submit_ballot(
 ) -> int:
     """Validate and store a rater's answers, consuming the token; return cadres answered.
 
-    The token is consumed by a conditional UPDATE in the same transaction as
-    the inbox inserts, so two concurrent submissions can never both be
-    accepted and an accepted ballot is never lost.  The mixer
-    (``surveys.mixer.mix_waiting``) later moves it to the responses in a
-    transaction of its own; callers run it after committing this one.
+    The token is consumed by a conditional UPDATE in the same transaction
+    that stores the sealed ballot, so two concurrent submissions can never
+    both be accepted and an accepted ballot is never lost.  Nothing else is
+    written and nothing is read that grows with the roster: the ballot is
+    opened with all the others when the box opens (``surveys.opening``).
     """
     return _submit(session, open_ballot(session=session, token=token, now=now), answers, now)
 
@@ -202,10 +244,9 @@ def _submit(
     )
     if consumed.rowcount != 1:
         raise BallotUnavailable("used", form.campaign)
-    rows = _inbox_rows(form, answers)
-    session.add_all(rows)
+    session.add(sealed_ballot(form, answers))
     session.flush()
-    return len(rows)
+    return len(form.sections)
 
 
 def open_public(*, session: Session, slug: str, now: datetime) -> BallotForm:
@@ -251,5 +292,5 @@ def submit_public(
     problems |= check_answers(single, {single.sections[0].cadre.id: answers})
     if problems:
         raise BallotInvalid(problems)
-    session.add_all(_inbox_rows(single, {cadre_id: answers}))
+    session.add(sealed_ballot(single, {cadre_id: answers}))
     session.flush()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, select
 
 from storage.models import Cadre, Campaign, Roster
 from storage.queries import by_id_or_prefix
+from surveys.ballot_box import Share, new_box, share_digest, split_secret, write_key_file
 from surveys.messages import N_
 from surveys.questionnaire import Questionnaire
 
@@ -22,6 +25,26 @@ class CampaignError(ValueError):
         self.message = message
         self.values = values or {}
         super().__init__(message % self.values if self.values else message)
+
+
+@dataclass(frozen=True)
+class KeyFileCustody:
+    """The box secret is kept in a file in ``folder`` (the scheduler opens the box itself)."""
+
+    folder: Path
+
+
+@dataclass
+class ScrutineerCustody:
+    """The box secret is split among ``scrutineers``, ``quorum`` of whom open the box.
+
+    ``shares`` is filled once by ``create_campaign``: the caller prints them
+    and they are kept nowhere else.
+    """
+
+    scrutineers: int
+    quorum: int
+    shares: list[Share] = field(default_factory=list)
 
 
 def time_zone(name: str) -> ZoneInfo:
@@ -63,8 +86,13 @@ def create_campaign(
     now: datetime,
     timezone: str = "Asia/Shanghai",
     anonymity_k: int = 3,
+    custody: KeyFileCustody | ScrutineerCustody,
 ) -> Campaign:
-    """Create a campaign, snapshotting the questionnaire so later edits never reach it."""
+    """Create a campaign, snapshotting the questionnaire so later edits never reach it.
+
+    Every campaign gets its own sealed ballot box (``surveys.ballot_box``):
+    the public key is stored with it, the secret goes to ``custody`` only.
+    """
     if kind not in KINDS:
         raise CampaignError(
             N_("unknown kind %(kind)s; use annual, term or special"), {"kind": kind}
@@ -87,8 +115,18 @@ def create_campaign(
         anonymity_k=anonymity_k,
         created_at=now,
     )
+    box = new_box()
+    campaign.box_public_key = box.public_text
+    if isinstance(custody, ScrutineerCustody):
+        shares = split_secret(box, campaign.id, shares=custody.scrutineers, quorum=custody.quorum)
+        campaign.box_custody = "scrutineers"
+        campaign.box_quorum = custody.quorum
+        campaign.box_share_digests = [share_digest(share.text) for share in shares]
+        custody.shares = shares
     session.add(campaign)
     session.flush()
+    if isinstance(custody, KeyFileCustody):
+        write_key_file(custody.folder, campaign.id, box)
     return campaign
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlmodel import Session, select
 
 from storage.models import Campaign, PublicChannel
-from surveys.campaigns import create_campaign
+from surveys.campaigns import KeyFileCustody, create_campaign
 from surveys.channels import create_channel
 from surveys.invitations import issue_invitations
 from surveys.questionnaire import load_questionnaire
@@ -88,7 +89,9 @@ def find_demo(*, session: Session) -> Campaign | None:
     return session.exec(select(Campaign).where(Campaign.name == DEMO_CAMPAIGN)).first()
 
 
-def load_demo(*, session: Session, now: datetime, secret_key: str, timezone: str) -> DemoCampaign:
+def load_demo(
+    *, session: Session, now: datetime, secret_key: str, timezone: str, box_keys: Path
+) -> DemoCampaign:
     """Create the demo roster and campaign (open now, two weeks to go) with its channels."""
     roster = import_roster(session=session, rows=demo_rows(), name=f"{UNIT}名册", now=now)
     questionnaire = load_questionnaire("annual").with_public_form(
@@ -104,6 +107,7 @@ def load_demo(*, session: Session, now: datetime, secret_key: str, timezone: str
         closes_at=now + timedelta(days=14),
         now=now,
         timezone=timezone,
+        custody=KeyFileCustody(box_keys),
     )
     issue_invitations(session=session, campaign=campaign, secret_key=secret_key)
     channels = [

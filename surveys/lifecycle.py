@@ -15,13 +15,12 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from storage.models import Campaign, Response
+from storage.models import Campaign
 from surveys.audit import record_event
 from surveys.campaigns import campaign_state
 from surveys.invitations import invitation_counts
-from surveys.mixer import mix_waiting
+from surveys.opening import open_with_key_file, sealed_count
 from surveys.outcomes import shown_results
-from surveys.publication import checkpoint_at_close
 from surveys.results import push_results
 
 
@@ -51,29 +50,33 @@ def note_opened(*, session: Session, campaign: Campaign, now: datetime) -> bool:
 
 
 def close_campaign(
-    *, session: Session, campaign: Campaign, now: datetime, key_path: Path | None
-) -> dict | None:
-    """After the deadline: mix what waits, sign the ledger, compute the results; once.
+    *, session: Session, campaign: Campaign, now: datetime, key_path: Path | None,
+    box_keys: Path | None,
+) -> dict | None:  # fmt: skip
+    """After the deadline: open a key-file box, sign the ledger, compute the results; once.
 
-    Returns what was recorded (ballot rows and graded cadres), or None when
-    the campaign is still open or was closed before.
+    A box held by scrutineers stays sealed until they open it together
+    (``cadre box open``); the close is recorded with the count of sealed
+    ballots.  Returns what was recorded, or None when the campaign is still
+    open or was closed before.  The caller commits, then runs
+    ``surveys.opening.after_opening``.
     """
     if campaign_state(campaign, now) != "closed" or not _stamp(
         session, campaign, "closed_done_at", now
     ):
         return None
-    mix_waiting(session=session, campaign=campaign, now=now, force=True)
-    if key_path is not None:
-        checkpoint_at_close(session=session, campaign=campaign, key_path=key_path, now=now)
-    results = shown_results(session=session, campaign=campaign)
-    rows = session.exec(
-        select(sa.func.count()).select_from(Response).where(Response.campaign_id == campaign.id)
-    ).one()
-    detail = {
-        "responses": rows,
-        "cadres": len(results),
-        "graded": sum(1 for result in results if result.decision.grade is not None),
-    }
+    detail: dict = {"sealed": sealed_count(session=session, campaign=campaign)}
+    can_open = campaign.box_custody == "keyfile" and key_path is not None and box_keys is not None
+    if can_open and campaign.box_opened_at is None:
+        opening = open_with_key_file(
+            session=session, campaign=campaign, key_folder=box_keys, ledger_key=key_path, now=now
+        )
+        results = shown_results(session=session, campaign=campaign)
+        detail |= {
+            "responses": opening.responses,
+            "cadres": len(results),
+            "graded": sum(1 for result in results if result.decision.grade is not None),
+        }
     record_event(
         session=session, actor="scheduler", action="close", now=now, campaign_id=campaign.id,
         detail=detail,

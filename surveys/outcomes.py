@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from storage.models import Appeal, Cadre, Campaign, Response
-from surveys.campaigns import campaign_cadres, snapshot
+from surveys.ballot_box import BoxSealed
+from surveys.campaigns import campaign_cadres, local_time, snapshot
 from surveys.charts import radar_png
 from surveys.disclosure import DEFAULT_K, OTHER, Disclosure, Note, disclose
 from surveys.grading import (
@@ -65,6 +66,9 @@ RULE_WITHHELD = N_(
 RENORMALISED = N_(
     "No usable responses from %(groups)s: the composite weighs the other groups only, "
     "their weights scaled up to make the whole"
+)
+BOX_SEALED = N_(
+    "The ballot box is sealed until the deadline (%(deadline)s): no figures before then."
 )
 VOTE_RULES = frozenset([*REQUIRES.values(), *CAPS.values()])
 VETO_RULES = frozenset(VETOES.values())
@@ -132,7 +136,15 @@ def revised_appeals(*, session: Session, campaign: Campaign) -> dict[str, Appeal
 
 
 def shown_results(*, session: Session, campaign: Campaign) -> list[ShownResult]:
-    """Score, grade and disclose every cadre of the campaign (roster order)."""
+    """Score, grade and disclose every cadre of the campaign (roster order).
+
+    Every output reads its figures here, so this one check keeps them all
+    (terminal, web, workbook, PDF, bot, shared database) from showing
+    anything before the ballot box is opened: no interim figure exists to
+    subtract from a final one.
+    """
+    if campaign.box_opened_at is None:
+        raise BoxSealed(BOX_SEALED, {"deadline": local_time(campaign, campaign.closes_at)})
     questionnaire = snapshot(campaign)
     cadres = campaign_cadres(session=session, campaign=campaign)
     responses = campaign_responses(session=session, campaign=campaign)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, func, select
 
-from storage.models import Assignment, Cadre, Campaign, InboxBallot, Invitation, Response
+from storage.models import Assignment, Cadre, Campaign, Invitation, Response
 from surveys.campaigns import campaign_cadres
 
 
@@ -41,7 +41,9 @@ def campaign_progress(*, session: Session, campaign: Campaign) -> list[CadreProg
     """Per cadre and group: named raters assigned and done, and all responses stored.
 
     Responses include meeting slips and public ratings, which no named rater
-    stands behind, so they are counted apart from the named raters.
+    stands behind, so they are counted apart from the named raters.  They
+    exist only once the ballot box is opened; before that a sealed ballot
+    says nothing about whom it rates.
     """
     progress = {
         cadre.id: CadreProgress(cadre=cadre)
@@ -57,13 +59,12 @@ def campaign_progress(*, session: Session, campaign: Campaign) -> list[CadreProg
         entry = progress[cadre_id].groups.setdefault(group, GroupProgress())
         entry.assigned += number
         entry.completed += number if status == "completed" else 0
-    for table in (Response, InboxBallot):  # mixed and still waiting for the mixer
-        stored = session.exec(
-            select(table.cadre_id, table.group, func.count())
-            .where(table.campaign_id == campaign.id)
-            .group_by(table.cadre_id, table.group)
-        ).all()
-        for cadre_id, group, number in stored:
-            if cadre_id in progress:
-                progress[cadre_id].groups.setdefault(group, GroupProgress()).responses += number
+    stored = session.exec(
+        select(Response.cadre_id, Response.group, func.count())
+        .where(Response.campaign_id == campaign.id)
+        .group_by(Response.cadre_id, Response.group)
+    ).all()
+    for cadre_id, group, number in stored:
+        if cadre_id in progress:
+            progress[cadre_id].groups.setdefault(group, GroupProgress()).responses += number
     return list(progress.values())

@@ -19,7 +19,6 @@ from surveys.audit import record_event
 from surveys.ballot_ledger import write_checkpoint
 from surveys.campaigns import CampaignError, campaign_state, snapshot
 from surveys.messages import N_
-from surveys.mixer import mix_waiting
 from surveys.outbox import queue_result_notices
 from surveys.outcomes import ShownResult, shown_results
 
@@ -36,20 +35,19 @@ def publish_results(
 ) -> bool:
     """Mark the results published; return False when they already were.
 
-    Only a closed campaign can be published: answers still arriving would
-    change figures that cadres have already seen.  Whatever waits in the
-    inbox is mixed first; with a signing key, the ledger gets a signed
-    checkpoint at close (if none yet) and one at publication.  Every cadre
-    with a bound chat gets a result notice in the outbox, which the
-    scheduler sends (once).
+    Only a campaign whose ballot box has been opened (after the deadline)
+    can be published: before that there are no figures.  With a signing
+    key, the ledger gets a signed checkpoint at publication (the one at
+    close was signed when the box opened).  Every cadre with a bound chat
+    gets a result notice in the outbox, which the scheduler sends (once).
     """
     if campaign_state(campaign, now) != "closed":
         raise CampaignError(N_("results can be published only after the deadline"))
+    if campaign.box_opened_at is None:
+        raise CampaignError(N_("results can be published only once the ballot box is opened"))
     if campaign.published_at is not None:
         return False
-    mix_waiting(session=session, campaign=campaign, now=now, force=True)
     if key_path is not None:
-        checkpoint_at_close(session=session, campaign=campaign, key_path=key_path, now=now)
         write_checkpoint(
             session=session, campaign=campaign, kind="publication", key_path=key_path, now=now
         )
@@ -75,23 +73,13 @@ def publish_results(
     return True
 
 
-def checkpoint_at_close(
-    *, session: Session, campaign: Campaign, key_path: Path, now: datetime
-) -> LedgerCheckpoint | None:
-    """Sign the ledger once the campaign has closed, if not done yet (mixing what waits)."""
-    if campaign_state(campaign, now) != "closed":
-        return None
-    done = session.exec(
+def close_checkpoint(*, session: Session, campaign: Campaign) -> LedgerCheckpoint | None:
+    """The checkpoint signed when the ballot box was opened; None while it is sealed."""
+    return session.exec(
         select(LedgerCheckpoint).where(
             LedgerCheckpoint.campaign_id == campaign.id, LedgerCheckpoint.kind == "close"
         )
     ).first()
-    if done is not None:
-        return done
-    mix_waiting(session=session, campaign=campaign, now=now, force=True)
-    return write_checkpoint(
-        session=session, campaign=campaign, kind="close", key_path=key_path, now=now
-    )
 
 
 def results_due(campaign: Campaign) -> date:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import tempfile
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlmodel import Session, select
 
 from storage.models import Campaign, Response
 from surveys.ballots import CadreAnswers, open_ballot
-from surveys.campaigns import create_campaign
+from surveys.campaigns import KeyFileCustody, create_campaign
 from surveys.invitations import issue_invitations, named_links
-from surveys.mixer import mix_waiting
+from surveys.opening import open_with_key_file
 from surveys.questionnaire import load_questionnaire
 from surveys.roster import RosterRows, import_roster
 
@@ -38,6 +40,10 @@ ANNUAL_PEER_ITEMS = [
 SECRET = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 OPENS = datetime(2026, 11, 20, tzinfo=UTC)
 CLOSES = datetime(2026, 12, 1, tzinfo=UTC)
+# Where the test campaigns' ballot-box secrets and the ledger's signing key live.
+KEYS = Path(tempfile.mkdtemp(prefix="cadre-test-keys-"))
+BOX_KEYS = KEYS / "box-keys"
+LEDGER_KEY = KEYS / "ledger-signing-key.pem"
 
 
 def roster_rows(cadres: list[dict], raters: list[dict], assignments: list[tuple]) -> RosterRows:
@@ -100,6 +106,7 @@ def make_campaign(
         opens_at=opens_at,
         closes_at=closes_at,
         now=now,
+        custody=KeyFileCustody(BOX_KEYS),
     )
     if invitations:
         issue_invitations(session=session, campaign=campaign, secret_key=SECRET)
@@ -131,11 +138,20 @@ ROSTER = {
 }
 
 
-def mixed_responses(session: Session) -> list[Response]:
-    """Every response once the mixer has moved what waits in the inbox, as it does at close."""
+def open_boxes(session: Session) -> None:
+    """Open every campaign's ballot box that is still sealed, as the scheduler does at close."""
     for campaign in session.exec(select(Campaign)).all():
-        mix_waiting(session=session, campaign=campaign, now=CLOSES, force=True)
+        if campaign.box_opened_at is None and campaign.box_custody == "keyfile":
+            open_with_key_file(
+                session=session, campaign=campaign, key_folder=BOX_KEYS, ledger_key=LEDGER_KEY,
+                now=max(campaign.closes_at, CLOSES),
+            )  # fmt: skip
     session.commit()
+
+
+def opened_responses(session: Session) -> list[Response]:
+    """Every response, once every ballot box has been opened (as at close)."""
+    open_boxes(session)
     return list(session.exec(select(Response)).all())
 
 

@@ -36,7 +36,7 @@ from sqlmodel import Session
 
 from storage.models import Campaign
 from surveys.ballots import CadreAnswers, open_ballot, submit_ballot
-from tests.factories import make_campaign, mixed_responses, roster_rows, tokens
+from tests.factories import make_campaign, opened_responses, roster_rows, tokens
 
 DIMENSIONS = ("de", "neng", "qin", "ji", "lian")
 LABEL = {100: "good", 80: "fairly_good", 60: "fair", 30: "poor"}
@@ -95,5 +95,5 @@ def report_campaign(session: Session, now: datetime) -> Campaign:
             )
         submit_ballot(session=session, token=links[rater], answers=answers, now=now)
         session.commit()
-    mixed_responses(session)
+    opened_responses(session)
     return campaign

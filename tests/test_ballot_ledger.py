@@ -18,10 +18,10 @@ from surveys.ballot_ledger import (
     verify_campaign,
 )
 from surveys.ballots import submit_ballot
-from surveys.mixer import mix_waiting
+from surveys.opening import open_with_key_file
 from surveys.publication import publish_results
 from tests.cli import CLOSED_DURING, CadreCli
-from tests.factories import CLOSES, complete_answers, later, make_campaign, tokens
+from tests.factories import BOX_KEYS, CLOSES, complete_answers, later, make_campaign, tokens
 
 CHOICES = {"R1": "good", "R2": "fairly_good", "R4": "fair", "R5": "poor"}
 
@@ -37,8 +37,10 @@ def published(any_engine, now, tmp_path):
             answers = complete_answers(session, token, now, value=value)
             submit_ballot(session=session, token=token, answers=answers, now=now)
             session.commit()
-            mix_waiting(session=session, campaign=campaign, now=now)
-            session.commit()
+        open_with_key_file(
+            session=session, campaign=campaign, key_folder=BOX_KEYS, ledger_key=key,
+            now=later(CLOSES, hours=1),
+        )  # fmt: skip
         publish_results(
             session=session, campaign=campaign, now=later(CLOSES, hours=1), key_path=key
         )

@@ -22,7 +22,7 @@ from tests.bot_world import (  # noqa: F401
     build_world,
     runtime_bot_fixture,
 )
-from tests.factories import CLOSES, RESPONSE_COLUMNS, later, mixed_responses
+from tests.factories import CLOSES, RESPONSE_COLUMNS, later, opened_responses
 
 PEER_STEPS = 9  # R2, a peer of C1: seven items, the overall grade, the comment
 
@@ -92,7 +92,7 @@ def test_whole_questionnaire_in_the_chat_is_stored_without_telegram_ids(bot: Bot
     chat.press("提交")
     assert "已匿名保存" in last_text(chat)
     with Session(bot.engine) as session:
-        rows = mixed_responses(session)
+        rows = opened_responses(session)
         assert len(rows) == 1
         assert set(Response.model_fields) == RESPONSE_COLUMNS
         stored = rows[0].model_dump()
@@ -117,7 +117,7 @@ def test_second_submission_is_refused(bot: BotWorld):
     chat.send("/pending")
     assert "没有待完成的测评" in last_text(chat)
     with Session(bot.engine) as session:
-        assert len(mixed_responses(session)) == 1
+        assert len(opened_responses(session)) == 1
 
 
 def test_restart_in_the_middle_resumes_at_the_same_question(bot: BotWorld):
@@ -170,7 +170,7 @@ def test_back_changes_an_answer_and_a_typed_comment_is_kept(bot: BotWorld):
     assert "提交前请检查" in last_text(chat)
     chat.press("提交")
     with Session(bot.engine) as session:
-        (response,) = mixed_responses(session)
+        (response,) = opened_responses(session)
     assert response.answers["de_stance"] == "good"
     assert response.vote == "competent"
     assert response.comment == "工作认真，希望加强调研。"
@@ -250,7 +250,7 @@ def test_nothing_stored_links_a_response_to_a_chat(bot: BotWorld):
     with bot.engine.connect() as connection:
         waiting = connection.execute(sa.text("SELECT * FROM inboxballot")).all()
     with Session(bot.engine) as session:
-        mixed_responses(session)
+        opened_responses(session)
     with bot.engine.connect() as connection:
         rows = connection.execute(sa.text("SELECT * FROM response")).all()
     assert waiting and rows

@@ -1,7 +1,7 @@
 """Durability: kill the server with SIGKILL in the middle of a burst of submissions.
 
 Every ballot that got its thank-you page must be stored whole, none may be
-half stored, and the ledger must verify once the campaign is mixed.
+half stored, and the ledger must verify once the box is opened.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlmodel import Session, func, select
 
 from storage.engine import make_engine
-from storage.models import Assignment, Campaign, InboxBallot, Invitation, Response
+from storage.models import Assignment, Campaign, Invitation, Response, SealedBallot
 from surveys.ballot_ledger import verify_campaign
-from surveys.mixer import mix_waiting
+from surveys.opening import open_with_key_file
 from tests.factories import SECRET
 from tests.test_serve import free_port
 from tests.web import parse
@@ -120,10 +120,13 @@ def test_sigkill_mid_burst_loses_no_acknowledged_ballot(tmp_path):
             completed = session.exec(
                 select(func.count()).where(Invitation.status == "completed")
             ).one()
-            waiting = {row.ballot_id for row in session.exec(select(InboxBallot)).all()}
-            mixed = session.exec(select(func.count()).select_from(Response)).one()
+            sealed = session.exec(select(func.count()).select_from(SealedBallot)).one()
             assert completed >= len(acknowledged)  # nothing acknowledged was lost
-            mix_waiting(session=session, campaign=campaign, now=campaign.closes_at, force=True)
+            assert sealed == completed  # one sealed ballot per consumed link, none half
+            open_with_key_file(
+                session=session, campaign=campaign, key_folder=tmp_path / "box-keys",
+                ledger_key=tmp_path / "ledger.pem", now=campaign.closes_at,
+            )  # fmt: skip
             session.commit()
             comments = session.exec(select(Response.comment)).all()
             expected = session.exec(
@@ -137,6 +140,6 @@ def test_sigkill_mid_burst_loses_no_acknowledged_ballot(tmp_path):
             assert len(comments) == expected and set(comments) == {"durable"}
             report = verify_campaign(session=session, campaign=campaign, public_key_pem=None)
             assert report.problems == [] and report.size == expected
-            assert waiting or mixed  # the kill really came mid-burst, with ballots stored
+            assert sealed  # the kill really came mid-burst, with ballots stored
     finally:
         engine.dispose()

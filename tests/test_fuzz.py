@@ -17,7 +17,7 @@ from sqlmodel import Session, func, select
 from bot.actions import Incoming
 from bot.conversation import BotConfig
 from bot.core import BotCore
-from storage.models import InboxBallot, Invitation, Response
+from storage.models import Invitation, Response, SealedBallot
 from surveys.channels import create_channel
 from surveys.questionnaire import TemplateError, parse_questionnaire
 from surveys.roster import RosterError, import_roster, read_roster
@@ -40,10 +40,10 @@ nasty_text = st.one_of(
 
 
 def stored(engine) -> tuple[int, int, int]:
-    """(inbox rows, responses, completed invitations): what a refused post must not change."""
+    """(sealed ballots, responses, completed invitations): what a refused post must not change."""
     with Session(engine) as session:
         return (
-            session.exec(select(func.count()).select_from(InboxBallot)).one(),
+            session.exec(select(func.count()).select_from(SealedBallot)).one(),
             session.exec(select(func.count()).select_from(Response)).one(),
             session.exec(select(func.count()).where(Invitation.status == "completed")).one(),
         )

@@ -19,13 +19,15 @@ from scheduler.role import run_role
 from scheduler.runtime import utc_now
 from scheduler.waves import send_notices
 from storage.engine import make_engine
-from storage.models import AuditEvent, Campaign, InboxBallot, LedgerCheckpoint, OutboxMessage
+from storage.models import AuditEvent, Campaign, LedgerCheckpoint, OutboxMessage, SealedBallot
 from storage.shared import read_summaries
+from surveys.ballot_box import key_file
 from surveys.ballots import submit_ballot
 from surveys.lifecycle import close_campaign, note_opened, push_published
+from surveys.opening import after_opening
 from surveys.publication import publish_results
 from surveys.reminders import QuietHours, add_wave
-from tests.factories import complete_answers, tokens
+from tests.factories import BOX_KEYS, complete_answers, open_boxes, tokens
 from tests.fake_telegram import FakeTelegram
 from tests.wave_world import build_wave_world, chat_of
 
@@ -48,25 +50,26 @@ def complete_all(world, raters) -> None:
         session.commit()
 
 
-def test_closing_mixes_what_waits_signs_the_ledger_and_computes_results_once(
-    engine, fake, tmp_path
-):
+def test_closing_opens_the_box_signs_the_ledger_and_computes_results_once(engine, fake, tmp_path):
     world = build_wave_world(engine, fake, NOON, raters=4)
-    complete_all(world, ["R1", "R2"])  # two ballots: fewer than k wait in the inbox
+    complete_all(world, ["R1", "R2"])  # two ballots: fewer than k, sealed like any others
     key = tmp_path / "ledger.pem"
+    options = {"key_path": key, "box_keys": BOX_KEYS}
     with Session(engine, expire_on_commit=False) as session:
         campaign = world.campaign(session)
-        assert close_campaign(session=session, campaign=campaign, now=NOON, key_path=key) is None
-        detail = close_campaign(session=session, campaign=campaign, now=AFTER, key_path=key)
-        again = close_campaign(session=session, campaign=campaign, now=AFTER, key_path=key)
+        assert close_campaign(session=session, campaign=campaign, now=NOON, **options) is None
+        detail = close_campaign(session=session, campaign=campaign, now=AFTER, **options)
+        again = close_campaign(session=session, campaign=campaign, now=AFTER, **options)
         session.commit()
-        assert session.exec(select(InboxBallot)).all() == []
+        assert session.exec(select(SealedBallot)).all() == []
         kinds = session.exec(select(LedgerCheckpoint.kind)).all()
         events = session.exec(select(AuditEvent.action, AuditEvent.actor)).all()
-    assert detail == {"responses": 6, "cadres": 3, "graded": 0}
+    after_opening(engine=engine, campaign=campaign, key_folder=BOX_KEYS)
+    assert detail == {"sealed": 2, "responses": 6, "cadres": 3, "graded": 0}
     assert again is None
     assert kinds == ["close"]
-    assert ("close", "scheduler") in events
+    assert ("close", "scheduler") in events and ("open_box", "scheduler") in events
+    assert not key_file(BOX_KEYS, campaign.id).exists()  # opened once: the secret is gone
 
 
 def test_publication_notifies_every_bound_cadre_exactly_once(any_engine, fake):
@@ -75,6 +78,7 @@ def test_publication_notifies_every_bound_cadre_exactly_once(any_engine, fake):
     world.clock.now = AFTER
     runtime = world.runtime()
     with Session(any_engine, expire_on_commit=False) as session:
+        open_boxes(session)
         assert publish_results(session=session, campaign=world.campaign(session), now=AFTER)
         session.commit()
 
@@ -99,6 +103,7 @@ def test_result_notices_wait_for_the_end_of_quiet_hours(engine, fake):
     world = build_wave_world(engine, fake, NOON, raters=3)
     world.clock.now = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # 23:00 local
     with Session(engine, expire_on_commit=False) as session:
+        open_boxes(session)
         publish_results(session=session, campaign=world.campaign(session), now=world.clock.now)
         session.commit()
     runtime = world.runtime(quiet="22:00-08:00")
@@ -120,6 +125,7 @@ def test_published_summaries_are_pushed_to_the_shared_database_once(engine, fake
             push_published(session=session, campaign=campaign, shared_engine=shared, now=AFTER)
             is None
         )
+        open_boxes(session)
         publish_results(session=session, campaign=campaign, now=AFTER)
         assert (
             push_published(session=session, campaign=campaign, shared_engine=shared, now=AFTER) == 3

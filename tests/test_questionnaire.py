@@ -10,7 +10,7 @@ import yaml
 from sqlmodel import Session
 
 from storage.models import Campaign
-from surveys.campaigns import create_campaign, snapshot
+from surveys.campaigns import KeyFileCustody, create_campaign, snapshot
 from surveys.questionnaire import (
     RATER_GROUPS,
     Questionnaire,
@@ -19,7 +19,7 @@ from surveys.questionnaire import (
     load_questionnaire,
 )
 from surveys.roster import import_roster
-from tests.factories import ANNUAL_PEER_ITEMS, CLOSES, OPENS, small_roster_rows
+from tests.factories import ANNUAL_PEER_ITEMS, BOX_KEYS, CLOSES, OPENS, small_roster_rows
 
 
 def annual_data() -> dict:
@@ -300,6 +300,7 @@ def test_campaign_keeps_its_snapshot_when_the_file_changes(engine, now, tmp_path
             opens_at=OPENS,
             closes_at=CLOSES,
             now=now,
+            custody=KeyFileCustody(BOX_KEYS),
         )
         campaign_id = campaign.id
         session.commit()

@@ -4,9 +4,8 @@ import pytest
 
 from surveys.ballots import BallotUnavailable, CadreAnswers, open_ballot, submit_ballot
 from surveys.invitations import named_links
-from surveys.mixer import mix_waiting
 from surveys.results import campaign_results
-from tests.factories import SECRET, make_campaign
+from tests.factories import SECRET, make_campaign, open_boxes
 
 
 def test_named_rater_submits_once(session, now):
@@ -23,6 +22,6 @@ def test_named_rater_submits_once(session, now):
     with pytest.raises(BallotUnavailable) as refused:
         submit_ballot(session=session, token=token, answers=answers, now=now)
     assert refused.value.reason == "used"
-    mix_waiting(session=session, campaign=campaign, now=now, force=True)
+    open_boxes(session)
     results = campaign_results(session=session, campaign=campaign)
     assert [r.score.composite for r in results] == [100.0, 100.0]

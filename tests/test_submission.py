@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from storage.models import Cadre, Campaign, InboxBallot, Invitation, Rater, Response
+from storage.models import Cadre, Campaign, Invitation, Rater, Response, SealedBallot
 from surveys.ballots import (
     BallotInvalid,
     BallotUnavailable,
@@ -34,7 +34,7 @@ from tests.factories import (
     complete_answers,
     later,
     make_campaign,
-    mixed_responses,
+    opened_responses,
     tokens,
 )
 
@@ -45,7 +45,7 @@ def cadre_ids(session: Session) -> dict[str, str]:
 
 
 def responses(session: Session) -> list[Response]:
-    return mixed_responses(session)
+    return opened_responses(session)
 
 
 def invitation_of(session: Session, rater_external_id: str) -> Invitation:
@@ -127,7 +127,7 @@ def test_no_time_is_kept_with_a_ballot_or_its_invitation(session, campaign, now)
         session=session, token=token, answers=complete_answers(session, token, now), now=now
     )
     session.commit()
-    for table in (Response, InboxBallot, Invitation):
+    for table in (Response, SealedBallot, Invitation):
         kinds = [type(column.type) for column in table.__table__.columns]
         assert not [kind for kind in kinds if issubclass(kind, sa.Date | sa.DateTime)], table
     assert invitation_of(session, "R4").status == "completed"

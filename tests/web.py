@@ -23,7 +23,7 @@ from sqlmodel import Session, select
 
 from storage.models import Campaign, Invitation, Response
 from surveys.invitations import named_links
-from tests.factories import SECRET, mixed_responses
+from tests.factories import SECRET, opened_responses
 from webforms import create_app
 
 BASE_URL = "http://localhost"
@@ -73,7 +73,7 @@ def rater_paths(engine: sa.Engine, campaign: Campaign) -> dict[str, str]:
 def responses(engine: sa.Engine) -> list[Response]:
     """Every stored response row, once the mixer has moved what waits (as at close)."""
     with Session(engine, expire_on_commit=False) as session:
-        return mixed_responses(session)
+        return opened_responses(session)
 
 
 def invitation_statuses(engine: sa.Engine) -> list[str]:

@@ -37,11 +37,13 @@ from storage.models import Appeal, AuditEvent, Cadre, Campaign
 from surveys.accounts import WRITERS
 from surveys.appeals import appeal_deadline, campaign_appeals, decide_appeal
 from surveys.audit import campaign_events
+from surveys.ballot_box import BoxSealed
 from surveys.campaigns import CampaignError, campaign_cadres, campaign_state
-from surveys.mixer import waiting_ballots
+from surveys.opening import sealed_count
 from surveys.outcomes import grade_label, radar_dimensions
+from surveys.progress import campaign_progress
 from surveys.publication import on_publicity, publish_results
-from surveys.questionnaire import GRADES
+from surveys.questionnaire import GRADES, GROUP_LABELS
 from surveys.report_pdf import radar_chart, write_cadre_report_pdf, write_overview_pdf
 from surveys.reports import (
     CadreReport,
@@ -197,7 +199,10 @@ def overview_page(
 ):
     """The overview, the audit trail and (for writers) the publication form."""
     session, locale = get_session(), current_locale()
-    overview = campaign_overview(session=session, campaign=campaign)
+    try:
+        overview = campaign_overview(session=session, campaign=campaign)
+    except BoxSealed as sealed:
+        return sealed_page(campaign, sealed, status=200 if error is None else status, error=error)
     return admin_page(
         "admin/campaign.html",
         status,
@@ -205,7 +210,6 @@ def overview_page(
         campaign=campaign,
         state=campaign_state(campaign, current_time()),
         states=state_labels(),
-        waiting=waiting_ballots(session=session, campaign=campaign),
         tables=overview_tables(overview, locale),
         links=cadre_links(overview),
         events=event_rows(session, campaign, locale),
@@ -214,10 +218,39 @@ def overview_page(
     )
 
 
+def sealed_page(campaign: Campaign, sealed: BoxSealed, status: int, error: str | None = None):
+    """While the ballot box is sealed: progress only, and when the box opens."""
+    session = get_session()
+    progress = [
+        (cadre.cadre, gettext(GROUP_LABELS.get(group, group)), numbers)
+        for cadre in campaign_progress(session=session, campaign=campaign)
+        for group, numbers in cadre.groups.items()
+    ]
+    return admin_page(
+        "admin/sealed.html",
+        status,
+        error=error,
+        campaign=campaign,
+        state=campaign_state(campaign, current_time()),
+        states=state_labels(),
+        sealed=gettext(sealed.message, **sealed.values),
+        sealed_ballots=sealed_count(session=session, campaign=campaign),
+        progress=progress,
+        events=event_rows(session, campaign, current_locale()),
+    )
+
+
+@bp.errorhandler(BoxSealed)
+def box_sealed(sealed: BoxSealed):
+    """Any results page, report or download asked for before the box opened: 409, no figure."""
+    campaign_id = (request.view_args or {}).get("campaign_id", "")
+    return sealed_page(campaign_or_404(campaign_id), sealed, status=409)
+
+
 @bp.get("/campaigns/<campaign_id>", endpoint="campaign")
 @login_required
 def campaign_view(campaign_id: str):
-    """A campaign's results as far as they go: interim while ballots may still arrive."""
+    """A campaign's results once its box is open; progress only while it is sealed."""
     return overview_page(campaign_or_404(campaign_id))
 
 
@@ -262,7 +295,6 @@ def cadre_view(campaign_id: str, cadre_id: str):
         "admin/cadre.html",
         campaign=campaign,
         cadre=report.result.cadre,
-        interim=campaign_state(campaign, current_time()) != "closed",
         facts=cadre_facts(report, locale),
         dimensions=cadre_dimension_table(report, locale),
         weakest=weakest_text(report, locale),

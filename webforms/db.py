@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g
 from sqlmodel import Session
 
 from storage.engine import make_engine
-from storage.models import Campaign
-from surveys.mixer import mix_waiting
 
 log = logging.getLogger(__name__)
 
@@ -45,22 +42,6 @@ def close_session(_error: BaseException | None = None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
-
-
-def mix_after_commit(campaign: Campaign, now: datetime) -> None:
-    """Run the mixer in a transaction of its own, after the ballot's was committed.
-
-    The ballot is already safe in the inbox, so a failure here only delays
-    mixing until the next submission (or the close); the person still gets
-    their thank-you page.
-    """
-    session = get_session()
-    try:
-        mix_waiting(session=session, campaign=campaign, now=now)
-        session.commit()
-    except sa.exc.SQLAlchemyError:
-        session.rollback()
-        log.exception("mixing the inbox failed; it will be retried with the next ballot")
 
 
 def database_answers() -> bool:

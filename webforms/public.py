@@ -64,7 +64,7 @@ from surveys.channels import (
 )
 from surveys.qrcodes import qr_png
 from webforms.clock import current_time
-from webforms.db import get_session, mix_after_commit
+from webforms.db import get_session
 from webforms.errors import unavailable
 from webforms.forms import (
     Field,
@@ -294,7 +294,6 @@ def submit(channel: PublicChannel, ballot: BallotForm, now: datetime):
         return render(channel.slug, ballot, state), 422
     record_tally(session=database, channel=channel, now=now, accepted=True)
     database.commit()
-    mix_after_commit(ballot.campaign, now)
     response = redirect(url_for("public.thanks", slug=channel.slug), code=303)
     remember_rating(response, ratings, cadre_id, ballot.campaign, now)
     return response

@@ -22,7 +22,7 @@ from surveys.ballots import (
     submit_ballot,
 )
 from webforms.clock import current_time
-from webforms.db import get_session, mix_after_commit
+from webforms.db import get_session
 from webforms.errors import message_page, unavailable
 from webforms.forms import (
     FormState,
@@ -108,7 +108,6 @@ def submit(token: str, ballot: BallotForm, now: datetime):
         state = FormState(values=request.form, problems=problem_names(error.problems, prefix))
         return render(ballot, state), 422
     database.commit()
-    mix_after_commit(ballot.campaign, now)
     return redirect(url_for("site.done"), code=303)
 
 

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
 
 from cadre.cli import Context, fail, pass_context
-from surveys.campaigns import KINDS, create_campaign, list_campaigns, time_zone
+from surveys.ballot_box import write_share_cards
+from surveys.campaigns import (
+    KINDS,
+    KeyFileCustody,
+    ScrutineerCustody,
+    create_campaign,
+    list_campaigns,
+    time_zone,
+)
 from surveys.invitations import issue_invitations
 from surveys.questionnaire import load_questionnaire
 from surveys.reminders import plan_template_waves
@@ -53,6 +62,17 @@ def parse_moment(ctx: Context, text: str, zone: str) -> datetime:
     type=click.IntRange(1, 50),
     help="Smallest rater group shown on its own.",
 )
+@click.option(
+    "--scrutineers",
+    type=click.IntRange(2, 255),
+    help="Split the ballot box key among this many scrutineers (default: a key file).",
+)
+@click.option("--quorum", type=click.IntRange(2, 255), help="Scrutineers needed to open the box.")
+@click.option(
+    "--shares-pdf",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to print the scrutineers' share cards (once; they are kept nowhere else).",
+)
 @pass_context
 def create_command(
     ctx: Context,
@@ -65,8 +85,12 @@ def create_command(
     deadline,
     timezone,
     anonymity_k,
+    scrutineers,
+    quorum,
+    shares_pdf,
 ) -> None:
     """Create a campaign from a template and a roster, and issue its invitations."""
+    custody = _custody(ctx, scrutineers, quorum, shares_pdf)
     zone = timezone or ctx.settings.timezone
     time_zone(zone)  # refuse an unknown zone before reading times in it
     questionnaire = load_questionnaire(template)
@@ -89,7 +113,15 @@ def create_command(
             now=ctx.now(),
             timezone=zone,
             anonymity_k=anonymity_k,
+            custody=custody,
         )
+        if isinstance(custody, ScrutineerCustody):
+            try:
+                write_share_cards(shares_pdf, campaign, custody.shares, ctx.locale)
+            except OSError as error:  # nothing is stored: the shares would be lost
+                raise fail(
+                    ctx, "Cannot write %(path)s: %(error)s", path=shares_pdf, error=error.strerror
+                ) from None
         issued = issue_invitations(
             session=session, campaign=campaign, secret_key=ctx.settings.resolved_secret_key()
         )
@@ -103,6 +135,29 @@ def create_command(
         click.echo(
             ctx._("Planned %(count)s reminder waves (see 'cadre waves list').", count=len(waves))
         )
+    if isinstance(custody, ScrutineerCustody):
+        click.echo(
+            ctx._(
+                "The ballot box opens with %(quorum)s of %(count)s scrutineers' shares, printed "
+                "once to %(path)s: hand out the cards and destroy the file.",
+                quorum=quorum,
+                count=scrutineers,
+                path=shares_pdf,
+            )  # fmt: skip
+        )
+
+
+def _custody(ctx: Context, scrutineers, quorum, shares_pdf) -> KeyFileCustody | ScrutineerCustody:
+    """Who will hold the ballot box's secret: a key file, or scrutineers with a quorum."""
+    if scrutineers is None:
+        if quorum is not None or shares_pdf is not None:
+            raise fail(ctx, "--quorum and --shares-pdf go with --scrutineers.")
+        return KeyFileCustody(ctx.settings.resolved_box_keys())
+    if quorum is None or shares_pdf is None:
+        raise fail(ctx, "--scrutineers needs --quorum and --shares-pdf.")
+    if quorum > scrutineers:
+        raise fail(ctx, "The quorum cannot be larger than the number of scrutineers.")
+    return ScrutineerCustody(scrutineers=scrutineers, quorum=quorum)
 
 
 @campaign_group.command("list")

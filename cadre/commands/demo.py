@@ -35,8 +35,9 @@ def ensure_demo(ctx: Context, base_url: str) -> DemoView:
         created = campaign is None
         if created:
             campaign = load_demo(
-                session=session, now=ctx.now(), secret_key=secret, timezone=ctx.settings.timezone
-            ).campaign
+                session=session, now=ctx.now(), secret_key=secret, timezone=ctx.settings.timezone,
+                box_keys=ctx.settings.resolved_box_keys(),
+            ).campaign  # fmt: skip
             plan_template_waves(
                 session=session, campaign=campaign, now=ctx.now(), quiet=ctx.settings.quiet()
             )

@@ -12,7 +12,7 @@ from cadre.commands.invitations import cannot_write
 from surveys.ballot_ledger import export_ledger, read_export, signing_key, verify_campaign
 from surveys.campaigns import get_campaign
 from surveys.messages import N_
-from surveys.publication import checkpoint_at_close
+from surveys.publication import close_checkpoint
 from surveys.results import audit_shared
 
 KINDS = {
@@ -39,17 +39,12 @@ def key_command(ctx: Context) -> None:
 @click.argument("campaign_id", metavar="CAMPAIGN")
 @pass_context
 def checkpoint_command(ctx: Context, campaign_id: str) -> None:
-    """Sign the ledger of a closed campaign (done once; publishing does it too)."""
+    """Show the checkpoint signed when the campaign's ballot box was opened."""
     with ctx.session() as session:
         campaign = get_campaign(session=session, campaign_id=campaign_id)
-        row = checkpoint_at_close(
-            session=session,
-            campaign=campaign,
-            key_path=ctx.settings.resolved_ledger_key(),
-            now=ctx.now(),
-        )
+        row = close_checkpoint(session=session, campaign=campaign)
         if row is None:
-            raise fail(ctx, "The campaign has not closed yet; its ledger is signed at close.")
+            raise fail(ctx, "The ballot box is still sealed; its ledger is signed when it opens.")
         click.echo(
             ctx._("Checkpoint: %(size)s ballots, root %(root)s", size=row.size, root=row.root)
         )

@@ -13,13 +13,16 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from cadre.cli import Context, fail, pass_context
+from surveys.ballot_box import BoxSealed
 from surveys.campaigns import get_campaign
-from surveys.mixer import mix_waiting
+from surveys.progress import campaign_progress
 from surveys.publication import publish_results
+from surveys.questionnaire import GROUP_LABELS
 from surveys.report_pdf import write_cadre_report_pdf, write_overview_pdf
 from surveys.reports import (
     cadre_report,
     campaign_overview,
+    format_table,
     overview_text,
     report_text,
     write_results_workbook,
@@ -74,8 +77,16 @@ def show_command(
     """Print the overview: grades, ranking, completion, quality checks, reliability."""
     with ctx.session() as session:
         campaign = get_campaign(session=session, campaign_id=campaign_id)
-        mix_waiting(session=session, campaign=campaign, now=ctx.now())
-        overview = campaign_overview(session=session, campaign=campaign)
+        try:
+            overview = campaign_overview(session=session, campaign=campaign)
+        except BoxSealed as sealed:
+            if xlsx_path or pdf_path:
+                raise
+            click.echo(ctx._(sealed.message, **sealed.values))
+            click.echo(
+                sealed_progress_text(ctx, campaign_progress(session=session, campaign=campaign))
+            )
+            return
     click.echo(overview_text(overview, ctx.locale))
     if xlsx_path is not None:
         _written(ctx, xlsx_path, lambda: write_results_workbook(xlsx_path, overview, ctx.locale))
@@ -97,7 +108,6 @@ def report_command(ctx: Context, campaign_id: str, cadre_id: str, pdf_path: Path
     """Print one cadre's report (CADRE_ID from the roster), optionally as a PDF too."""
     with ctx.session() as session:
         campaign = get_campaign(session=session, campaign_id=campaign_id)
-        mix_waiting(session=session, campaign=campaign, now=ctx.now())
         report = cadre_report(session=session, campaign=campaign, cadre_id=cadre_id)
     click.echo(report_text(report, ctx.locale))
     if pdf_path is not None:
@@ -114,7 +124,6 @@ def push_command(ctx: Context, campaign_id: str) -> None:
         raise fail(ctx, "Set CADRE_SHARED_DATABASE_URL to the shared database first.")
     with ctx.session() as session:
         campaign = get_campaign(session=session, campaign_id=campaign_id)
-        mix_waiting(session=session, campaign=campaign, now=ctx.now())
         try:
             count = push_results(
                 session=session, campaign=campaign, shared_engine=ctx.engine_for(url), now=ctx.now()
@@ -165,6 +174,16 @@ def publish_command(
         click.echo(ctx._("Published the results of %(campaign)s.", campaign=name))
     else:
         click.echo(ctx._("The results of %(campaign)s were already published.", campaign=name))
+
+
+def sealed_progress_text(ctx: Context, progress) -> str:
+    """Progress only while the box is sealed: named raters invited and done, by cadre and group."""
+    rows = [[ctx._("Cadre"), ctx._("Group"), ctx._("Invited"), ctx._("Completed")]]
+    for cadre in progress:
+        for group, numbers in cadre.groups.items():
+            label = ctx._(GROUP_LABELS.get(group, group))
+            rows.append([cadre.cadre.name, label, numbers.assigned, numbers.completed])
+    return format_table(rows)
 
 
 def cli_actor() -> str:

@@ -25,6 +25,7 @@ def scheduler_runtime(ctx: Context) -> Runtime:
         concurrency=settings.reminder_concurrency,
         quiet=settings.quiet(),
         ledger_key=settings.resolved_ledger_key(),
+        box_keys=settings.resolved_box_keys(),
         shared_database_url=settings.shared_database_url,
         sync_seconds=settings.scheduler_sync_seconds,
         failover_seconds=settings.scheduler_failover_seconds,
