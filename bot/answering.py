@@ -143,6 +143,7 @@ def save(conversation: Conversation, invitation_id: str, position: int, stored: 
         position=position,
         answers=stored,
         now=conversation.now,
+        secret_key=conversation.config.secret_key,
     )
 
 
@@ -154,7 +155,11 @@ def begin(conversation: Conversation) -> None:
         form = load_form(conversation, invitation_id)
     except Unusable:
         return
-    draft = load_draft(session=conversation.session, invitation_id=invitation_id)
+    draft = load_draft(
+        session=conversation.session,
+        invitation_id=invitation_id,
+        secret_key=conversation.config.secret_key,
+    )
     position, stored = (draft.position, draft.answers) if draft else (0, {})
     save(conversation, invitation_id, position, stored)
     conversation.acknowledge()
@@ -172,7 +177,11 @@ def pressed_step(conversation: Conversation) -> tuple[BallotForm, str, int, dict
         form = load_form(conversation, invitation_id)
     except Unusable:
         return None
-    draft = load_draft(session=conversation.session, invitation_id=invitation_id)
+    draft = load_draft(
+        session=conversation.session,
+        invitation_id=invitation_id,
+        secret_key=conversation.config.secret_key,
+    )
     if draft is None or draft.position != position:
         conversation.acknowledge(conversation._(N_("That question was already answered.")))
         if draft is not None:
@@ -271,7 +280,11 @@ def send_back(
 @router.text
 def typed_comment(conversation: Conversation) -> bool:
     """Take free text as the comment when the chat's current step is a comment."""
-    draft = latest_draft(session=conversation.session, chat_id=conversation.chat_id)
+    draft = latest_draft(
+        session=conversation.session,
+        chat_id=conversation.chat_id,
+        secret_key=conversation.config.secret_key,
+    )
     if draft is None or (conversation.incoming.text or "").startswith("/"):
         return False
     try:

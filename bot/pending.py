@@ -7,7 +7,7 @@ from bot.conversation import Conversation, buttons
 from bot.router import Router
 from storage.models import Invitation
 from surveys.campaigns import local_time
-from surveys.chats import form_link, load_draft, open_evaluations
+from surveys.chats import form_link, has_draft, open_evaluations
 from surveys.messages import N_
 
 router = Router()
@@ -25,8 +25,7 @@ def form_button(conversation: Conversation, invitation: Invitation) -> Button:
 
 def chat_button(conversation: Conversation, invitation: Invitation) -> Button:
     """Start answering in the chat, or continue where the rater stopped."""
-    draft = load_draft(session=conversation.session, invitation_id=invitation.id)
-    if draft is None:
+    if not has_draft(session=conversation.session, invitation_id=invitation.id):
         return Button(conversation._(N_("Answer here")), data=f"go:{invitation.id}")
     return Button(conversation._(N_("Continue here")), data=f"go:{invitation.id}")
 

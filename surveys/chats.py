@@ -13,12 +13,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlmodel import Session, col, select
 
 from storage.models import (
@@ -303,9 +308,45 @@ def set_reachable(*, session: Session, chat_id: int, reachable: bool) -> None:
     session.flush()
 
 
-def load_draft(*, session: Session, invitation_id: str) -> ChatDraft | None:
+@dataclass(frozen=True)
+class Draft:
+    """Answers given in the chat so far, as the bot reads them (decrypted)."""
+
+    invitation_id: str
+    chat_id: int
+    position: int
+    answers: dict
+
+
+def _draft_cipher(secret_key: str) -> ChaCha20Poly1305:
+    """The drafts' cipher, keyed from the server's secret key (never in the database)."""
+    key = HKDF(algorithm=SHA256(), length=32, salt=None, info=b"cadre chat drafts").derive(
+        secret_key.encode()
+    )
+    return ChaCha20Poly1305(key)
+
+
+def _opened(row: ChatDraft | None, secret_key: str) -> Draft | None:
+    """A stored draft decrypted; one that no longer opens (a new secret key) is none."""
+    if row is None:
+        return None
+    try:
+        plain = _draft_cipher(secret_key).decrypt(
+            row.sealed[:12], row.sealed[12:], row.invitation_id.encode()
+        )
+    except (InvalidTag, ValueError):
+        return None
+    return Draft(row.invitation_id, row.chat_id, row.position, json.loads(plain))
+
+
+def load_draft(*, session: Session, invitation_id: str, secret_key: str) -> Draft | None:
     """The answers given in the chat so far for an invitation."""
-    return session.get(ChatDraft, invitation_id)
+    return _opened(session.get(ChatDraft, invitation_id), secret_key)
+
+
+def has_draft(*, session: Session, invitation_id: str) -> bool:
+    """Whether the chat has begun answering this invitation (nothing decrypted)."""
+    return session.get(ChatDraft, invitation_id) is not None
 
 
 def save_draft(
@@ -316,26 +357,30 @@ def save_draft(
     position: int,
     answers: dict,
     now: datetime,
-) -> ChatDraft:
-    """Store the chat's answers and position, so a restart of the bot loses nothing."""
+    secret_key: str,
+) -> None:
+    """Store the chat's answers (encrypted) and position, so a restart of the bot loses nothing."""
+    nonce = secrets.token_bytes(12)
+    plain = json.dumps(answers, ensure_ascii=False).encode()
+    sealed = nonce + _draft_cipher(secret_key).encrypt(nonce, plain, invitation_id.encode())
     draft = session.get(ChatDraft, invitation_id) or ChatDraft(
-        invitation_id=invitation_id, chat_id=chat_id, answers={}, updated_at=now
+        invitation_id=invitation_id, chat_id=chat_id, sealed=b"", updated_at=now
     )
     draft.position = position
-    draft.answers = dict(answers)
+    draft.sealed = sealed
     draft.updated_at = now
     session.add(draft)
     session.flush()
-    return draft
 
 
-def latest_draft(*, session: Session, chat_id: int) -> ChatDraft | None:
+def latest_draft(*, session: Session, chat_id: int, secret_key: str) -> Draft | None:
     """The draft the chat touched last: where a typed comment belongs."""
-    return session.exec(
+    row = session.exec(
         select(ChatDraft)
         .where(ChatDraft.chat_id == chat_id)
         .order_by(col(ChatDraft.updated_at).desc())
     ).first()
+    return _opened(row, secret_key)
 
 
 def delete_draft(*, session: Session, invitation_id: str) -> None:
