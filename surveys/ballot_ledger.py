@@ -7,12 +7,17 @@ an Ed25519 key kept in a file outside the database.  ``verify_campaign``
 recomputes every leaf from the responses stored now and names each edited,
 deleted, inserted or reordered ballot; the signed checkpoint (or a copy of
 the leaves published with the results) also exposes edits made to the
-ledger table itself.
+ledger table itself.  A checkpoint only protects what it covers and only
+when it was signed by the right key, so verification also fails when
+leaves lie beyond the last checkpoint, when an opened campaign has no close
+checkpoint (deleting the checkpoints must not be a way out), and when a
+checkpoint was signed by a key other than the one the auditor pinned.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,8 +29,10 @@ from storage.models import Campaign, LedgerCheckpoint, LedgerLeaf, Response
 from surveys.ledger import (
     Checkpoint,
     LedgerProblem,
+    checkpoint_key_id,
     diagnose,
     generate_signing_key,
+    key_fingerprint,
     leaf_bytes,
     leaf_hash,
     merkle_root,
@@ -38,6 +45,36 @@ ROOT_ALTERED = N_(
     "The ledger table no longer matches the signed checkpoint: it was altered after signing."
 )
 BAD_SIGNATURE = N_("The checkpoint's signature does not verify with this public key.")
+BEYOND_CHECKPOINT = N_(
+    "The ledger holds %(count)s leaves beyond the last signed checkpoint of %(size)s ballots "
+    "(positions %(first)s to %(last)s): they were added after it was signed."
+)
+NO_CLOSE_CHECKPOINT = N_(
+    "The campaign's ballot box was opened but its ledger has no signed close checkpoint: "
+    "it may have been deleted to hide a change."
+)
+WRONG_KEY = N_("A checkpoint was signed by the key %(signer)s, not by the pinned key %(pinned)s.")
+UNKNOWN_KEY = N_(
+    "A checkpoint was signed by an unknown key (key id %(signer_id)s), not by the pinned key "
+    "%(pinned)s (key id %(pinned_id)s)."
+)
+NO_KEY = N_("No public key was given, so no checkpoint signature was checked.")
+
+
+class Note(str):
+    """A finding about the ledger as a whole: a message id, with the values it needs.
+
+    A ``str`` equal to its message id, so callers compare notes with the
+    constants above and translate them as they are, and ``values`` fills in
+    the placeholders (empty for messages without any).
+    """
+
+    values: dict[str, object]
+
+    def __new__(cls, message: str, **values: object) -> Note:
+        note = super().__new__(cls, message)
+        note.values = values
+        return note
 
 
 def response_leaf(response: Response) -> bytes:
@@ -115,15 +152,29 @@ def current_hashes(*, session: Session, campaign_id: str) -> list[bytes]:
     return [response_leaf(response) for response in ordered + extra]
 
 
+def server_public_key(path: Path) -> bytes | None:
+    """The public key PEM of the signing key at ``path``, or None when there is none.
+
+    Unlike :func:`signing_key` it never creates a key: verifying with a key
+    made on the spot would only say that nothing was signed by it.
+    Unreadable or malformed files raise (OSError, ValueError).
+    """
+    return _public_pem(path) if path.exists() else None
+
+
+def _public_pem(path: Path) -> bytes:
+    private = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    return private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
 def signing_key(path: Path) -> bytes:
     """The public key PEM of the signing key at ``path``, creating the key on first use."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         return generate_signing_key(path)
-    private = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    return private.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    return _public_pem(path)
 
 
 def write_checkpoint(
@@ -156,6 +207,36 @@ def latest_checkpoint(*, session: Session, campaign_id: str) -> LedgerCheckpoint
     ).first()
 
 
+def checkpoints(*, session: Session, campaign_id: str) -> list[LedgerCheckpoint]:
+    """Every checkpoint of a campaign, oldest first."""
+    return list(
+        session.exec(
+            select(LedgerCheckpoint)
+            .where(LedgerCheckpoint.campaign_id == campaign_id)
+            .order_by(col(LedgerCheckpoint.written_at), col(LedgerCheckpoint.size))
+        ).all()
+    )
+
+
+def ledger_expected(*, session: Session, campaign: Campaign) -> bool:
+    """Whether the campaign's ballot box was opened, so it must have a close checkpoint.
+
+    Opened means: the box records its opening, or there is any ledger leaf
+    or stored response (which only an opening writes).  Without this rule,
+    deleting the checkpoints would turn a rewritten ledger into one that
+    merely was never signed.
+    """
+    if campaign.box_opened_at is not None:
+        return True
+    for model in (LedgerLeaf, Response):
+        found = session.exec(
+            select(model.id).where(model.campaign_id == campaign.id).limit(1)
+        ).first()
+        if found is not None:
+            return True
+    return False
+
+
 def as_checkpoint(row: LedgerCheckpoint) -> Checkpoint:
     """The stored row as the signed statement it is."""
     return Checkpoint(row.campaign_id, row.size, row.root, row.signature, row.key_id)
@@ -163,18 +244,55 @@ def as_checkpoint(row: LedgerCheckpoint) -> Checkpoint:
 
 @dataclass
 class LedgerReport:
-    """The outcome of verifying a campaign's ballots against its ledger."""
+    """The outcome of verifying a campaign's ballots against its ledger.
+
+    ``key_fingerprint`` is the fingerprint of the key verified against (None
+    without a key); ``key_matches`` says whether every checkpoint names that
+    key (None when there is no checkpoint to compare).
+    """
 
     size: int
     root: str
     checkpoint: LedgerCheckpoint | None = None
     notes: list[str] = field(default_factory=list)
     problems: list[LedgerProblem] = field(default_factory=list)
+    key_fingerprint: str | None = None
+    key_matches: bool | None = None
 
     @property
     def intact(self) -> bool:
         """No problem found and nothing wrong with the checkpoint."""
         return not self.problems and not self.notes
+
+
+def _key_notes(
+    campaign_id: str,
+    rows: Sequence[LedgerCheckpoint],
+    public_key_pem: bytes,
+    known_keys: Sequence[bytes],
+) -> list[Note]:
+    """Whom each checkpoint names as signer, and whether its signature holds.
+
+    A checkpoint naming another key is reported as such, with that key's
+    fingerprint when it is one of ``known_keys`` (such as this server's own
+    key): "signed by the wrong key" and "altered after signing" call for
+    different inquiries.
+    """
+    pinned_id = checkpoint_key_id(campaign_id, public_key_pem)
+    pinned = key_fingerprint(public_key_pem)
+    known = {checkpoint_key_id(campaign_id, pem): key_fingerprint(pem) for pem in known_keys}
+    notes: list[Note] = []
+    for signer_id in dict.fromkeys(row.key_id for row in rows if row.key_id != pinned_id):
+        if signer_id in known:
+            notes.append(Note(WRONG_KEY, signer=known[signer_id], pinned=pinned))
+        else:
+            notes.append(Note(UNKNOWN_KEY, signer_id=signer_id, pinned=pinned, pinned_id=pinned_id))
+    if any(
+        row.key_id == pinned_id and not verify_checkpoint(as_checkpoint(row), public_key_pem)
+        for row in rows
+    ):
+        notes.append(Note(BAD_SIGNATURE))
+    return notes
 
 
 def verify_campaign(
@@ -183,24 +301,50 @@ def verify_campaign(
     campaign: Campaign,
     public_key_pem: bytes | None,
     published: list[bytes] | None = None,
+    known_keys: Sequence[bytes] = (),
 ) -> LedgerReport:
-    """Compare the ballots stored now with the ledger and its signed checkpoint.
+    """Compare the ballots stored now with the ledger and its signed checkpoints.
 
-    ``published`` is a copy of the leaf hashes published with the results,
-    if the auditor has one; it pinpoints changes even where someone also
-    rewrote the ledger table.
+    ``public_key_pem`` is the key the checkpoints must be signed with (the
+    auditor's pinned copy, or this server's key); without one no signature
+    is checked and the report says so.  ``known_keys`` only serve to name
+    the key behind a checkpoint signed by another one.  ``published`` is a
+    copy of the leaf hashes published with the results, if the auditor has
+    one; it pinpoints changes even where someone also rewrote the ledger
+    table.
     """
     recorded = recorded_hashes(session=session, campaign_id=campaign.id)
     current = current_hashes(session=session, campaign_id=campaign.id)
     report = LedgerReport(size=len(recorded), root=merkle_root(recorded).hex())
-    row = latest_checkpoint(session=session, campaign_id=campaign.id)
-    report.checkpoint = row
-    if row is not None and public_key_pem is not None:
-        checkpoint = as_checkpoint(row)
-        if not verify_checkpoint(checkpoint, public_key_pem):
-            report.notes.append(BAD_SIGNATURE)
-        elif merkle_root(recorded[: row.size]).hex() != row.root:
-            report.notes.append(ROOT_ALTERED)
+    rows = checkpoints(session=session, campaign_id=campaign.id)
+    report.checkpoint = latest_checkpoint(session=session, campaign_id=campaign.id)
+    if public_key_pem is None:
+        report.notes.append(Note(NO_KEY))
+    else:
+        report.key_fingerprint = key_fingerprint(public_key_pem)
+        pinned_id = checkpoint_key_id(campaign.id, public_key_pem)
+        report.key_matches = all(row.key_id == pinned_id for row in rows) if rows else None
+        report.notes.extend(_key_notes(campaign.id, rows, public_key_pem, known_keys))
+    if not any(row.kind == "close" for row in rows) and ledger_expected(
+        session=session, campaign=campaign
+    ):
+        report.notes.append(Note(NO_CLOSE_CHECKPOINT))
+    if any(
+        row.size > len(recorded) or merkle_root(recorded[: row.size]).hex() != row.root
+        for row in rows
+    ):
+        report.notes.append(Note(ROOT_ALTERED))
+    signed = max((row.size for row in rows), default=None)
+    if signed is not None and len(recorded) > signed:
+        report.notes.append(
+            Note(
+                BEYOND_CHECKPOINT,
+                count=len(recorded) - signed,
+                size=signed,
+                first=signed,
+                last=len(recorded) - 1,
+            )
+        )
     baseline = published if published is not None else recorded
     report.problems = diagnose(baseline, current)
     return report

@@ -31,7 +31,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Literal
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -360,6 +360,46 @@ def sign_checkpoint(
     )
 
 
+def load_public_key(public_key_pem: bytes) -> Ed25519PublicKey:
+    """The Ed25519 public key in a PEM text; ValueError for anything else.
+
+    An auditor's key file comes from outside: garbage, a private key or a
+    key of another algorithm must be one clear refusal, not a traceback.
+    """
+    try:
+        public_key = serialization.load_pem_public_key(public_key_pem)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as error:
+        raise ValueError("not a PEM public key") from error
+    if not isinstance(public_key, Ed25519PublicKey):
+        raise ValueError("the checkpoint public key must be an Ed25519 key")
+    return public_key
+
+
+def key_fingerprint(public_key_pem: bytes) -> str:
+    """SHA-256 of the raw 32-byte Ed25519 public key, in hex groups of four.
+
+    What a person compares to pin a key: the checkpoint's key id is only 4
+    bytes (another key with the same id can be searched for) and depends on
+    the campaign, while the fingerprint names the key itself and is the
+    same for every campaign.  Raw bytes rather than the PEM, so the
+    fingerprint does not change with line endings or the file's wrapping.
+    """
+    raw = load_public_key(public_key_pem).public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    digest = hashlib.sha256(raw).hexdigest()
+    return " ".join(digest[i : i + 4] for i in range(0, len(digest), 4))
+
+
+def checkpoint_key_id(campaign_id: str, public_key_pem: bytes) -> str:
+    """The key id this public key gives a checkpoint of this campaign.
+
+    Lets a verifier tell "signed by another key" apart from "altered after
+    signing" before checking the signature.
+    """
+    return _key_id(_origin(campaign_id), load_public_key(public_key_pem))
+
+
 def verify_checkpoint(checkpoint: Checkpoint, public_key_pem: bytes) -> bool:
     """True when the checkpoint was signed, unchanged, by this public key.
 
@@ -367,9 +407,7 @@ def verify_checkpoint(checkpoint: Checkpoint, public_key_pem: bytes) -> bool:
     field means "not verified" (False) rather than an exception.  A public
     key that is not Ed25519 is the caller's mistake and raises ValueError.
     """
-    public_key = serialization.load_pem_public_key(public_key_pem)
-    if not isinstance(public_key, Ed25519PublicKey):
-        raise ValueError("the checkpoint public key must be an Ed25519 key")
+    public_key = load_public_key(public_key_pem)
     try:
         _check_origin(checkpoint.campaign_id)
         if checkpoint.size < 0 or len(bytes.fromhex(checkpoint.root)) != HASH_SIZE:

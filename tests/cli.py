@@ -1,8 +1,9 @@
 """Helpers for driving the real ``cadre`` command in tests, and for reading QR codes back.
 
 Commands run in-process through click's CliRunner against a SQLite file
-in the test's own folder, with English messages and a fixed secret key,
-so a test sees exactly what an HR officer would.
+in the test's own folder (or a database the test names), with English
+messages and a fixed secret key, so a test sees exactly what an HR officer
+would.
 """
 
 from __future__ import annotations
@@ -33,15 +34,17 @@ CLOSED_DURING = datetime(2026, 1, 10, 4, tzinfo=UTC)
 class CadreCli:
     """Runs ``cadre`` with a private data folder; asserts exit codes, never hides tracebacks."""
 
-    def __init__(self, folder: Path, locale: str = "en"):
+    def __init__(self, folder: Path, locale: str = "en", database_url: str | None = None):
+        """``database_url`` (such as the ``database_url`` fixture) replaces the SQLite file."""
         self.folder = folder
         self.data_dir = folder / "data"
+        self.database_url = database_url or f"sqlite:///{self.data_dir / 'cadre.db'}"
         self.env = {
             "CADRE_DATA_DIR": str(self.data_dir),
             "CADRE_LOCALE": locale,
             "CADRE_SECRET_KEY": SECRET,
             "CADRE_BASE_URL": BASE_URL,
-            "CADRE_DATABASE_URL": None,
+            "CADRE_DATABASE_URL": database_url,
             "CADRE_TIMEZONE": None,
         }
 
@@ -87,8 +90,8 @@ class CadreCli:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session on the same database file, for checking what the commands stored."""
-        engine = make_engine(f"sqlite:///{self.data_dir / 'cadre.db'}")
+        """A session on the same database, for checking what the commands stored."""
+        engine = make_engine(self.database_url)
         try:
             with Session(engine, expire_on_commit=False) as session:
                 yield session

@@ -27,12 +27,15 @@ from surveys import ledger
 from surveys.ledger import (
     Checkpoint,
     LedgerProblem,
+    checkpoint_key_id,
     consistency_proof,
     diagnose,
     generate_signing_key,
     inclusion_proof,
+    key_fingerprint,
     leaf_bytes,
     leaf_hash,
+    load_public_key,
     merkle_root,
     node_hash,
     sign_checkpoint,
@@ -498,3 +501,23 @@ def test_signing_refuses_bad_input(key, tmp_path):
 def test_checkpoint_is_a_plain_dataclass():
     checkpoint = Checkpoint("c1", 1, ROOTS[0].hex(), "", "")
     assert dataclasses.asdict(checkpoint)["root"] == ROOTS[0].hex()
+
+
+def test_the_fingerprint_is_the_sha256_of_the_raw_key_in_groups(key):
+    path, public = key
+    raw = load_public_key(public).public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    digest = hashlib.sha256(raw).hexdigest()
+    fingerprint = key_fingerprint(public)
+    assert fingerprint.replace(" ", "") == digest and len(fingerprint.split()) == 16
+    assert key_fingerprint(public.replace(b"\n", b"\r\n")) == fingerprint
+    assert checkpoint_key_id("c1", public) == sign_checkpoint(path, "c1", 0, EMPTY).key_id
+    assert checkpoint_key_id("c2", public) != checkpoint_key_id("c1", public)
+
+
+def test_only_an_ed25519_public_key_is_accepted(key):
+    path, _public = key
+    for wrong in (path.read_bytes(), b"not a key", b""):
+        with pytest.raises(ValueError):
+            key_fingerprint(wrong)

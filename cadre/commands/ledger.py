@@ -9,8 +9,15 @@ import click
 
 from cadre.cli import Context, fail, pass_context
 from cadre.commands.invitations import cannot_write
-from surveys.ballot_ledger import export_ledger, read_export, signing_key, verify_campaign
+from surveys.ballot_ledger import (
+    export_ledger,
+    read_export,
+    server_public_key,
+    signing_key,
+    verify_campaign,
+)
 from surveys.campaigns import get_campaign
+from surveys.ledger import key_fingerprint
 from surveys.messages import N_
 from surveys.publication import close_checkpoint
 from surveys.results import audit_shared
@@ -23,6 +30,13 @@ KINDS = {
 }
 
 
+KEY_VERDICTS = {
+    True: N_("Every checkpoint was signed by this key."),
+    False: N_("Not every checkpoint was signed by this key."),
+    None: N_("There is no checkpoint to check this key against."),
+}
+
+
 @click.group("ledger")
 def ledger_group() -> None:
     """The campaign ledger: signed checkpoints, export and verification."""
@@ -31,8 +45,18 @@ def ledger_group() -> None:
 @ledger_group.command("key")
 @pass_context
 def key_command(ctx: Context) -> None:
-    """Print the public key that verifies checkpoints (creating the key pair on first use)."""
-    click.echo(signing_key(ctx.settings.resolved_ledger_key()).decode("ascii"), nl=False)
+    """Print the public key that verifies checkpoints (creating the key pair on first use).
+
+    The PEM goes to standard output, so ``cadre ledger key > key.pem`` gives
+    the file an auditor passes to ``verify --public-key``; the fingerprint
+    goes to standard error, for reading out or printing with the results.
+    """
+    public = signing_key(ctx.settings.resolved_ledger_key())
+    click.echo(public.decode("ascii"), nl=False)
+    click.echo(
+        ctx._("Fingerprint (SHA-256): %(fingerprint)s", fingerprint=key_fingerprint(public)),
+        err=True,
+    )
 
 
 @ledger_group.command("checkpoint")
@@ -83,14 +107,19 @@ def export_command(ctx: Context, campaign_id: str, out: Path) -> None:
 @click.option(
     "--public-key",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The public key PEM (default: this server's key).",
+    help="The public key PEM published for the campaign, to pin (default: this server's key).",
 )
 @pass_context
 def verify_command(
     ctx: Context, campaign_id: str, published: Path | None, shared: bool, public_key: Path | None
 ) -> None:
-    """Check every stored ballot against the ledger; exit code 1 names what changed."""
-    key = public_key.read_bytes() if public_key else signing_key(ctx.settings.resolved_ledger_key())
+    """Check every stored ballot against the ledger; exit code 1 names what changed.
+
+    Pass the key published at campaign creation with --public-key: this
+    server's own key proves nothing to an auditor if the server is what was
+    tampered with (someone could have replaced the key and re-signed).
+    """
+    key, known = verifying_keys(ctx, public_key)
     try:
         baseline = read_export(published.read_text(encoding="utf-8")) if published else None
     except (ValueError, KeyError, TypeError) as error:
@@ -98,12 +127,33 @@ def verify_command(
     with ctx.session() as session:
         campaign = get_campaign(session=session, campaign_id=campaign_id)
         report = verify_campaign(
-            session=session, campaign=campaign, public_key_pem=key, published=baseline
+            session=session,
+            campaign=campaign,
+            public_key_pem=key,
+            published=baseline,
+            known_keys=known,
         )
         differences = shared_differences(ctx, session, campaign) if shared else []
     click.echo(ctx._("Ledger: %(size)s ballots, root %(root)s", size=report.size, root=report.root))
+    fingerprint = report.key_fingerprint
+    if public_key is not None:
+        click.echo(
+            ctx._(
+                "Checkpoint key %(fingerprint)s, pinned with --public-key.", fingerprint=fingerprint
+            )
+        )
+    else:
+        click.echo(
+            ctx._(
+                "Checkpoint key %(fingerprint)s: this server's own key, not independently pinned; "
+                "compare it with the key published for the campaign, or pass that key with "
+                "--public-key.",
+                fingerprint=fingerprint,
+            )
+        )
+    click.echo(ctx._(KEY_VERDICTS[report.key_matches]))
     for note in report.notes:
-        click.echo(ctx._(note))
+        click.echo(ctx._(note, **getattr(note, "values", {})))
     for problem in report.problems:
         kind = ctx._(KINDS[problem.kind])
         click.echo(f"{kind}: {ctx._(problem.detail, **problem.values)}")
@@ -122,6 +172,48 @@ def verify_command(
     click.echo(ctx._("Every ballot matches the ledger."))
     if shared:
         click.echo(ctx._("The shared summary was computed from exactly these ballots."))
+
+
+def verifying_keys(ctx: Context, public_key: Path | None) -> tuple[bytes, list[bytes]]:
+    """The key to verify with, and other keys that may name a checkpoint's signer.
+
+    With --public-key the auditor's copy is pinned and this server's key,
+    when readable, only names the signer of a checkpoint it did sign.
+    Without it, the server's key is used as it is, never created here: a
+    key made on the spot has signed nothing.
+    """
+    path = ctx.settings.resolved_ledger_key()
+    try:
+        server = server_public_key(path)
+    except (OSError, ValueError) as error:
+        if public_key is None:
+            raise fail(
+                ctx,
+                "Cannot read the ledger key %(path)s: %(error)s",
+                path=str(path),
+                error=str(error),
+            ) from None
+        server = None
+    if public_key is None:
+        if server is None:
+            raise fail(
+                ctx,
+                "There is no ledger key at %(path)s; pass the key published for the campaign "
+                "with --public-key.",
+                path=str(path),
+            )
+        return server, []
+    pinned = public_key.read_bytes()
+    try:
+        key_fingerprint(pinned)
+    except ValueError:
+        raise fail(
+            ctx,
+            "%(path)s does not hold an Ed25519 public key in PEM form (as printed by "
+            "`cadre ledger key`).",
+            path=str(public_key),
+        ) from None
+    return pinned, [server] if server is not None else []
 
 
 def shared_differences(ctx: Context, session, campaign) -> list[tuple]:
