@@ -1,0 +1,230 @@
+"""The write-ahead log attack: copies of ``cadre.db`` and ``cadre.db-wal`` taken mid-campaign.
+
+The attacker replays the WAL commit by commit (tests/attackers.py).  Every
+commit that marks an invitation completed is one submission; whatever the
+same commit wrote is that rater's ballot.  On today's design (token
+consumed and inbox rows written in one transaction) that links every
+stored response to its rater, and every comment lies in the WAL in
+plaintext.  A sealed ballot box writes only ciphertext at submission: then
+the attacker must find no plaintext and link no better than chance.
+
+OLD_DESIGN documents today's code; flip it to False when the sealed box lands.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+
+import pytest
+from sqlmodel import Session, select
+
+from storage.engine import make_engine
+from storage.migrate import upgrade
+from storage.models import Cadre, Response
+from surveys.ballots import CadreAnswers, open_ballot, submit_ballot
+from surveys.mixer import mix_waiting
+from tests import attackers
+from tests.factories import CLOSES, make_campaign, roster_rows, tokens
+
+# Documents the old design (inbox rows written with the token's update); flip when the
+# sealed box lands, and every assertion marked OLD_DESIGN turns into "nothing links".
+OLD_DESIGN = True
+
+SCALE = ["good", "fairly_good", "fair", "poor"]
+SEED = 20261125
+
+
+def campaign_roster():
+    """Two cadres: three superiors rate both (a linkable pattern), three subordinates each."""
+    cadres = [
+        {"id": "C1", "name": "王伟", "unit": "测试局", "post": "局长"},
+        {"id": "C2", "name": "李娜", "unit": "测试局", "post": "副局长"},
+    ]
+    raters = [{"id": f"S{n}", "name": f"上级{n}"} for n in range(3)]
+    links = [(f"S{n}", c, "superior") for n in range(3) for c in ("C1", "C2")]
+    for cadre in ("C1", "C2"):
+        for n in range(3):
+            raters.append({"id": f"U{cadre}-{n}", "name": f"下级{cadre}{n}"})
+            links.append((f"U{cadre}-{n}", cadre, "subordinate"))
+    return roster_rows(cadres, raters, links)
+
+
+def item_keys(section) -> list[str]:
+    return [item.key for dimension in section.dimensions for item in dimension.items]
+
+
+def comment_of(rater: str, cadre: str) -> str:
+    """The unique comment a rater leaves about a cadre: the test's ground truth."""
+    return f"意见 {rater} 对 {cadre} 的评价"
+
+
+@pytest.fixture
+def campaign_files(tmp_path, now):
+    """Run a campaign on a SQLite file; copy db+wal mid-campaign and at the end.
+
+    Returns the submission order (roster ids), the mid and final copies,
+    and the ground truth per rater (response ids, via the planted comments).
+    """
+    db = tmp_path / "live" / "cadre.db"
+    engine = make_engine(f"sqlite:///{db}")
+    upgrade(engine)
+    rng = random.Random(SEED)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            campaign = make_campaign(session, now=now, rows=campaign_roster())
+            by_rater = tokens(session, campaign)
+            external = {c.id: c.external_id for c in session.exec(select(Cadre)).all()}
+            order = sorted(by_rater)
+            rng.shuffle(order)
+            mid = None
+            for number, rater in enumerate(order, start=1):
+                form = open_ballot(session=session, token=by_rater[rater], now=now)
+                answers = {
+                    section.cadre.id: CadreAnswers(
+                        items={
+                            i.key: rng.choice(SCALE) for d in section.dimensions for i in d.items
+                        },
+                        vote="competent" if section.votes else None,
+                        comment=comment_of(rater, external[section.cadre.id]),
+                    )
+                    for section in form.sections
+                }
+                submit_ballot(session=session, token=by_rater[rater], answers=answers, now=now)
+                session.commit()
+                mix_waiting(session=session, campaign=campaign, now=now)  # as the web app does
+                session.commit()
+                if number == len(order) // 2:
+                    # The engine is open (its pooled connection holds the WAL): no checkpoint
+                    # has folded the log into the main file yet.
+                    mid = attackers.copy_database(db, tmp_path / "mid")
+            mix_waiting(session=session, campaign=campaign, now=CLOSES, force=True)
+            session.commit()
+            final = attackers.copy_database(db, tmp_path / "final")
+            truth_by_comment = {
+                response.comment: response.id for response in session.exec(select(Response))
+            }
+    finally:
+        engine.dispose()
+    truth = [
+        frozenset(
+            response_id
+            for comment, response_id in truth_by_comment.items()
+            if comment.startswith(f"意见 {rater} ")
+        )
+        for rater in order
+    ]
+    return order, mid, final, truth
+
+
+def test_wal_replay_reads_every_commit(campaign_files):
+    order, _mid, final, _truth = campaign_files
+    assert attackers.checkpointed_frames(final.with_name(final.name + "-shm")) == 0
+    commits = attackers.wal_commits(final)
+    assert commits, "the WAL holds committed transactions"
+    last = commits[-1]
+    # The replayed last snapshot is the database SQLite itself sees through the WAL.
+    with sqlite3.connect(last.snapshot) as replayed:
+        assert replayed.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        mine = replayed.execute("SELECT id, comment FROM response ORDER BY id").fetchall()
+    live = sqlite3.connect(f"file:{final}?mode=ro", uri=True)
+    try:
+        assert live.execute("SELECT id, comment FROM response ORDER BY id").fetchall() == mine
+    finally:
+        live.close()
+    assert len(mine) == 3 * 2 + 6
+    completed = [
+        commit
+        for commit in commits
+        if any(
+            before["status"] == "pending" and after["status"] == "completed"
+            for before, after in attackers.commit_diff(commit)
+            .get("invitation", attackers.RowDiff())
+            .changed
+        )
+    ]
+    assert len(completed) == len(order)
+    assert all(commit.pages for commit in commits)
+
+
+def test_stale_frames_after_a_reset_are_ignored(tmp_path):
+    """A WAL restarted after a checkpoint keeps old frames past its end; replay skips them."""
+    db = tmp_path / "cadre.db"
+    connection = sqlite3.connect(db)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA wal_autocheckpoint=0")
+    connection.execute("CREATE TABLE t (x TEXT)")
+    for n in range(5):
+        connection.execute("INSERT INTO t VALUES (?)", (f"old-{n}" * 200,))
+        connection.commit()
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.execute("PRAGMA journal_size_limit=-1")
+    for n in range(5):  # fill the log again so it is long, then restart it with one commit
+        connection.execute("INSERT INTO t VALUES (?)", (f"mid-{n}" * 200,))
+        connection.commit()
+    connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    connection.execute("INSERT INTO t VALUES ('new')")  # restarts the log: new salts
+    connection.commit()
+    copy = attackers.copy_database(db, tmp_path / "copy")
+    connection.close()
+    commits = attackers.wal_commits(copy)
+    assert len(commits) == 1
+    rows = attackers.commit_rows(commits[0].snapshot, "t")
+    assert sorted(row["x"][:5] for row in rows.values()).count("new") == 1
+    assert len(rows) == 11
+    # The old frames are still there in raw bytes, which is what plaintext_anywhere reads.
+    assert attackers.plaintext_anywhere(attackers.database_files(copy), ["mid-4"])["mid-4"]
+
+
+def test_the_wal_links_every_response_to_its_rater(campaign_files):
+    order, mid, final, truth = campaign_files
+    commits = attackers.wal_commits(mid) + attackers.wal_commits(final)
+    last = attackers.wal_commits(final, out_dir=final.parent / "last")[-1].snapshot
+    linkage = attackers.wal_link_attack(commits, last)
+    responses = attackers.commit_rows(last, "response").values()
+    linked = attackers.linked_fraction(linkage.claims(), truth)
+    chance = attackers.chance_fraction(responses, truth)
+    assert len(linkage.completions) == len(order)
+    # Three superiors share one linked pattern (1 in 3), three subordinates per cadre (1 in 3).
+    assert chance == pytest.approx(1 / 3)
+    # OLD_DESIGN: documents the old design; flip when the sealed box lands.
+    if OLD_DESIGN:
+        assert linked == 1.0
+        assert linkage.plaintext_rows == len(responses)
+        assert linkage.raw_hits == len(responses)
+    else:
+        assert linked <= chance
+        assert linkage.plaintext_rows == 0
+        assert linkage.raw_hits == 0
+
+
+def test_the_mid_campaign_copy_alone_links_the_first_half(campaign_files):
+    """Before close, inbox rows waiting for the mixer are readable rows already."""
+    order, mid, final, truth = campaign_files
+    last = attackers.wal_commits(final, out_dir=final.parent / "last")[-1].snapshot
+    linkage = attackers.wal_link_attack(attackers.wal_commits(mid), last)
+    assert len(linkage.completions) == len(order) // 2
+    linked = attackers.linked_fraction(linkage.claims(), truth[: len(order) // 2])
+    # OLD_DESIGN: documents the old design; flip when the sealed box lands.
+    assert linked == 1.0 if OLD_DESIGN else linked == 0.0
+
+
+def test_comments_lie_in_plaintext_in_the_files(campaign_files):
+    order, mid, final, _truth = campaign_files
+    needles = [comment_of(order[0], "C1"), comment_of(order[0], "C2")]
+    needles = [n for n in needles if n.split()[1] == order[0]]
+    comments = [comment_of(rater, c) for rater in order for c in ("C1", "C2")]
+    files = attackers.database_files(final)
+    found = attackers.plaintext_anywhere(files, comments)
+    planted = [c for c in comments if found[c]]
+    # Each rater left a comment on each cadre it rates: 3 superiors x 2 + 6 subordinates.
+    # OLD_DESIGN: documents the old design; flip when the sealed box lands.  The sealed box
+    # still stores the opened responses in plaintext (that is the result), so after close
+    # only the WAL *before* the opening commit must be clean: see the mid-campaign copy.
+    assert len(planted) == 12
+    mid_found = attackers.plaintext_anywhere(attackers.database_files(mid), comments)
+    in_mid = [c for c in comments if mid_found[c]]
+    if OLD_DESIGN:
+        assert len(in_mid) >= len(order) // 2
+    else:
+        assert in_mid == []
