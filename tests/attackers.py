@@ -343,6 +343,16 @@ def plaintext_anywhere(
     return found
 
 
+def plaintext_anywhere_in(blobs: Iterable[bytes], needles: Iterable[str | bytes]) -> list:
+    """The needles found (in any of their byte forms) in any of the given byte strings."""
+    blobs = list(blobs)
+    return [
+        needle
+        for needle in needles
+        if any(form in blob for form in _needle_forms(needle) for blob in blobs)
+    ]
+
+
 def database_files(db_path: str | Path) -> list[Path]:
     """The main file, its WAL and its shared-memory index (those that exist)."""
     db_path = Path(db_path)
@@ -586,12 +596,18 @@ class PgTuple:
     live: bool  # a live row's current version (``SELECT ctid`` sees it)
     data: bytes  # raw t_data
     attrs: dict[str, bytes | None]  # column -> raw attribute bytes (varlena header included)
+    varlena: frozenset[str] = frozenset()  # columns of variable length (text, json, bytea)
 
     def text(self, column: str) -> str | None:
-        """A text/varchar/json column's value decoded from its raw bytes (uncompressed)."""
+        """A text/varchar/json column's value decoded from its raw bytes (uncompressed).
+
+        Fixed-length columns (integers, booleans, times) come back as hex.
+        """
         raw = self.attrs.get(column)
         if raw is None:
             return None
+        if column not in self.varlena:
+            return raw.hex()
         # A 1-byte header holds length << 1 | 1; a 4-byte one (little-endian) length << 2.
         short = raw[0] & 0x01
         body = raw[1 : raw[0] >> 1] if short else raw[4 : struct.unpack("<I", raw[:4])[0] >> 2]
@@ -616,14 +632,13 @@ def pg_tuples(url: str, table: str) -> list[PgTuple]:
     """Every tuple stored in a table's heap pages, including dead ones not yet vacuumed."""
     ensure_pageinspect(url)
     with _pg(url) as connection:
-        columns = [
-            name
-            for (name,) in connection.execute(
-                "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass"
-                " AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
-                (table,),
-            )
-        ]
+        described = connection.execute(
+            "SELECT attname, attlen FROM pg_attribute WHERE attrelid = %s::regclass"
+            " AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+            (table,),
+        ).fetchall()
+        columns = [name for name, _ in described]
+        varlena = frozenset(name for name, length in described if length == -1)
         live = {
             tuple(int(part) for part in ctid.strip("()").split(","))
             for (ctid,) in connection.execute(f'SELECT ctid::text FROM "{table}"')
@@ -645,7 +660,16 @@ def pg_tuples(url: str, table: str) -> list[PgTuple]:
                 # Tuples written before an ADD COLUMN hold fewer attributes: zip to the shorter.
                 attrs = dict(zip(columns, values, strict=False))
                 found.append(
-                    PgTuple(table, (page, lp), xmin, xmax, (page, lp) in live, bytes(data), attrs)
+                    PgTuple(
+                        table,
+                        (page, lp),
+                        xmin,
+                        xmax,
+                        (page, lp) in live,
+                        bytes(data),
+                        attrs,
+                        varlena,
+                    )
                 )
     return found
 

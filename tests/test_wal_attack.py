@@ -13,108 +13,43 @@ OLD_DESIGN documents today's code; flip it to False when the sealed box lands.
 
 from __future__ import annotations
 
-import random
 import sqlite3
 
 import pytest
-from sqlmodel import Session, select
 
 from storage.engine import make_engine
 from storage.migrate import upgrade
-from storage.models import Cadre, Response
-from surveys.ballots import CadreAnswers, open_ballot, submit_ballot
-from surveys.mixer import mix_waiting
 from tests import attackers
-from tests.factories import CLOSES, make_campaign, roster_rows, tokens
+from tests.attack_campaign import CADRES, RESPONSES, comment_of, run_campaign
 
 # Documents the old design (inbox rows written with the token's update); flip when the
 # sealed box lands, and every assertion marked OLD_DESIGN turns into "nothing links".
 OLD_DESIGN = True
 
-SCALE = ["good", "fairly_good", "fair", "poor"]
-SEED = 20261125
-
-
-def campaign_roster():
-    """Two cadres: three superiors rate both (a linkable pattern), three subordinates each."""
-    cadres = [
-        {"id": "C1", "name": "王伟", "unit": "测试局", "post": "局长"},
-        {"id": "C2", "name": "李娜", "unit": "测试局", "post": "副局长"},
-    ]
-    raters = [{"id": f"S{n}", "name": f"上级{n}"} for n in range(3)]
-    links = [(f"S{n}", c, "superior") for n in range(3) for c in ("C1", "C2")]
-    for cadre in ("C1", "C2"):
-        for n in range(3):
-            raters.append({"id": f"U{cadre}-{n}", "name": f"下级{cadre}{n}"})
-            links.append((f"U{cadre}-{n}", cadre, "subordinate"))
-    return roster_rows(cadres, raters, links)
-
-
-def item_keys(section) -> list[str]:
-    return [item.key for dimension in section.dimensions for item in dimension.items]
-
-
-def comment_of(rater: str, cadre: str) -> str:
-    """The unique comment a rater leaves about a cadre: the test's ground truth."""
-    return f"意见 {rater} 对 {cadre} 的评价"
-
 
 @pytest.fixture
 def campaign_files(tmp_path, now):
-    """Run a campaign on a SQLite file; copy db+wal mid-campaign and at the end.
+    """Run the campaign on a SQLite file; copy db+wal+shm mid-campaign and at the end.
 
-    Returns the submission order (roster ids), the mid and final copies,
-    and the ground truth per rater (response ids, via the planted comments).
+    Returns the submission order, the mid and final copies and the truth.
+    The copies are taken while the engine is open: its pooled connection
+    keeps the WAL, and the campaign writes far fewer than the 1000 pages
+    that trigger an automatic checkpoint, so the log holds every commit.
     """
     db = tmp_path / "live" / "cadre.db"
     engine = make_engine(f"sqlite:///{db}")
     upgrade(engine)
-    rng = random.Random(SEED)
+    copies = {}
     try:
-        with Session(engine, expire_on_commit=False) as session:
-            campaign = make_campaign(session, now=now, rows=campaign_roster())
-            by_rater = tokens(session, campaign)
-            external = {c.id: c.external_id for c in session.exec(select(Cadre)).all()}
-            order = sorted(by_rater)
-            rng.shuffle(order)
-            mid = None
-            for number, rater in enumerate(order, start=1):
-                form = open_ballot(session=session, token=by_rater[rater], now=now)
-                answers = {
-                    section.cadre.id: CadreAnswers(
-                        items={
-                            i.key: rng.choice(SCALE) for d in section.dimensions for i in d.items
-                        },
-                        vote="competent" if section.votes else None,
-                        comment=comment_of(rater, external[section.cadre.id]),
-                    )
-                    for section in form.sections
-                }
-                submit_ballot(session=session, token=by_rater[rater], answers=answers, now=now)
-                session.commit()
-                mix_waiting(session=session, campaign=campaign, now=now)  # as the web app does
-                session.commit()
-                if number == len(order) // 2:
-                    # The engine is open (its pooled connection holds the WAL): no checkpoint
-                    # has folded the log into the main file yet.
-                    mid = attackers.copy_database(db, tmp_path / "mid")
-            mix_waiting(session=session, campaign=campaign, now=CLOSES, force=True)
-            session.commit()
-            final = attackers.copy_database(db, tmp_path / "final")
-            truth_by_comment = {
-                response.comment: response.id for response in session.exec(select(Response))
-            }
+
+        def halfway():
+            copies["mid"] = attackers.copy_database(db, tmp_path / "mid")
+
+        order, truth, _raters = run_campaign(engine, now, halfway)
+        final = attackers.copy_database(db, tmp_path / "final")
     finally:
         engine.dispose()
-    truth = [
-        frozenset(
-            response_id
-            for comment, response_id in truth_by_comment.items()
-            if comment.startswith(f"意见 {rater} ")
-        )
-        for rater in order
-    ]
-    return order, mid, final, truth
+    return order, copies["mid"], final, truth
 
 
 def test_wal_replay_reads_every_commit(campaign_files):
@@ -132,7 +67,7 @@ def test_wal_replay_reads_every_commit(campaign_files):
         assert live.execute("SELECT id, comment FROM response ORDER BY id").fetchall() == mine
     finally:
         live.close()
-    assert len(mine) == 3 * 2 + 6
+    assert len(mine) == RESPONSES
     completed = [
         commit
         for commit in commits
@@ -196,6 +131,13 @@ def test_the_wal_links_every_response_to_its_rater(campaign_files):
         assert linked <= chance
         assert linkage.plaintext_rows == 0
         assert linkage.raw_hits == 0
+    # The raw-bytes channel alone (no table read as rows) links as well: what a commit
+    # changed on its pages holds the ballot's text.
+    blind = attackers.wal_link_attack(commits, last, content_columns=("no such column",))
+    raw_only = attackers.linked_fraction(blind.claims(), truth)
+    assert blind.plaintext_rows == 0
+    # OLD_DESIGN: documents the old design; flip when the sealed box lands.
+    assert raw_only == 1.0 if OLD_DESIGN else raw_only <= chance
 
 
 def test_the_mid_campaign_copy_alone_links_the_first_half(campaign_files):
@@ -211,9 +153,7 @@ def test_the_mid_campaign_copy_alone_links_the_first_half(campaign_files):
 
 def test_comments_lie_in_plaintext_in_the_files(campaign_files):
     order, mid, final, _truth = campaign_files
-    needles = [comment_of(order[0], "C1"), comment_of(order[0], "C2")]
-    needles = [n for n in needles if n.split()[1] == order[0]]
-    comments = [comment_of(rater, c) for rater in order for c in ("C1", "C2")]
+    comments = [comment_of(rater, c) for rater in order for c in CADRES]
     files = attackers.database_files(final)
     found = attackers.plaintext_anywhere(files, comments)
     planted = [c for c in comments if found[c]]
@@ -221,7 +161,7 @@ def test_comments_lie_in_plaintext_in_the_files(campaign_files):
     # OLD_DESIGN: documents the old design; flip when the sealed box lands.  The sealed box
     # still stores the opened responses in plaintext (that is the result), so after close
     # only the WAL *before* the opening commit must be clean: see the mid-campaign copy.
-    assert len(planted) == 12
+    assert len(planted) == RESPONSES
     mid_found = attackers.plaintext_anywhere(attackers.database_files(mid), comments)
     in_mid = [c for c in comments if mid_found[c]]
     if OLD_DESIGN:
