@@ -434,10 +434,13 @@ def _link(
     """Link each completion to the stored responses whose content it wrote.
 
     Two channels: rows written by the same transaction whose content
-    columns equal a response's, and — for what cannot be read as rows —
-    every non-empty text field of a response found in the transaction's
-    raw bytes.  A response claimed by more than one completion (identical
-    answers) goes to none of them: the attacker cannot tell.
+    columns equal a response's; and, for responses no row matched, every
+    non-empty text field of the response found in the raw bytes the
+    transaction wrote, credited to the first completion that holds them
+    (a later one may only have moved the cell, as a B-tree page split
+    does).  A response that rows tie to more than one completion
+    (identical answers) goes to none of them: the attacker cannot tell.
+    ``completions`` must be in the order the transactions happened.
     """
     by_content: dict[tuple, list[str]] = defaultdict(list)
     for response in responses:
@@ -451,6 +454,7 @@ def _link(
                 if key is not None and key in by_content:
                     plaintext_rows += 1
                     candidates[completion.position].update(by_content[key])
+    matched = {response_id for ids in candidates.values() for response_id in ids}
     raw_hits = 0
     for response in responses:
         texts = [response[c] for c in raw_columns if isinstance(response.get(c), str | dict)]
@@ -458,12 +462,12 @@ def _link(
         forms = [_needle_forms(text) for text in texts if text]
         if not forms:
             continue
-        found = False
-        for completion in completions:
+        for completion in completions:  # in the order seen: the first is the writer
             if all(any(form in completion.raw for form in options) for options in forms):
-                candidates[completion.position].add(response["id"])
-                found = True
-        raw_hits += found
+                raw_hits += 1
+                if response["id"] not in matched:
+                    candidates[completion.position].add(response["id"])
+                break
     owners: dict[str, set[int]] = defaultdict(set)
     for position, ids in candidates.items():
         for response_id in ids:

@@ -102,13 +102,47 @@ def test_stale_frames_after_a_reset_are_ignored(tmp_path):
     connection.commit()
     copy = attackers.copy_database(db, tmp_path / "copy")
     connection.close()
+    wal = copy.with_name(copy.name + "-wal")
+    page_size, frames = attackers.wal_frames(wal.read_bytes())
+    assert wal.stat().st_size > attackers.WAL_HEADER + 5 * (attackers.FRAME_HEADER + page_size)
+    assert len(frames) < 5  # only the restarted log's frames are valid
     commits = attackers.wal_commits(copy)
     assert len(commits) == 1
     rows = attackers.commit_rows(commits[0].snapshot, "t")
     assert sorted(row["x"][:5] for row in rows.values()).count("new") == 1
     assert len(rows) == 11
-    # The old frames are still there in raw bytes, which is what plaintext_anywhere reads.
-    assert attackers.plaintext_anywhere(attackers.database_files(copy), ["mid-4"])["mid-4"]
+    # The stale frames are still in the WAL's raw bytes, which plaintext_anywhere reads.
+    assert (
+        attackers.plaintext_anywhere([wal], ["old-4"])["old-4"]
+        or (attackers.plaintext_anywhere([wal], ["mid-4"])["mid-4"])
+    )
+
+
+def test_a_frame_with_a_bad_checksum_ends_the_log(tmp_path):
+    db = tmp_path / "cadre.db"
+    connection = sqlite3.connect(db)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("CREATE TABLE t (x TEXT)")
+    connection.commit()
+    for n in range(3):
+        connection.execute("INSERT INTO t VALUES (?)", (f"row-{n}",))
+        connection.commit()
+    copy = attackers.copy_database(db, tmp_path / "copy")
+    connection.close()
+    assert len(attackers.wal_commits(copy, out_dir=tmp_path / "whole")) == 4
+    wal = copy.with_name(copy.name + "-wal")
+    data = bytearray(wal.read_bytes())
+    page_size, frames = attackers.wal_frames(bytes(data))
+    last_commit_start = max(
+        i for i, f in enumerate(frames) if f.commit_size and i < len(frames) - 1
+    )
+    torn = attackers.WAL_HEADER + (last_commit_start + 1) * (attackers.FRAME_HEADER + page_size)
+    data[torn + attackers.FRAME_HEADER + 100] ^= 0xFF  # a torn write in the last transaction
+    wal.write_bytes(bytes(data))
+    commits = attackers.wal_commits(copy, out_dir=tmp_path / "torn")
+    assert len(commits) == 3
+    rows = attackers.commit_rows(commits[-1].snapshot, "t")
+    assert sorted(row["x"] for row in rows.values()) == ["row-0", "row-1"]
 
 
 def test_the_wal_links_every_response_to_its_rater(campaign_files):
