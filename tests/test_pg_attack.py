@@ -61,15 +61,25 @@ def test_xmin_orders_invitations_by_submission(campaign):
 
 def test_pageinspect_reads_dead_tuples(campaign):
     url, order, _truth, _raters = campaign
-    inbox = attackers.pg_tuples(url, "inboxballot")
-    # Every inbox row was deleted by the mixer; none was vacuumed away.
-    assert inbox and not any(item.live for item in inbox)
-    assert all(item.xmax for item in inbox)
-    comments = {item.text("comment") for item in inbox}
-    assert comments == {comment_of(r, c) for r in order for c in CADRES} & comments
-    assert len(inbox) == RESPONSES
+    comments = [comment_of(r, c) for r in order for c in CADRES]
     responses = attackers.pg_tuples(url, "response")
     assert sum(item.live for item in responses) == RESPONSES
+    elsewhere = [
+        item
+        for table in attackers.pg_tables(url)
+        if table != "response"
+        for item in attackers.pg_tuples(url, table)
+    ]
+    dead = [item for item in elsewhere if not item.live]
+    assert dead and all(item.xmax for item in dead)  # the pending invitations' old versions
+    found = attackers.plaintext_anywhere_in([item.data for item in elsewhere], comments)
+    # OLD_DESIGN: documents the old design; flip when the sealed box lands.  Today the mixer's
+    # deleted inbox rows hold every comment until VACUUM; a sealed box holds ciphertext only.
+    if OLD_DESIGN:
+        assert len(found) == RESPONSES
+        assert all(not item.live for item in attackers.pg_tuples(url, "inboxballot"))
+    else:
+        assert found == []
 
 
 def test_xmin_links_every_response_to_its_rater(campaign):
@@ -92,16 +102,23 @@ def test_xmin_links_every_response_to_its_rater(campaign):
 
 
 def test_after_vacuum(campaign):
-    """VACUUM takes the dead tuples out of reach of xmin, but not their bytes out of the pages."""
+    """VACUUM removes the dead tuples: neither xmin nor the heap pages link any more.
+
+    (It does not touch the server's own write-ahead log in pg_wal, which
+    still holds the inserts; these tests do not read it.)
+    """
     url, order, truth, _raters = campaign
     with psycopg.connect(plain(url), autocommit=True) as connection:
         connection.execute("VACUUM")
-    assert attackers.pg_tuples(url, "inboxballot") == []
     linkage = attackers.pg_link_attack(url)
     assert attackers.linked_fraction(linkage.claims(), truth) == 0.0
-    pages = attackers.pg_raw_pages(url, "inboxballot")
     comments = [comment_of(r, c) for r in order for c in CADRES]
-    left = attackers.plaintext_anywhere_in(pages, comments)
+    pages = [
+        page
+        for table in attackers.pg_tables(url)
+        if table != "response"
+        for page in attackers.pg_raw_pages(url, table)
+    ]
     # Here every inbox page held only dead rows, so VACUUM truncated the table to nothing.
-    # A page that also held a live row would keep the dead rows' bytes in its free space.
-    assert pages == [] and left == []
+    # A page that also held a live row would keep dead rows' bytes in its free space.
+    assert attackers.plaintext_anywhere_in(pages, comments) == []

@@ -13,6 +13,7 @@ OLD_DESIGN documents today's code; flip it to False when the sealed box lands.
 
 from __future__ import annotations
 
+import random
 import sqlite3
 
 import pytest
@@ -20,7 +21,7 @@ import pytest
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from tests import attackers
-from tests.attack_campaign import CADRES, RESPONSES, comment_of, run_campaign
+from tests.attack_campaign import CADRES, RESPONSES, SEED, comment_of, run_campaign
 
 # Documents the old design (inbox rows written with the token's update); flip when the
 # sealed box lands, and every assertion marked OLD_DESIGN turns into "nothing links".
@@ -202,3 +203,51 @@ def test_comments_lie_in_plaintext_in_the_files(campaign_files):
         assert len(in_mid) >= len(order) // 2
     else:
         assert in_mid == []
+
+
+def test_the_attack_reads_nothing_in_a_sealed_box_model(tmp_path):
+    """The tooling itself, on a stand-in for the sealed box: ciphertext in, plaintext at close.
+
+    Plain sqlite3 tables shaped like the new design: each submission consumes
+    its invitation and stores random bytes; one transaction at close writes
+    the responses.  The attack must find no plaintext and link nobody, so
+    flipping OLD_DESIGN judges the product, not false positives of the tools.
+    """
+    db = tmp_path / "box.db"
+    connection = sqlite3.connect(db)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.executescript(
+        "CREATE TABLE invitation (id TEXT PRIMARY KEY, rater_id TEXT, status TEXT);"
+        "CREATE TABLE sealedballot (id TEXT PRIMARY KEY, ciphertext BLOB);"
+        'CREATE TABLE response (id TEXT PRIMARY KEY, cadre_id TEXT, "group" TEXT,'
+        " answers TEXT, vote TEXT, comment TEXT, ballot_id TEXT);"
+    )
+    raters = [f"R{n}" for n in range(6)]
+    for rater in raters:
+        connection.execute("INSERT INTO invitation VALUES (?, ?, 'pending')", (rater, rater))
+    connection.commit()
+    rng = random.Random(SEED)
+    for rater in raters:
+        connection.execute("UPDATE invitation SET status = 'completed' WHERE id = ?", (rater,))
+        connection.execute("INSERT INTO sealedballot VALUES (?, ?)", (rater, rng.randbytes(400)))
+        connection.commit()
+    opened = [
+        (f"id{n}", "C1", "subordinate", f'{{"q": "{n}"}}', None, f"comment {r}", None)
+        for n, r in enumerate(raters)
+    ]
+    rng.shuffle(opened)
+    connection.executemany("INSERT INTO response VALUES (?, ?, ?, ?, ?, ?, ?)", opened)
+    connection.commit()
+    copy = attackers.copy_database(db, tmp_path / "copy")
+    connection.close()
+    commits = attackers.wal_commits(copy)
+    linkage = attackers.wal_link_attack(commits, commits[-1].snapshot)
+    truth = [frozenset({f"id{n}"}) for n in range(len(raters))]
+    responses = attackers.commit_rows(commits[-1].snapshot, "response").values()
+    assert len(linkage.completions) == len(raters)
+    assert linkage.plaintext_rows == 0 and linkage.raw_hits == 0
+    assert attackers.linked_fraction(linkage.claims(), truth) == 0.0
+    assert attackers.chance_fraction(responses, truth) == pytest.approx(1 / 6)
+    # Before the opening commit, no file state and no written page holds a comment.
+    before_close = [c.snapshot.read_bytes() for c in commits[:-1]] + [c.fresh for c in commits[:-1]]
+    assert attackers.plaintext_anywhere_in(before_close, [f"comment {r}" for r in raters]) == []
