@@ -95,7 +95,7 @@ def close_job(campaign_id: str) -> None:
         log.info("closed campaign %s: %s", campaign_id, detail)
         if "responses" in detail:
             keys = current.config.box_keys
-            after_opening(engine=current.engine, campaign=campaign, key_folder=keys)
+            after_opening(engine=current.engine, campaign_id=campaign_id, key_folder=keys)
 
 
 def push_job(campaign_id: str) -> None:

@@ -219,11 +219,15 @@ def scrub_storage(engine: sa.Engine) -> None:
             connection.exec_driver_sql("VACUUM chatdraft")
 
 
-def after_opening(*, engine: sa.Engine, campaign: Campaign, key_folder: Path | None) -> None:
-    """Once the opening has committed: scrub the engine's copies, destroy a key file."""
+def after_opening(*, engine: sa.Engine, campaign_id: str, key_folder: Path | None) -> None:
+    """Once the opening has committed: scrub the engine's copies, destroy a key file.
+
+    (A box held by scrutineers has no key file; their printed shares are
+    theirs to destroy.)
+    """
     scrub_storage(engine)
-    if key_folder is not None and campaign.box_custody == "keyfile":
-        destroy_key_file(key_folder, campaign.id)
+    if key_folder is not None:
+        destroy_key_file(key_folder, campaign_id)
 
 
 def destroy_key_file(folder: Path, campaign_id: str) -> bool:

@@ -20,15 +20,15 @@ from sqlmodel import Session, select
 from storage.models import Appeal, AuditEvent, Campaign
 from surveys.accounts import ADMIN, AUDITOR, OFFICER
 from surveys.appeals import file_appeal
+from surveys.ballots import submit_ballot
 from surveys.campaigns import campaign_cadres
-from tests.factories import CLOSES
+from tests.factories import CLOSES, complete_answers, make_campaign, tokens
 from tests.hr import hr_client, hr_post, log_in
 from tests.report_campaign import COMMENTS, report_campaign
 from tests.web import app_fixture, parse, visible  # noqa: F401
 
 PNG = b"\x89PNG\r\n\x1a\n"
 AFTER = CLOSES + timedelta(hours=2)  # 10:00 on 1 December in Asia/Shanghai
-INTERIM = "Interim results: ballots are still arriving"
 TOO_EARLY = "results can be published only after the deadline"
 
 
@@ -124,12 +124,11 @@ def appeal_of(app: Flask, campaign: Campaign, cadre: str, reason: str) -> Appeal
 # -- the overview ----------------------------------------------------------------------
 
 
-def test_overview_shows_ranking_grades_and_the_interim_note(app, campaign):
+def test_overview_shows_ranking_and_grades_once_the_box_is_open(app, campaign):
     officer = hr_client(app, OFFICER)
     page = officer.get(overview_path(campaign))
     assert page.status_code == 200
     text = visible(page.data)
-    assert INTERIM in text
     ranking = table_with(page.data, "Rank")
     assert [row[:3] for row in ranking[1:]] == [
         ["1", "C2", "李娜"],
@@ -158,10 +157,32 @@ def test_dashboard_links_to_the_overview(app, campaign):
     assert overview_path(campaign) in parse(officer.get("/admin/").data).links
 
 
-def test_a_closed_campaign_has_no_interim_note(app, campaign):
-    stand_at(app, AFTER)
-    officer = hr_client(app, OFFICER)
-    assert INTERIM not in visible(officer.get(overview_path(campaign)).data)
+def test_before_the_box_opens_hr_sees_progress_only_and_every_download_is_refused(
+    app, session, now
+):
+    """No interim figure anywhere, so none to subtract from the final one later."""
+    campaign = make_campaign(session, now=now)
+    links = tokens(session, campaign)
+    for rater in ("R1", "R2", "R4", "R5"):
+        answers = complete_answers(session, links[rater], now, comment="早到的意见")
+        submit_ballot(session=session, token=links[rater], answers=answers, now=now)
+    session.commit()
+    officer = hr_client(app, OFFICER, "sealed.hr")
+    for moment in (now, AFTER):  # open, then closed with the box not yet opened
+        if moment is AFTER:
+            stand_at(app, moment)
+            assert log_in(officer, "sealed.hr").status_code == 303
+        page = officer.get(overview_path(campaign))
+        text = visible(page.data)
+        assert page.status_code == 200 and "The ballot box is sealed until the deadline" in text
+        assert "4 sealed ballots." in text
+        completion = table_with(page.data, "Cadre")
+        assert ["王伟 C1", "Superior", "1", "1"] in completion
+        assert "Rank" not in text and "Composite" not in text and "早到的意见" not in text
+        for path in ("/results.xlsx", "/overview.pdf", "/cadres/C1", "/cadres/C1/radar.png"):
+            refused = officer.get(overview_path(campaign) + path)
+            assert refused.status_code == 409, path
+            assert "sealed" in visible(refused.data) and "早到的意见" not in visible(refused.data)
 
 
 # -- one cadre -------------------------------------------------------------------------

@@ -31,6 +31,7 @@ def closed(tmp_path) -> tuple[CadreCli, str]:
             answers = complete_answers(session, token, DURING, value="fair", vote="competent")
             submit_ballot(session=session, token=token, answers=answers, now=DURING)
             session.commit()
+    cadre("box", "open", campaign_id)
     return cadre, campaign_id
 
 

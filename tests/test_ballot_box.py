@@ -27,6 +27,7 @@ from surveys.ballot_box import (
 )
 from surveys.ballots import submit_ballot
 from surveys.campaigns import ScrutineerCustody, create_campaign
+from surveys.invitations import issue_invitations
 from surveys.opening import after_opening, open_box, open_with_key_file
 from surveys.outcomes import shown_results
 from surveys.publication import publish_results
@@ -37,6 +38,7 @@ from tests.factories import (
     CLOSES,
     LEDGER_KEY,
     OPENS,
+    SECRET,
     complete_answers,
     later,
     make_campaign,
@@ -77,7 +79,7 @@ def test_every_ballot_of_a_form_seals_to_the_same_length(session, now):
     links = tokens(session, campaign)
     sizes = set()
     for rater, (value, comment) in zip(
-        ("R1", "R4"), [("excellent", "好" * 500), ("poor", None)], strict=True
+        ("R2", "R3"), [("good", "好" * 500), ("poor", None)], strict=True
     ):
         answers = complete_answers(session, links[rater], now, value=value)
         for given in answers.values():
@@ -85,7 +87,7 @@ def test_every_ballot_of_a_form_seals_to_the_same_length(session, now):
         submit_ballot(session=session, token=links[rater], answers=answers, now=now)
     session.commit()
     sizes = {len(row) for row in session.exec(select(SealedBallot.ciphertext)).all()}
-    assert len(sizes) == 1  # R1 and R4 both rate C1 and C2 (superior / subordinate)
+    assert len(sizes) == 1  # R2 and R3 are peers of one cadre each: forms of one shape
 
 
 def test_before_opening_the_database_holds_no_plaintext_answer(tmp_path, now):
@@ -102,7 +104,7 @@ def test_before_opening_the_database_holds_no_plaintext_answer(tmp_path, now):
         assert session.exec(select(func.count()).select_from(Response)).one() == 0
         raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("cadre.db"))
         assert (tmp_path / "cadre.db-wal").exists()
-        for needle in (SECRET_COMMENT, '"de_stance"', '"excellent"', "competent"):
+        for needle in (SECRET_COMMENT, '"de_stance": "good"', '"de_stance":"good"'):
             assert needle.encode() not in raw, needle
         # After opening, the comment is in the responses (the control for the scan above).
         open_with_key_file(
@@ -110,7 +112,7 @@ def test_before_opening_the_database_holds_no_plaintext_answer(tmp_path, now):
             now=CLOSES,
         )  # fmt: skip
         session.commit()
-    after_opening(engine=engine, campaign=campaign, key_folder=BOX_KEYS)
+    after_opening(engine=engine, campaign_id=campaign.id, key_folder=BOX_KEYS)
     engine.dispose()
     assert SECRET_COMMENT.encode() in path.read_bytes()
 
@@ -136,6 +138,7 @@ def test_no_figure_exists_before_the_box_is_opened(session, now):
 def test_the_box_opens_once_only_after_the_deadline(any_engine, now):
     with Session(any_engine, expire_on_commit=False) as session:
         campaign = make_campaign(session, now=now)
+        campaign_id = campaign.id
         submit_all(session, campaign, now)
         options = {"key_folder": BOX_KEYS, "ledger_key": LEDGER_KEY}
         with pytest.raises(BoxError, match="after the deadline"):
@@ -153,8 +156,8 @@ def test_the_box_opens_once_only_after_the_deadline(any_engine, now):
         assert kinds == ["close"]
         event = session.exec(select(AuditEvent).where(AuditEvent.action == "open_box")).one()
         assert event.detail["ballots"] == 4
-    after_opening(engine=any_engine, campaign=campaign, key_folder=BOX_KEYS)
-    assert not key_file(BOX_KEYS, campaign.id).exists()
+    after_opening(engine=any_engine, campaign_id=campaign_id, key_folder=BOX_KEYS)
+    assert not key_file(BOX_KEYS, campaign_id).exists()
 
 
 def test_two_openers_at_once_open_the_box_once(any_engine, now):
@@ -221,6 +224,7 @@ def scrutineer_campaign(session, now, shares=5, quorum=3):
         questionnaire=load_questionnaire("annual"), opens_at=OPENS, closes_at=CLOSES, now=now,
         custody=custody,
     )  # fmt: skip
+    issue_invitations(session=session, campaign=campaign, secret_key=SECRET)
     session.commit()
     return campaign, custody.shares
 

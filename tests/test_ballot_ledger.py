@@ -323,6 +323,7 @@ def test_a_checkpoint_signed_by_a_replaced_key_is_refused_against_the_pinned_key
             session=session, campaign=session.get(Campaign, campaign_id), kind="close",
             key_path=cadre.data_dir / "ledger-signing-key.pem", now=later(CLOSES, hours=2),
         )  # fmt: skip
+        session.commit()
     forged = key_fingerprint(cadre("ledger", "key").stdout.encode("ascii"))
     original = key_fingerprint(pinned.read_bytes())
     assert forged != original

@@ -22,7 +22,7 @@ from tests.bot_world import (  # noqa: F401
     build_world,
     runtime_bot_fixture,
 )
-from tests.factories import CLOSES, RESPONSE_COLUMNS, later, opened_responses
+from tests.factories import CLOSES, RESPONSE_COLUMNS, later, open_boxes, opened_responses
 
 PEER_STEPS = 9  # R2, a peer of C1: seven items, the overall grade, the comment
 
@@ -185,6 +185,7 @@ def test_cadre_sees_when_results_are_due_then_the_published_results(bot: BotWorl
     bot.store_answers(slips_per_group=3)  # C1: 4 superiors, 4 peers, 5 subordinates
     bot.clock.now = later(CLOSES, days=1)
     with Session(bot.engine) as session:
+        open_boxes(session)
         publish_results(session=session, campaign=bot.campaign(session), now=bot.clock.now)
         session.commit()
     chat.send("/results")
@@ -203,6 +204,7 @@ def test_results_hide_groups_below_the_threshold(bot: BotWorld):
     bot.store_answers()  # C1: 1 superior, 1 peer, 2 subordinates: no group reaches k = 3
     bot.clock.now = later(CLOSES, days=1)
     with Session(bot.engine) as session:
+        open_boxes(session)
         publish_results(session=session, campaign=bot.campaign(session), now=bot.clock.now)
         session.commit()
     chat.send("/results")
@@ -248,7 +250,7 @@ def test_nothing_stored_links_a_response_to_a_chat(bot: BotWorld):
     answer_everything(chat, PEER_STEPS)
     chat.press("提交")
     with bot.engine.connect() as connection:
-        waiting = connection.execute(sa.text("SELECT * FROM inboxballot")).all()
+        waiting = connection.execute(sa.text("SELECT * FROM sealedballot")).all()
     with Session(bot.engine) as session:
         opened_responses(session)
     with bot.engine.connect() as connection:
@@ -303,6 +305,7 @@ def test_a_cadre_appeals_within_the_period_and_not_after(bot: BotWorld):
     bot.store_answers()
     bot.clock.now = later(CLOSES, days=1)
     with Session(bot.engine) as session:
+        open_boxes(session)
         publish_results(session=session, campaign=bot.campaign(session), now=bot.clock.now)
         session.commit()
     chat.send("/results")

@@ -93,6 +93,9 @@ def test_results_are_published_only_after_the_deadline(cadre):
 
 def test_publishing_a_closed_campaign_once(cadre):
     campaign = cadre.create_closed_campaign()
+    sealed = cadre("results", "publish", campaign, code=2).output
+    assert "only once the ballot box is opened" in sealed
+    assert "Opened the ballot box: 0 ballots, 0 responses." in cadre("box", "open", campaign).output
     assert "Published the results of 2025年度考核." in cadre("results", "publish", campaign).output
     again = cadre("results", "publish", campaign).output
     assert "were already published" in again

@@ -8,8 +8,11 @@ import re
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from sqlmodel import Session
 
 from cadre.cli import cli
+from storage.engine import make_engine
+from storage.models import Campaign
 from surveys.roster import write_workbook
 from tests.factories import ROSTER
 
@@ -122,6 +125,19 @@ def test_unknown_roster_and_campaign(run):
 
 def test_results_without_responses_and_workbook(run, roster_id, tmp_path):
     campaign_id = re.search(r"campaign ([0-9a-f]{32})", create(run, roster_id).output).group(1)
+    sealed = run("results", campaign_id[:8])
+    assert sealed.exit_code == 0 and "The ballot box is sealed until the deadline" in sealed.output
+    assert "Composite" not in sealed.output and "王伟" in sealed.output  # progress only
+    refused = run("results", campaign_id[:8], "--xlsx", tmp_path / "r.xlsx")
+    assert refused.exit_code == 2 and "sealed" in refused.output
+    assert not (tmp_path / "r.xlsx").exists()
+    engine = make_engine(f"sqlite:///{tmp_path / 'cadre.db'}")
+    with Session(engine) as session:
+        campaign = session.get(Campaign, campaign_id)
+        campaign.box_opened_at = campaign.closes_at  # opened empty: nobody answered
+        session.add(campaign)
+        session.commit()
+    engine.dispose()
     result = run("results", campaign_id[:8], "--xlsx", tmp_path / "r.xlsx")
     assert result.exit_code == 0, result.output
     assert "王伟" in result.output and "Composite" in result.output

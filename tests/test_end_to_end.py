@@ -262,7 +262,7 @@ def test_roster_to_shared_table(tmp_path, database_url, shared_url):
         )
         assert posted.status_code == 303, posted.text
 
-    with Session(engine) as session:  # the deadline passes: the mixer moves every ballot
+    with Session(engine) as session:  # the deadline passes
         campaign = session.get(Campaign, campaign_id)
         campaign.closes_at = datetime.now(UTC) - timedelta(minutes=1)
         session.add(campaign)
@@ -270,6 +270,9 @@ def test_roster_to_shared_table(tmp_path, database_url, shared_url):
     engine.dispose()
     app.extensions["cadre_engine"].dispose()  # the web app's pool, as a server would at exit
 
+    sealed = cadre(env, ["results", campaign_id])
+    assert "sealed" in sealed and "81.83" not in sealed  # nothing before the box opens
+    assert "8 responses" in cadre(env, ["box", "open", campaign_id])
     shown = cadre(env, ["results", campaign_id])
     assert "81.83" in shown and "62.5" not in shown  # C2's 2 responses are below k
 

@@ -64,7 +64,7 @@ def test_closing_opens_the_box_signs_the_ledger_and_computes_results_once(engine
         assert session.exec(select(SealedBallot)).all() == []
         kinds = session.exec(select(LedgerCheckpoint.kind)).all()
         events = session.exec(select(AuditEvent.action, AuditEvent.actor)).all()
-    after_opening(engine=engine, campaign=campaign, key_folder=BOX_KEYS)
+    after_opening(engine=engine, campaign_id=campaign.id, key_folder=BOX_KEYS)
     assert detail == {"sealed": 2, "responses": 6, "cadres": 3, "graded": 0}
     assert again is None
     assert kinds == ["close"]

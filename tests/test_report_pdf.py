@@ -9,7 +9,7 @@ from pypdf import PdfReader
 
 from surveys.report_pdf import markup, write_cadre_report_pdf, write_overview_pdf
 from surveys.reports import cadre_report, campaign_overview
-from tests.factories import make_campaign
+from tests.factories import make_campaign, open_boxes
 from tests.report_campaign import report_campaign
 
 
@@ -90,6 +90,7 @@ def test_markup_escapes_and_sets_fonts():
 
 def test_a_cadre_without_responses_gets_a_report_without_figures(session, now):
     campaign = make_campaign(session, now=now)
+    open_boxes(session)
     report = cadre_report(session=session, campaign=campaign, cadre_id="C1")
     reader = pdf(write_cadre_report_pdf, report, "en")
     text = text_of(reader)

@@ -31,7 +31,7 @@ TABLES = {
     "invitation",
     "response",
     "publicchannel",
-    "inboxballot",
+    "sealedballot",
     "telegramchat",
     "raterchat",
     "cadrechat",

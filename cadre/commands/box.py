@@ -75,7 +75,9 @@ def open_command(ctx: Context, campaign_id: str) -> None:
             ledger_key=ctx.settings.resolved_ledger_key(), now=ctx.now(), actor=cli_actor(),
             scrutineers=names,
         )  # fmt: skip
-    after_opening(engine=ctx.engine, campaign=campaign, key_folder=ctx.settings.resolved_box_keys())
+    after_opening(
+        engine=ctx.engine, campaign_id=campaign.id, key_folder=ctx.settings.resolved_box_keys()
+    )
     click.echo(
         ctx._(
             "Opened the ballot box: %(ballots)s ballots, %(responses)s responses.",
