@@ -54,7 +54,7 @@ from surveys.ranking import (
     unit_averages,
     weakest_dimensions,
 )
-from surveys.scoring import CadreScore, ScoredResponse, score_campaign
+from surveys.scoring import CadreScore, ScoredResponse, by_cadre, score_campaign
 
 OTHER_LABEL = N_("Other raters")
 REVISED_ON_APPEAL = N_("Revised on appeal: %(reason)s")
@@ -135,11 +135,10 @@ def shown_results(*, session: Session, campaign: Campaign) -> list[ShownResult]:
     """Score, grade and disclose every cadre of the campaign (roster order)."""
     questionnaire = snapshot(campaign)
     cadres = campaign_cadres(session=session, campaign=campaign)
-    responses = campaign_responses(session=session, campaign=campaign)
+    responses = by_cadre(campaign_responses(session=session, campaign=campaign))
     scores = score_campaign(questionnaire, [cadre.id for cadre in cadres], responses)
     answers = {
-        cadre.id: count_answers(questionnaire, [r for r in responses if r.cadre_id == cadre.id])
-        for cadre in cadres
+        cadre.id: count_answers(questionnaire, responses.get(cadre.id, [])) for cadre in cadres
     }
     inputs = [
         GradingInput(

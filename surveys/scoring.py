@@ -15,7 +15,7 @@ For one cadre:
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from statistics import fmean
@@ -151,13 +151,30 @@ def score_cadre(
     return score
 
 
-def score_campaign(
-    questionnaire: Questionnaire, cadre_ids: Iterable[str], responses: Iterable[ScoredResponse]
-) -> list[CadreScore]:
-    """Scores for every listed cadre, in the order given (cadres without responses too)."""
-    by_cadre: dict[str, list[ScoredResponse]] = defaultdict(list)
+def by_cadre(responses: Iterable[ScoredResponse]) -> dict[str, list[ScoredResponse]]:
+    """Responses grouped by cadre, in one pass and in their order.
+
+    Every per-cadre figure of a campaign reads its cadre's group from here:
+    filtering the whole list once per cadre costs cadres x responses, which
+    at 10,000 cadres is hours instead of seconds.
+    """
+    grouped: dict[str, list[ScoredResponse]] = defaultdict(list)
     for response in responses:
-        by_cadre[response.cadre_id].append(response)
+        grouped[response.cadre_id].append(response)
+    return dict(grouped)
+
+
+def score_campaign(
+    questionnaire: Questionnaire,
+    cadre_ids: Iterable[str],
+    responses: Iterable[ScoredResponse] | Mapping[str, list[ScoredResponse]],
+) -> list[CadreScore]:
+    """Scores for every listed cadre, in the order given (cadres without responses too).
+
+    ``responses`` may come already grouped by cadre (``by_cadre``), so that a
+    caller who needs the groups too builds them once.
+    """
+    grouped = responses if isinstance(responses, Mapping) else by_cadre(responses)
     return [
-        score_cadre(questionnaire, cadre_id, by_cadre.get(cadre_id, [])) for cadre_id in cadre_ids
+        score_cadre(questionnaire, cadre_id, grouped.get(cadre_id, [])) for cadre_id in cadre_ids
     ]
