@@ -26,9 +26,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
-import openpyxl
-from openpyxl.styles import Font
 from sqlmodel import Session, select
 
 from storage.models import Cadre, Campaign, Response
@@ -54,6 +53,7 @@ from surveys.quality import (
 from surveys.questionnaire import GRADES, RATER_GROUPS, Questionnaire
 from surveys.reliability import ICC, Alpha, dimension_alphas, group_icc
 from surveys.scoring import ScoredResponse, rounded
+from surveys.workbook import write_workbook
 
 CHECK_LABELS = {
     "straight_line": N_("Straight-lined"),
@@ -633,20 +633,14 @@ def workbook_sheets(overview: CampaignOverview, locale: str) -> list[tuple[str, 
     ]
 
 
-def write_results_workbook(path: Path, overview: CampaignOverview, locale: str) -> None:
+def write_results_workbook(path: Path | IO[bytes], overview: CampaignOverview, locale: str) -> None:
     """Write one sheet per view, header rows in bold (a table after an empty row has one
-    too), the first frozen."""
-    workbook = openpyxl.Workbook()
-    workbook.remove(workbook.active)
-    for title, rows in workbook_sheets(overview, locale):
-        sheet = workbook.create_sheet(title[:31])  # Excel's limit on sheet names
-        for number, row in enumerate(rows):
-            sheet.append(row)
-            if number == 0 or not rows[number - 1]:
-                for cell in sheet[sheet.max_row]:
-                    cell.font = Font(bold=True)
-        sheet.freeze_panes = "A2"
-    workbook.save(path)
+    too), the first frozen.
+
+    ``surveys.workbook`` streams the rows into the file: openpyxl's cell
+    objects cost minutes and gigabytes on a campaign of 10,000 cadres.
+    """
+    write_workbook(path, workbook_sheets(overview, locale))
 
 
 def overview_text(overview: CampaignOverview, locale: str) -> str:
