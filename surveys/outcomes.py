@@ -131,14 +131,23 @@ def revised_appeals(*, session: Session, campaign: Campaign) -> dict[str, Appeal
     return latest
 
 
-def shown_results(*, session: Session, campaign: Campaign) -> list[ShownResult]:
-    """Score, grade and disclose every cadre of the campaign (roster order)."""
+def shown_results(
+    *, session: Session, campaign: Campaign, responses: list[ScoredResponse] | None = None
+) -> list[ShownResult]:
+    """Score, grade and disclose every cadre of the campaign (roster order).
+
+    ``responses`` are the campaign's stored responses when the caller has
+    read them already (the overview reads them with their comments), so
+    300,000 answer sets are not fetched and decoded twice.
+    """
     questionnaire = snapshot(campaign)
     cadres = campaign_cadres(session=session, campaign=campaign)
-    responses = by_cadre(campaign_responses(session=session, campaign=campaign))
-    scores = score_campaign(questionnaire, [cadre.id for cadre in cadres], responses)
+    if responses is None:
+        responses = campaign_responses(session=session, campaign=campaign)
+    grouped = by_cadre(responses)
+    scores = score_campaign(questionnaire, [cadre.id for cadre in cadres], grouped)
     answers = {
-        cadre.id: count_answers(questionnaire, responses.get(cadre.id, [])) for cadre in cadres
+        cadre.id: count_answers(questionnaire, grouped.get(cadre.id, [])) for cadre in cadres
     }
     inputs = [
         GradingInput(

@@ -221,8 +221,9 @@ def campaign_overview(
 ) -> CampaignOverview:
     """Results, completion, quality checks and reliability of a campaign, as HR may see them."""
     questionnaire = snapshot(campaign)
-    results = shown_results(session=session, campaign=campaign)
     ballots = stored_ballots(session=session, campaign=campaign)
+    responses = [ballot.scored() for ballot in ballots]
+    results = shown_results(session=session, campaign=campaign, responses=responses)
     comments = shown_comments(ballots, [result.cadre for result in results], shuffler)
     visible = visible_ballots(questionnaire, results, ballots, comments)
     checked = [to_ballot(questionnaire, v.ref, v.ballot.scored(), v.ballot.link) for v in visible]
@@ -251,12 +252,13 @@ def cadre_report(
     shuffler: random.Random | None = None,
 ) -> CadreReport:
     """One cadre's report, by the cadre's roster id (ranks need the whole campaign)."""
-    results = shown_results(session=session, campaign=campaign)
+    ballots = stored_ballots(session=session, campaign=campaign)
+    responses = [ballot.scored() for ballot in ballots]
+    results = shown_results(session=session, campaign=campaign, responses=responses)
     result = next((r for r in results if r.cadre.external_id == cadre_id), None)
     if result is None:
         raise CampaignError(NO_CADRE, {"cadre": cadre_id})
     questionnaire = snapshot(campaign)
-    ballots = stored_ballots(session=session, campaign=campaign)
     comments = shown_comments(
         [b for b in ballots if b.cadre_id == result.cadre.id], [result.cadre], shuffler
     )

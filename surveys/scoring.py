@@ -80,14 +80,73 @@ def rounded(value: float | None, places: int = 2) -> float | None:
 GroupPoints = dict[str, dict[str, list[float]]]
 
 
+class Lookup:
+    """A questionnaire's answers to "which items does this group answer" and "how many
+    points is this answer", as dictionaries.
+
+    ``Questionnaire.items_for`` and ``points`` walk the template on every call;
+    scoring asks them for every answer of every response, which at 300,000
+    responses is most of the time spent.  Built once per questionnaire
+    (``lookup``), read-only.
+    """
+
+    def __init__(self, questionnaire: Questionnaire):
+        self.questionnaire = questionnaire
+        self.points: dict[str, float] = {}
+        for option in questionnaire.scale:
+            self.points.setdefault(option.key, option.points)
+        self._items: dict[str, tuple[str, ...]] = {}
+
+    def items_for(self, group: str) -> tuple[str, ...]:
+        """The keys of the items a rater group answers, in order."""
+        items = self._items.get(group)
+        if items is None:
+            items = tuple(item.key for item in self.questionnaire.items_for(group))
+            self._items[group] = items
+        return items
+
+
+_LOOKUPS: dict[int, Lookup] = {}
+_LOOKUPS_KEPT = 16
+
+
+def lookup(questionnaire: Questionnaire) -> Lookup:
+    """The lookup of a questionnaire, made on first use.
+
+    Keyed by identity: the lookup holds its questionnaire, so the id cannot
+    be reused while the entry lives.  A few are kept (a process reads one or
+    two campaigns at a time); questionnaires are not changed once loaded.
+    """
+    found = _LOOKUPS.get(id(questionnaire))
+    if found is not None and found.questionnaire is questionnaire:
+        return found
+    if len(_LOOKUPS) >= _LOOKUPS_KEPT:
+        _LOOKUPS.clear()
+    made = Lookup(questionnaire)
+    _LOOKUPS[id(questionnaire)] = made
+    return made
+
+
+def response_points(table: Lookup, response: ScoredResponse) -> dict[str, float]:
+    """The points of one response's answers to its group's items (skips left out)."""
+    answers, points, own = response.answers, table.points, {}
+    for item in table.items_for(response.group):
+        value = points.get(answers.get(item, ""))
+        if value is not None:
+            own[item] = value
+    return own
+
+
 def answer_points(questionnaire: Questionnaire, responses: Iterable[ScoredResponse]) -> GroupPoints:
     """The points of each answer, by group and item: only the group's own items count."""
+    table = lookup(questionnaire)
     points: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for response in responses:
-        for item in questionnaire.items_for(response.group):
-            value = questionnaire.points(response.answers.get(item.key, ""))
-            if value is not None:
-                points[response.group][item.key].append(value)
+        own = response_points(table, response)
+        if own:  # a group enters with its first answer, as it always has (order matters)
+            group = points[response.group]
+            for item, value in own.items():
+                group[item].append(value)
     return {group: dict(items) for group, items in points.items()}
 
 
