@@ -28,8 +28,9 @@ of one size is not the high-water mark of a larger one.  The database is a
 temporary SQLite file unless ``--database-url`` names one (PostgreSQL, say:
 the migrations bring it up to date; each run adds a roster and a campaign and
 leaves them behind).
-Figures, not pass/fail, except the target of the issue: for 300,000
-responses, everything after the build must take well under 30 s.
+Figures, not pass/fail, except the target of the issue, shown from 300,000
+responses on: the overview (which includes ``shown_results``) and the
+workbook, what ``cadre results --xlsx`` does, well under 30 s.
 """
 
 from __future__ import annotations
@@ -214,22 +215,27 @@ def run(url: str, cadres: int, responses: int, unit_size: int, seed: int, pdf: b
             ),
         )
         spent += seconds
+        target = seconds  # what `cadre results --xlsx` does: the overview, then the workbook
         _, seconds = step(
             "results workbook",
             total,
             lambda: write_results_workbook(BytesIO(), overview, "zh"),
         )
         spent += seconds
+        target += seconds
         if pdf:
             _, seconds = step(
                 "overview PDF", total, lambda: write_overview_pdf(BytesIO(), overview, "zh")
             )
             spent += seconds
     engine.dispose()
-    verdict = "PASS" if total < 300_000 or spent < TARGET_SECONDS else "FAIL"
+    verdict = "PASS" if target < TARGET_SECONDS else "FAIL"
     print(f"  {'all of the above':<20} {spent:8.2f} s  {spent / total * 1000:7.4f} s/1k resp")
     if total >= 300_000:
-        print(f"  {verdict}  results of {total} responses in {spent:.1f} s (< {TARGET_SECONDS} s)")
+        print(
+            f"  {verdict}  overview + workbook of {total} responses in {target:.1f} s "
+            f"(target < {TARGET_SECONDS:g} s)"
+        )
 
 
 def main() -> None:
