@@ -37,7 +37,7 @@ from fractions import Fraction
 
 from surveys.messages import N_
 from surveys.questionnaire import GRADES, Grading, Questionnaire
-from surveys.scoring import CadreScore, ScoredResponse, rounded
+from surveys.scoring import CadreScore, ScoredResponse, lookup, rounded
 
 EXCELLENT = GRADES[0]
 
@@ -142,13 +142,16 @@ def count_answers(
     The same answers that scoring counts, so a veto never rests on an answer
     the scores ignored.
     """
-    scale = {option.key for option in questionnaire.scale}
+    table = lookup(questionnaire)
+    scale = table.points
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     for response in responses:
-        for item in questionnaire.items_for(response.group):
-            answer = response.answers.get(item.key)
+        answers = response.answers
+        for item in table.items_for(response.group):
+            answer = answers.get(item)
             if answer in scale:
-                counts[item.key][answer] = counts[item.key].get(answer, 0) + 1
+                given = counts[item]
+                given[answer] = given.get(answer, 0) + 1
     return dict(counts)
 
 

@@ -55,7 +55,7 @@ from surveys.ranking import (
     unit_averages,
     weakest_dimensions,
 )
-from surveys.scoring import CadreScore, ScoredResponse, score_campaign
+from surveys.scoring import CadreScore, ScoredResponse, by_cadre, score_campaign
 
 OTHER_LABEL = N_("Other raters")
 REVISED_ON_APPEAL = N_("Revised on appeal: %(reason)s")
@@ -135,23 +135,29 @@ def revised_appeals(*, session: Session, campaign: Campaign) -> dict[str, Appeal
     return latest
 
 
-def shown_results(*, session: Session, campaign: Campaign) -> list[ShownResult]:
+def shown_results(
+    *, session: Session, campaign: Campaign, responses: list[ScoredResponse] | None = None
+) -> list[ShownResult]:
     """Score, grade and disclose every cadre of the campaign (roster order).
 
     Every output reads its figures here, so this one check keeps them all
     (terminal, web, workbook, PDF, bot, shared database) from showing
     anything before the ballot box is opened: no interim figure exists to
-    subtract from a final one.
+    subtract from a final one.  ``responses`` are the campaign's stored
+    responses when the caller has read them already (the overview reads
+    them with their comments), so 300,000 answer sets are not fetched and
+    decoded twice.
     """
     if campaign.box_opened_at is None:
         raise BoxSealed(BOX_SEALED, {"deadline": local_time(campaign, campaign.closes_at)})
     questionnaire = snapshot(campaign)
     cadres = campaign_cadres(session=session, campaign=campaign)
-    responses = campaign_responses(session=session, campaign=campaign)
-    scores = score_campaign(questionnaire, [cadre.id for cadre in cadres], responses)
+    if responses is None:
+        responses = campaign_responses(session=session, campaign=campaign)
+    grouped = by_cadre(responses)
+    scores = score_campaign(questionnaire, [cadre.id for cadre in cadres], grouped)
     answers = {
-        cadre.id: count_answers(questionnaire, [r for r in responses if r.cadre_id == cadre.id])
-        for cadre in cadres
+        cadre.id: count_answers(questionnaire, grouped.get(cadre.id, [])) for cadre in cadres
     }
     inputs = [
         GradingInput(

@@ -38,11 +38,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from statistics import fmean, median, pstdev
 
 from surveys.messages import N_
 from surveys.questionnaire import Questionnaire
-from surveys.scoring import ScoredResponse, answer_points, rounded, score_points
+from surveys.scoring import ScoredResponse, lookup, response_points, rounded, score_points
 
 Z_FACTOR = 0.6745
 MEAN_AD_FACTOR = math.sqrt(math.pi / 2)  # 1.253314
@@ -77,9 +78,10 @@ class Ballot:
     points: Mapping[str, float]
     link: str | None = None
 
-    @property
+    @cached_property
     def mean(self) -> float | None:
-        """The mean points of the ballot's answers."""
+        """The mean points of the ballot's answers (kept: the checks ask for it again and
+        again)."""
         return fmean(self.points.values()) if self.points else None
 
 
@@ -121,12 +123,11 @@ def to_ballot(
     questionnaire: Questionnaire, ref: str, response: ScoredResponse, link: str | None = None
 ) -> Ballot:
     """A response as a ballot: the points of its answers to its group's items."""
-    points = answer_points(questionnaire, [response]).get(response.group, {})
     return Ballot(
         ref=ref,
         cadre_id=response.cadre_id,
         group=response.group,
-        points={item: values[0] for item, values in points.items()},
+        points=response_points(lookup(questionnaire), response),
         link=link,
     )
 

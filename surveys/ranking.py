@@ -22,6 +22,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -98,12 +99,21 @@ def percentile_rank(value: float, values: list[float]) -> float:
 
 
 def _scope_standing(composites: Mapping[str, float]) -> dict[str, tuple[int, float]]:
-    """Rank and percentile of each cadre within one scope."""
+    """Rank and percentile of each cadre within one scope.
+
+    The counts below and equal come from one sorted list by bisection, the
+    same figures ``percentile_rank`` counts, so a campaign of 10,000 cadres
+    costs a sort rather than 10,000 passes over 10,000 composites.
+    """
     ranks = competition_ranks(composites)
-    values = list(composites.values())
-    return {
-        cadre: (ranks[cadre], percentile_rank(value, values)) for cadre, value in composites.items()
-    }
+    ordered = sorted(composites.values())
+    total = len(ordered)
+    standing = {}
+    for cadre, value in composites.items():
+        below = bisect_left(ordered, value)
+        equal = bisect_right(ordered, value, lo=below) - below
+        standing[cadre] = (ranks[cadre], 100 * (below + 0.5 * equal) / total)
+    return standing
 
 
 def standings(entries: Iterable[RankingEntry]) -> dict[str, Standing]:
