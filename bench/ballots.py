@@ -641,47 +641,58 @@ def check_stored(engine: sa.Engine, world: World, real: Run, bare: list[Run]) ->
 
 
 def measure(kind: str, cadres: int, options: argparse.Namespace, folder: Path) -> Result:
-    """Build, serve, open the forms, post them, check the database; return the figures."""
-    bulk = options.build == "bulk" or (options.build == "auto" and cadres > BULK_ABOVE)
+    """One configuration on a fresh database of its own."""
     with fresh_database(kind, folder) as url:
-        engine = make_engine(url)
-        upgrade(engine)
-        BARE_METADATA.create_all(engine)
+        return measure_on(url, cadres, options, folder)
+
+
+def measure_on(url: str, cadres: int, options: argparse.Namespace, folder: Path) -> Result:
+    """Build, serve, open the forms, post them, check the database; return the figures.
+
+    ``url`` must name an empty database; it is migrated here."""
+    kind = sa.engine.make_url(url).get_backend_name()
+    bulk = options.build == "bulk" or (options.build == "auto" and cadres > BULK_ABOVE)
+    engine = make_engine(url)
+    upgrade(engine)
+    BARE_METADATA.create_all(engine)
+    start = time.perf_counter()
+    world = build_world(
+        engine,
+        cadres=cadres,
+        ballots=options.ballots,
+        bulk=bulk,
+        rng=random.Random(options.seed),
+    )
+    build = time.perf_counter() - start
+    say(
+        f"{kind} {cadres} cadres: {world.raters} raters, {world.assignments} assignments, "
+        f"{len(world.campaign_ids)} campaign(s) built {'in bulk ' if bulk else ''}"
+        f"in {build:.1f} s"
+    )
+    log = folder / f"server-{kind}-{cadres}.log"
+    with served(url, options.threads, log) as port:
         start = time.perf_counter()
-        world = build_world(
-            engine,
-            cadres=cadres,
-            ballots=options.ballots,
-            bulk=bulk,
-            rng=random.Random(options.seed),
-        )
-        build = time.perf_counter() - start
-        say(
-            f"{kind} {cadres} cadres: {world.raters} raters, {world.assignments} assignments, "
-            f"{len(world.campaign_ids)} campaign(s) built {'in bulk ' if bulk else ''}"
-            f"in {build:.1f} s"
-        )
-        log = folder / f"server-{kind}-{cadres}.log"
-        with served(url, options.threads, log) as port:
-            start = time.perf_counter()
-            ballots = open_forms(port, world.tokens, options.clients, options.seed)
-            prepare = time.perf_counter() - start
-            say(f"  {len(ballots)} forms opened in {prepare:.1f} s")
-            runs = []
-            for path in (BARE_PATH, FORM_PATH, BARE_PATH):
-                run = post_all(
-                    port, path, ballots, options.clients, options.duration, path == FORM_PATH
-                )
-                say(
-                    f"  {path:12} {len(run.posted):6d} in {run.wall:6.1f} s: "
-                    f"{run.rate:8.1f}/s, {len(run.errors)} errors"
-                    + (f", e.g. {run.errors[0]}" if run.errors else "")
-                )
-                runs.append(run)
-        mix_failures = log.read_text().count(MIX_FAILED)
-        stored_ok, note = check_stored(engine, world, runs[1], [runs[0], runs[2]])
-        say(f"  stored: {'ok' if stored_ok else 'MISMATCH'} ({note})")
-        engine.dispose()
+        ballots = open_forms(port, world.tokens, options.clients, options.seed)
+        prepare = time.perf_counter() - start
+        say(f"  {len(ballots)} forms opened in {prepare:.1f} s")
+        # Untimed: the bare endpoint opens its pool's connections (the forms opened the app's).
+        warm = post_all(port, BARE_PATH, ballots[: 2 * options.clients], options.clients, 60, False)
+        runs: list[Run] = []
+        for path in (BARE_PATH, FORM_PATH, BARE_PATH):
+            run = post_all(
+                port, path, ballots, options.clients, options.duration, path == FORM_PATH
+            )
+            say(
+                f"  {path:12} {len(run.posted):6d} in {run.wall:6.1f} s: "
+                f"{run.rate:8.1f}/s, {len(run.errors)} errors"
+                + (f", e.g. {run.errors[0]}" if run.errors else "")
+            )
+            runs.append(run)
+    runs[0].errors += warm.errors  # a failed warm-up POST is a failure of the bare endpoint too
+    mix_failures = log.read_text().count(MIX_FAILED)
+    stored_ok, note = check_stored(engine, world, runs[1], [warm, runs[0], runs[2]])
+    say(f"  stored: {'ok' if stored_ok else 'MISMATCH'} ({note})")
+    engine.dispose()
     return Result(
         database=kind,
         cadres=cadres,
