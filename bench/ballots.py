@@ -28,7 +28,8 @@ named PostgreSQL database on ``CADRE_BENCH_PG``, by default
    holds the CSRF token and one radio group per question and vote (named
    ``{cadre_id}:{item}`` and ``{cadre_id}:vote``) and a textarea
    ``{cadre_id}:comment``; every radio group gets a random valid option;
-4. timed: ``--clients`` threads with keep-alive connections POST the filled
+4. timed (after an untimed warm-up of the bare endpoint's connections):
+   ``--clients`` threads with keep-alive connections POST the filled
    forms to the bare endpoint, then to ``/r/`` (each must answer 303 to
    ``/done``), then to the bare endpoint again, each POST timed from its
    start to its response.  A run stops after ``--ballots`` POSTs or
@@ -718,22 +719,22 @@ def table(results: list[Result]) -> str:
     """The figures as a printed table, then the ratio between sizes per database."""
     lines = [
         f"{'database':10} {'cadres':>6} {'ballots':>7} {'ballots/s':>9} {'p50 ms':>8} "
-        f"{'p99 ms':>8} {'errors':>6} {'bare/s':>8} {'ratio':>6} {'build s':>7} {'stored':>6}"
+        f"{'p99 ms':>8} {'errors':>6} {'bare/s':>8} {'ratio':>7} {'build s':>7} {'stored':>6}"
     ]
     for result in results:
         lines.append(
             f"{result.database:10} {result.cadres:6d} {len(result.real.posted):7d} "
             f"{result.real.rate:9.1f} {result.real.percentile(0.5):8.1f} "
             f"{result.real.percentile(0.99):8.1f} {result.errors:6d} {result.bare_rate:8.1f} "
-            f"{result.ratio:6.3f} {result.build:7.1f} {'ok' if result.stored_ok else 'BAD':>6}"
+            f"{result.ratio:7.4f} {result.build:7.1f} {'ok' if result.stored_ok else 'BAD':>6}"
         )
     for kind in dict.fromkeys(result.database for result in results):
         mine = [result for result in results if result.database == kind]
         if len(mine) > 1:
             small, large = min(mine, key=lambda r: r.cadres), max(mine, key=lambda r: r.cadres)
             lines.append(
-                f"{kind}: ratio at {small.cadres} cadres {small.ratio:.3f}, at {large.cadres} "
-                f"{large.ratio:.3f}; {large.cadres} / {small.cadres}: "
+                f"{kind}: ratio at {small.cadres} cadres {small.ratio:.4f}, at {large.cadres} "
+                f"{large.ratio:.4f}; {large.cadres} / {small.cadres}: "
                 f"{large.ratio / small.ratio:.3f}"
             )
     for result in results:

@@ -26,15 +26,23 @@ def bench():
     del sys.modules[spec.name]
 
 
-@pytest.mark.parametrize("build", ["usecase", "bulk"])
-def test_every_ballot_is_posted_and_stored_once(bench, database_url, tmp_path, build):
+def run_tiny(bench, url: str, folder: Path, build: str):
+    """30 ballots from 2 clients at 5 cadres (34 raters: one campaign is enough)."""
     options = bench.parse_arguments(
         ["--ballots", "30", "--clients", "2", "--duration", "60", "--build", build]
     )
-    result = bench.measure_on(database_url, 5, options, tmp_path)
+    result = bench.measure_on(url, 5, options, folder)
     assert result.errors == 0, (result.real.errors, [run.errors for run in result.bare])
-    assert len(result.real.posted) == 30  # 34 raters at 5 cadres: one campaign is enough
+    assert len(result.real.posted) == 30
     assert all(len(run.posted) == 30 for run in result.bare)
     assert result.stored_ok, result.stored_note
     assert result.real.rate > 0 and result.bare_rate > 0
     assert "ratio" in bench.table([result])
+
+
+def test_bulk_built_ballots_are_posted_and_stored_once(bench, database_url, tmp_path):
+    run_tiny(bench, database_url, tmp_path, "bulk")
+
+
+def test_use_case_built_ballots_are_posted_and_stored_once(bench, sqlite_url, tmp_path):
+    run_tiny(bench, sqlite_url, tmp_path, "usecase")
