@@ -544,7 +544,10 @@ def post_all(
                 else:
                     run.errors.append(outcome)
         if thanks and last is not None:
-            status, _, page = connection.request("GET", "/done", cookie=last.cookie)
+            try:
+                status, _, page = connection.request("GET", "/done", cookie=last.cookie)
+            except (OSError, http.client.HTTPException):
+                status, page = 0, b""
             if status != 200 or b"Thank you" not in page:
                 with lock:
                     run.errors.append(f"/done answered {status} without thanks")
