@@ -12,8 +12,9 @@ import io
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from click.testing import CliRunner, Result
 from PIL import Image
@@ -29,6 +30,17 @@ BASE_URL = "https://kaohe.example.cn"
 CLOSED_OPENS, CLOSED_DEADLINE = "2026-01-05 08:00", "2026-01-20 18:00"
 # A moment inside that closed campaign's window, to submit ballots through the domain.
 CLOSED_DURING = datetime(2026, 1, 10, 4, tzinfo=UTC)
+# The commands read the real clock, so a campaign made with the defaults is open now,
+# whatever day the tests run: it opened five days ago and closes in nine.
+_THIS_HOUR = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+OPEN_SINCE, OPEN_UNTIL = _THIS_HOUR - timedelta(days=5), _THIS_HOUR + timedelta(days=9)
+# A moment inside that open campaign's window, to submit ballots through the domain.
+OPEN_DURING = OPEN_SINCE + timedelta(days=1)
+
+
+def local(moment: datetime, zone: str = "Asia/Shanghai") -> str:
+    """A moment as HR types it for the commands: local time in the campaign's zone."""
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
 
 
 class CadreCli:
@@ -71,8 +83,8 @@ class CadreCli:
         rows: RosterRows | None = None,
         *,
         name: str = "2026年度考核",
-        opens: str = "2026-11-20 08:00",
-        deadline: str = "2026-12-10 18:00",
+        opens: str = local(OPEN_SINCE),
+        deadline: str = local(OPEN_UNTIL),
     ) -> str:
         """A campaign (with its invitations) made by the real commands; return its id."""
         roster_id = self.import_roster(rows)

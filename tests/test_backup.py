@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import threading
-from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import Session
@@ -15,10 +14,10 @@ from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.models import Campaign
 from surveys.ballots import submit_ballot
-from tests.cli import CadreCli
+from tests.cli import OPEN_DURING, CadreCli
 from tests.factories import complete_answers, make_campaign, tokens
 
-DURING = datetime(2026, 11, 25, 4, tzinfo=UTC)  # inside the CLI campaign's window
+DURING = OPEN_DURING  # inside the CLI campaign's window
 
 
 def test_backup_of_sqlite_while_ballots_arrive(tmp_path):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import UTC, datetime
 
 import pytest
 from PIL import Image
@@ -17,10 +16,10 @@ from surveys.ballots import CadreAnswers, open_ballot, submit_ballot
 from surveys.campaigns import CampaignError
 from surveys.invitations import find_invitation, hash_token, issue_slips
 from surveys.qrcodes import qr_matrix
-from tests.cli import BASE_URL, CadreCli, pdf_pages, png_matrix, terminal_matrix
+from tests.cli import BASE_URL, OPEN_DURING, CadreCli, pdf_pages, png_matrix, terminal_matrix
 from tests.factories import make_campaign, roster_rows
 
-INSIDE_WINDOW = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)  # the campaigns below are open then
+INSIDE_WINDOW = OPEN_DURING  # the campaigns below are open then
 
 
 @pytest.fixture

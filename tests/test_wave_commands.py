@@ -21,15 +21,11 @@ from sqlmodel import select
 
 from storage.models import Invitation, Rater, ReminderWave
 from surveys.chats import bind_chat, rater_payload, telegram_links
-from tests.cli import CadreCli
+from tests.cli import CadreCli, local
 from tests.factories import SECRET
 from tests.fake_telegram import TOKEN, FakeTelegram
 
 ZONE = ZoneInfo("Asia/Shanghai")
-
-
-def local(moment: datetime) -> str:
-    return moment.astimezone(ZONE).strftime("%Y-%m-%d %H:%M")
 
 
 @pytest.fixture

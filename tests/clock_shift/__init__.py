@@ -1,6 +1,6 @@
 """Run the suite on a clock shifted far from today, to prove no test depends on the date.
 
-``pytest --clock-shift=DAYS`` (or ``CADRE_TEST_CLOCK_SHIFT=DAYS``) moves this
+``pytest --clock-shift=DAYS`` (or ``TESTS_CLOCK_SHIFT=DAYS``) moves this
 process's clock, and that of every Python process the tests start, by DAYS
 (fractions allowed) with ``time-machine``; time keeps running from there.
 A test that mixes a fixed calendar date with a real clock (APScheduler, a
@@ -20,7 +20,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-SHIFT_ENV = "CADRE_TEST_CLOCK_SHIFT"
+SHIFT_ENV = "TESTS_CLOCK_SHIFT"
 FOLDER = Path(__file__).resolve().parent
 
 

@@ -2,10 +2,10 @@
 
 import os
 
-if os.environ.get("CADRE_TEST_CLOCK_SHIFT"):
+if os.environ.get("TESTS_CLOCK_SHIFT"):
     from datetime import UTC, datetime, timedelta
 
     import time_machine
 
-    _days = float(os.environ["CADRE_TEST_CLOCK_SHIFT"])
+    _days = float(os.environ["TESTS_CLOCK_SHIFT"])
     time_machine.travel(datetime.now(UTC) + timedelta(days=_days), tick=True).start()
