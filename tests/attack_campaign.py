@@ -1,11 +1,11 @@
 """A small campaign for the attack tests: known submission order, truth planted in comments.
 
-Nine raters: three superiors rate both cadres (a pattern the mixer keeps
-linked), three subordinates rate each cadre.  Each rater submits in a
-seeded random order, the mixer runs after every submission as the web app
-does, and everything left moves at close.  Each comment names its rater
-and cadre: that is how the test knows the truth; the attacks match whole
-rows and bytes, not comments in particular.
+Nine raters: three superiors rate both cadres (a pattern the opening keeps
+linked: three raters share it), three subordinates rate each cadre.  Each
+rater submits in a seeded random order; at close the box is opened and the
+storage scrubbed, as the scheduler does.  Each comment names its rater and
+cadre: that is how the test knows the truth; the attacks match whole rows
+and bytes, not comments in particular.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from sqlmodel import Session, select
 
 from storage.models import Cadre, Response
 from surveys.ballots import CadreAnswers, open_ballot, submit_ballot
-from surveys.mixer import mix_waiting
-from tests.factories import CLOSES, make_campaign, roster_rows, tokens
+from surveys.opening import after_opening
+from tests.factories import BOX_KEYS, make_campaign, open_boxes, roster_rows, tokens
 
 SCALE = ["good", "fairly_good", "fair", "poor"]
 SEED = 20261125
@@ -52,9 +52,15 @@ def item_keys(section) -> list[str]:
 
 
 def run_campaign(
-    engine: sa.Engine, now, halfway: Callable[[], None] | None = None
+    engine: sa.Engine,
+    now,
+    halfway: Callable[[], None] | None = None,
+    before_opening: Callable[[], None] | None = None,
+    scrub: bool = True,
 ) -> tuple[list[str], list[frozenset], dict[str, str]]:
-    """Run the campaign to close; call ``halfway`` after half the raters submitted.
+    """Run the campaign to close; call ``halfway`` after half the raters submitted,
+    ``before_opening`` once all have (the box still sealed).  ``scrub=False``
+    skips the vacuum after the opening, leaving the attacker every dead row.
 
     Returns the submission order (roster ids), the truth (each rater's
     response ids, in that order) and the database id of each roster rater.
@@ -78,12 +84,14 @@ def run_campaign(
             }
             submit_ballot(session=session, token=by_rater[rater], answers=answers, now=now)
             session.commit()
-            mix_waiting(session=session, campaign=campaign, now=now)  # as the web app does
-            session.commit()
             if halfway and number == len(order) // 2:
                 halfway()
-        mix_waiting(session=session, campaign=campaign, now=CLOSES, force=True)
-        session.commit()
+        if before_opening:
+            before_opening()
+        open_boxes(session)
+    if scrub:
+        after_opening(engine=engine, campaign_id=campaign.id, key_folder=BOX_KEYS)
+    with Session(engine, expire_on_commit=False) as session:
         by_comment = {response.comment: response.id for response in session.exec(select(Response))}
         raters = {
             external_id: rater_id

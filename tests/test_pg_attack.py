@@ -2,13 +2,12 @@
 
 Completed invitations ordered by ``xmin`` give the submission order; every
 tuple another table holds with the same ``xmin`` was written by that
-submission, dead ones included until VACUUM removes them.  On today's
-design the inbox rows the mixer deleted still sit in the heap with the
-consuming transaction's id, so every stored response links to its rater.
-A sealed ballot box writes only ciphertext in that transaction: then the
-attacker must find no plaintext and link no better than chance.
-
-OLD_DESIGN documents today's code; flip it to False when the sealed box lands.
+submission, dead ones included until VACUUM removes them.  (On the old
+inbox design the rows the mixer deleted still sat in the heap with the
+consuming transaction's id: 12 of 12 responses linked.)  The sealed box
+writes only ciphertext in that transaction, and every response is written
+by the one opening transaction: the attacker finds no plaintext and links
+no better than chance, even with the opening's dead tuples left unvacuumed.
 """
 
 from __future__ import annotations
@@ -22,10 +21,6 @@ from tests import attackers
 from tests.attack_campaign import CADRES, RESPONSES, comment_of, run_campaign
 
 pytestmark = pytest.mark.postgres
-
-# Documents the old design (inbox rows written with the token's update); flip when the
-# sealed box lands, and every assertion marked OLD_DESIGN turns into "nothing links".
-OLD_DESIGN = True
 
 
 def plain(url: str) -> str:
@@ -44,7 +39,7 @@ def campaign(postgres_url, now):
         for table in attackers.pg_tables(postgres_url):
             connection.execute(f'ALTER TABLE "{table}" SET (autovacuum_enabled = false)')
     try:
-        order, truth, raters = run_campaign(engine, now)
+        order, truth, raters = run_campaign(engine, now, scrub=False)
     finally:
         engine.dispose()
     return postgres_url, order, truth, raters
@@ -73,16 +68,14 @@ def test_pageinspect_reads_dead_tuples(campaign):
     dead = [item for item in elsewhere if not item.live]
     assert dead and all(item.xmax for item in dead)  # the pending invitations' old versions
     found = attackers.plaintext_anywhere_in([item.data for item in elsewhere], comments)
-    # OLD_DESIGN: documents the old design; flip when the sealed box lands.  Today the mixer's
-    # deleted inbox rows hold every comment until VACUUM; a sealed box holds ciphertext only.
-    if OLD_DESIGN:
-        assert len(found) == RESPONSES
-        assert all(not item.live for item in attackers.pg_tuples(url, "inboxballot"))
-    else:
-        assert found == []
+    assert found == []
+    sealed = attackers.pg_tuples(url, "sealedballot")
+    assert len(sealed) == len(order) and not any(item.live for item in sealed)  # dead, unvacuumed
+    # All responses were written by one transaction, the opening: their xmin orders nothing.
+    assert len({xmin for xmin, _ in attackers.xmin_order(url, "response")}) == 1
 
 
-def test_xmin_links_every_response_to_its_rater(campaign):
+def test_xmin_links_no_response_to_its_rater(campaign):
     url, order, truth, _raters = campaign
     linkage = attackers.pg_link_attack(url)
     responses = attackers.pg_rows_as_text(url, "response")
@@ -90,15 +83,9 @@ def test_xmin_links_every_response_to_its_rater(campaign):
     chance = attackers.chance_fraction(responses, truth)
     assert len(linkage.completions) == len(order)
     assert chance == pytest.approx(1 / 3)
-    # OLD_DESIGN: documents the old design; flip when the sealed box lands.
-    if OLD_DESIGN:
-        assert linked == 1.0
-        assert linkage.plaintext_rows == RESPONSES
-        assert linkage.raw_hits == RESPONSES
-    else:
-        assert linked <= chance
-        assert linkage.plaintext_rows == 0
-        assert linkage.raw_hits == 0
+    assert linked <= chance
+    assert linkage.plaintext_rows == 0
+    assert linkage.raw_hits == 0
 
 
 def test_after_vacuum(campaign):
@@ -119,6 +106,6 @@ def test_after_vacuum(campaign):
         if table != "response"
         for page in attackers.pg_raw_pages(url, table)
     ]
-    # Here every inbox page held only dead rows, so VACUUM truncated the table to nothing.
-    # A page that also held a live row would keep dead rows' bytes in its free space.
+    # (A page that also held a live row would keep dead rows' bytes in its free space:
+    # on the sealed table those bytes are ciphertext.)
     assert attackers.plaintext_anywhere_in(pages, comments) == []

@@ -2,13 +2,14 @@
 
 The attacker replays the WAL commit by commit (tests/attackers.py).  Every
 commit that marks an invitation completed is one submission; whatever the
-same commit wrote is that rater's ballot.  On today's design (token
-consumed and inbox rows written in one transaction) that links every
-stored response to its rater, and every comment lies in the WAL in
-plaintext.  A sealed ballot box writes only ciphertext at submission: then
-the attacker must find no plaintext and link no better than chance.
+same commit wrote is that rater's ballot.  With the sealed box that is a
+padded ciphertext: the attacker finds no plaintext before the opening and
+links no better than chance after it.  (On the old inbox design the same
+attack linked 12 of 12 responses and found every comment in the WAL.)
 
-OLD_DESIGN documents today's code; flip it to False when the sealed box lands.
+Copies are taken three times: half-way, once every ballot is in (box still
+sealed), and after the opening, which checkpoints and truncates the WAL and
+vacuums the file: the sealed rows' bytes are gone from disk.
 """
 
 from __future__ import annotations
@@ -23,19 +24,15 @@ from storage.migrate import upgrade
 from tests import attackers
 from tests.attack_campaign import CADRES, RESPONSES, SEED, comment_of, run_campaign
 
-# Documents the old design (inbox rows written with the token's update); flip when the
-# sealed box lands, and every assertion marked OLD_DESIGN turns into "nothing links".
-OLD_DESIGN = True
-
 
 @pytest.fixture
 def campaign_files(tmp_path, now):
-    """Run the campaign on a SQLite file; copy db+wal+shm mid-campaign and at the end.
+    """Run the campaign on a SQLite file; copy db+wal+shm half-way, sealed, and opened.
 
-    Returns the submission order, the mid and final copies and the truth.
-    The copies are taken while the engine is open: its pooled connection
-    keeps the WAL, and the campaign writes far fewer than the 1000 pages
-    that trigger an automatic checkpoint, so the log holds every commit.
+    Returns the submission order, the three copies and the truth.  The
+    copies are taken while the engine is open: its pooled connection keeps
+    the WAL, and the campaign writes far fewer than the 1000 pages that
+    trigger an automatic checkpoint, so the log holds every commit.
     """
     db = tmp_path / "live" / "cadre.db"
     engine = make_engine(f"sqlite:///{db}")
@@ -46,29 +43,26 @@ def campaign_files(tmp_path, now):
         def halfway():
             copies["mid"] = attackers.copy_database(db, tmp_path / "mid")
 
-        order, truth, _raters = run_campaign(engine, now, halfway)
+        def sealed():
+            copies["sealed"] = attackers.copy_database(db, tmp_path / "sealed")
+
+        order, truth, _raters = run_campaign(engine, now, halfway, sealed)
         final = attackers.copy_database(db, tmp_path / "final")
     finally:
         engine.dispose()
-    return order, copies["mid"], final, truth
+    return order, copies["mid"], copies["sealed"], final, truth
 
 
 def test_wal_replay_reads_every_commit(campaign_files):
-    order, _mid, final, _truth = campaign_files
-    assert attackers.checkpointed_frames(final.with_name(final.name + "-shm")) == 0
-    commits = attackers.wal_commits(final)
+    order, _mid, sealed, _final, _truth = campaign_files
+    assert attackers.checkpointed_frames(sealed.with_name(sealed.name + "-shm")) == 0
+    commits = attackers.wal_commits(sealed)
     assert commits, "the WAL holds committed transactions"
-    last = commits[-1]
-    # The replayed last snapshot is the database SQLite itself sees through the WAL.
-    with sqlite3.connect(last.snapshot) as replayed:
+    with sqlite3.connect(commits[-1].snapshot) as replayed:
         assert replayed.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        mine = replayed.execute("SELECT id, comment FROM response ORDER BY id").fetchall()
-    live = sqlite3.connect(f"file:{final}?mode=ro", uri=True)
-    try:
-        assert live.execute("SELECT id, comment FROM response ORDER BY id").fetchall() == mine
-    finally:
-        live.close()
-    assert len(mine) == RESPONSES
+        stored = replayed.execute("SELECT count(*) FROM sealedballot").fetchone()[0]
+        assert replayed.execute("SELECT count(*) FROM response").fetchone()[0] == 0
+    assert stored == len(order)
     completed = [
         commit
         for commit in commits
@@ -146,63 +140,48 @@ def test_a_frame_with_a_bad_checksum_ends_the_log(tmp_path):
     assert sorted(row["x"] for row in rows.values()) == ["row-0", "row-1"]
 
 
-def test_the_wal_links_every_response_to_its_rater(campaign_files):
-    order, mid, final, truth = campaign_files
-    commits = attackers.wal_commits(mid) + attackers.wal_commits(final)
-    last = attackers.wal_commits(final, out_dir=final.parent / "last")[-1].snapshot
-    linkage = attackers.wal_link_attack(commits, last)
-    responses = attackers.commit_rows(last, "response").values()
+def test_the_wal_links_no_response_to_its_rater(campaign_files):
+    order, mid, sealed, final, truth = campaign_files
+    commits = attackers.wal_commits(mid) + attackers.wal_commits(sealed)
+    linkage = attackers.wal_link_attack(commits, final)
+    responses = attackers.commit_rows(final, "response").values()
+    assert len(responses) == RESPONSES
     linked = attackers.linked_fraction(linkage.claims(), truth)
     chance = attackers.chance_fraction(responses, truth)
-    assert len(linkage.completions) == len(order)
+    assert len(linkage.completions) == len(order)  # the attacker sees every submission...
+    # ...but what each wrote is ciphertext: no row matches a response, no byte holds its text.
+    assert linkage.plaintext_rows == 0
+    assert linkage.raw_hits == 0
     # Three superiors share one linked pattern (1 in 3), three subordinates per cadre (1 in 3).
     assert chance == pytest.approx(1 / 3)
-    # OLD_DESIGN: documents the old design; flip when the sealed box lands.
-    if OLD_DESIGN:
-        assert linked == 1.0
-        assert linkage.plaintext_rows == len(responses)
-        assert linkage.raw_hits == len(responses)
-    else:
-        assert linked <= chance
-        assert linkage.plaintext_rows == 0
-        assert linkage.raw_hits == 0
-    # The raw-bytes channel alone (no table read as rows) links as well: what a commit
-    # changed on its pages holds the ballot's text.
-    blind = attackers.wal_link_attack(commits, last, content_columns=("no such column",))
-    raw_only = attackers.linked_fraction(blind.claims(), truth)
-    assert blind.plaintext_rows == 0
-    # OLD_DESIGN: documents the old design; flip when the sealed box lands.
-    assert raw_only == 1.0 if OLD_DESIGN else raw_only <= chance
+    assert linked <= chance
+    blind = attackers.wal_link_attack(commits, final, content_columns=("no such column",))
+    assert attackers.linked_fraction(blind.claims(), truth) <= chance
 
 
-def test_the_mid_campaign_copy_alone_links_the_first_half(campaign_files):
-    """Before close, inbox rows waiting for the mixer are readable rows already."""
-    order, mid, final, truth = campaign_files
-    last = attackers.wal_commits(final, out_dir=final.parent / "last")[-1].snapshot
-    linkage = attackers.wal_link_attack(attackers.wal_commits(mid), last)
-    assert len(linkage.completions) == len(order) // 2
-    linked = attackers.linked_fraction(linkage.claims(), truth[: len(order) // 2])
-    # OLD_DESIGN: documents the old design; flip when the sealed box lands.
-    assert linked == 1.0 if OLD_DESIGN else linked == 0.0
-
-
-def test_comments_lie_in_plaintext_in_the_files(campaign_files):
-    order, mid, final, _truth = campaign_files
+def test_no_copy_before_the_opening_holds_a_comment_and_none_after_holds_a_sealed_row(
+    campaign_files,
+):
+    order, mid, sealed, final, _truth = campaign_files
     comments = [comment_of(rater, c) for rater in order for c in CADRES]
-    files = attackers.database_files(final)
-    found = attackers.plaintext_anywhere(files, comments)
-    planted = [c for c in comments if found[c]]
-    # Each rater left a comment on each cadre it rates: 3 superiors x 2 + 6 subordinates.
-    # OLD_DESIGN: documents the old design; flip when the sealed box lands.  The sealed box
-    # still stores the opened responses in plaintext (that is the result), so after close
-    # only the WAL *before* the opening commit must be clean: see the mid-campaign copy.
-    assert len(planted) == RESPONSES
-    mid_found = attackers.plaintext_anywhere(attackers.database_files(mid), comments)
-    in_mid = [c for c in comments if mid_found[c]]
-    if OLD_DESIGN:
-        assert len(in_mid) >= len(order) // 2
-    else:
-        assert in_mid == []
+    for copy in (mid, sealed):
+        files = attackers.database_files(copy)
+        assert not any(attackers.plaintext_anywhere(files, comments).values())
+        commits = attackers.wal_commits(copy)
+        pages = [c.snapshot.read_bytes() for c in commits] + [c.written_bytes() for c in commits]
+        assert attackers.plaintext_anywhere_in(pages, comments) == []
+    # After the opening the comments are in the responses (that is the result)...
+    found = attackers.plaintext_anywhere(attackers.database_files(final), comments)
+    assert len([c for c in comments if found[c]]) == RESPONSES
+    # ...and the WAL was truncated and the file vacuumed: no sealed ballot's bytes remain
+    # to be matched with its invitation by someone who later learns the key.
+    wal = final.with_name(final.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    with sqlite3.connect(sealed) as before:
+        ciphertexts = [row[0] for row in before.execute("SELECT ciphertext FROM sealedballot")]
+    everything = b"".join(path.read_bytes() for path in attackers.database_files(final))
+    assert len(ciphertexts) == len(order)
+    assert not any(ciphertext[100:164] in everything for ciphertext in ciphertexts)
 
 
 def test_the_attack_reads_nothing_in_a_sealed_box_model(tmp_path):
@@ -210,8 +189,8 @@ def test_the_attack_reads_nothing_in_a_sealed_box_model(tmp_path):
 
     Plain sqlite3 tables shaped like the new design: each submission consumes
     its invitation and stores random bytes; one transaction at close writes
-    the responses.  The attack must find no plaintext and link nobody, so
-    flipping OLD_DESIGN judges the product, not false positives of the tools.
+    the responses.  The attack must find no plaintext and link nobody, so the
+    tests above judge the product, not false positives of the tools.
     """
     db = tmp_path / "box.db"
     connection = sqlite3.connect(db)
