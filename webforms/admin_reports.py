@@ -132,6 +132,9 @@ class EventRow:
 def action_labels() -> dict[str, str]:
     """The audit trail's actions in words; an unknown action is shown as stored."""
     return {
+        "open": gettext("Campaign opened"),
+        "close": gettext("Deadline passed"),
+        "open_box": gettext("Ballot box opened"),
         "publish": gettext("Results published"),
         "appeal_filed": gettext("Appeal filed"),
         "appeal_upheld": gettext("Appeal decided: result upheld"),
