@@ -54,7 +54,7 @@ from sqlmodel import Session  # noqa: E402
 from storage.engine import make_engine  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Cadre, Campaign, Response, Roster, new_id  # noqa: E402
-from surveys.campaigns import create_campaign  # noqa: E402
+from surveys.campaigns import KeyFileCustody, create_campaign  # noqa: E402
 from surveys.outcomes import shown_results  # noqa: E402
 from surveys.questionnaire import GRADES, Questionnaire, load_questionnaire  # noqa: E402
 from surveys.report_pdf import write_overview_pdf  # noqa: E402
@@ -164,7 +164,9 @@ def build(engine: sa.Engine, cadres: int, responses: int, unit_size: int, seed: 
             opens_at=OPENS,
             closes_at=CLOSES,
             now=OPENS,
+            custody=KeyFileCustody(Path(tempfile.mkdtemp(prefix="bench-box-keys-"))),
         )
+        campaign.box_opened_at = CLOSES  # the responses go straight in, as an opening writes them
         pending = []
         for number, cadre in enumerate(rows):
             pending += response_rows(

@@ -108,7 +108,9 @@ def open_box(
         ballots, linkable_patterns(session=session, campaign=campaign), campaign.id
     )
     if responses:
-        session.execute(sa.insert(Response), responses)
+        # Core inserts (executemany): the ORM's bulk path costs several times more per row.
+        connection = session.connection()
+        connection.execute(sa.insert(Response.__table__), responses)
         start = ledger_size(session=session, campaign_id=campaign.id)
         leaves = [
             {
@@ -120,7 +122,7 @@ def open_box(
             }
             for offset, row in enumerate(responses)
         ]
-        session.execute(sa.insert(LedgerLeaf), leaves)
+        connection.execute(sa.insert(LedgerLeaf.__table__), leaves)
     deleted = session.execute(
         sa.delete(SealedBallot).where(col(SealedBallot.campaign_id) == campaign.id)
     ).rowcount
