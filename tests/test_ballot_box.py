@@ -7,12 +7,20 @@ wrong share, T - 1 shares, a box opened twice.
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import pytest
 from sqlmodel import Session, func, select
 
-from storage.models import AuditEvent, Campaign, LedgerCheckpoint, Response, SealedBallot
+from storage.models import (
+    AuditEvent,
+    Campaign,
+    Invitation,
+    LedgerCheckpoint,
+    Response,
+    SealedBallot,
+)
 from surveys.ballot_box import (
     BoxError,
     BoxSealed,
@@ -45,6 +53,12 @@ from tests.factories import (
     roster_rows,
     small_roster_rows,
     tokens,
+)
+from tests.web import (  # noqa: F401
+    app_fixture,
+    client_fixture,
+    parse,
+    rater_paths,
 )
 
 SECRET_COMMENT = "唯一的意见-7f3a9c"
@@ -294,3 +308,46 @@ def test_a_missing_or_foreign_key_file_is_a_clear_error(session, now, tmp_path):
     with pytest.raises(BoxError, match="not this campaign"):
         read_key_file(tmp_path, campaign.id, other.box_public_key)
     assert oct(key_file(BOX_KEYS, campaign.id).stat().st_mode & 0o777) == "0o600"
+
+
+def test_no_log_line_holds_what_a_rater_answered(client, session, engine, now, caplog):
+    """The root attacker's log files: the request's plaintext is never logged, even at DEBUG."""
+    campaign = make_campaign(session, now=now)
+    path = rater_paths(engine, campaign)["R1"]
+    caplog.set_level(logging.DEBUG)  # every logger, the database driver's SQL and parameters too
+    caplog.set_level(logging.DEBUG, logger="sqlalchemy.engine")
+    form = client.get(path, follow_redirects=True)
+    page = parse(form.data)
+    sent = client.post("/r/", data=page.valid_answers(choice=2, comment=SECRET_COMMENT))
+    assert sent.status_code == 303
+    logged = (
+        "\n".join(f"{record.getMessage()} {record.args!r}" for record in caplog.records)
+        + caplog.text
+    )
+    assert caplog.records and SECRET_COMMENT not in logged
+    assert session.exec(select(func.count()).select_from(SealedBallot)).one() == 1
+
+
+def test_a_chat_draft_is_stored_encrypted_and_only_the_server_key_reads_it(tmp_path, now):
+    """Drafts answered in the chat: the database holds ciphertext; its key is not in it."""
+    from storage.engine import make_engine
+    from storage.migrate import upgrade
+    from surveys.chats import load_draft, save_draft
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'cadre.db'}")
+    upgrade(engine)
+    with Session(engine, expire_on_commit=False) as session:
+        campaign = make_campaign(session, now=now)
+        invitation_id = session.exec(select(Invitation.id)).first()
+        answers = {"c1": {"items": {"de_stance": "good"}, "comment": SECRET_COMMENT}}
+        save_draft(session=session, invitation_id=invitation_id, chat_id=77, position=3,
+                   answers=answers, now=now, secret_key=SECRET)  # fmt: skip
+        session.commit()
+        draft = load_draft(session=session, invitation_id=invitation_id, secret_key=SECRET)
+        assert (draft.position, draft.answers) == (3, answers)
+        other = "another-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+        assert load_draft(session=session, invitation_id=invitation_id, secret_key=other) is None
+        assert campaign.id
+    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("cadre.db"))
+    engine.dispose()
+    assert SECRET_COMMENT.encode() not in raw and b'de_stance": "good' not in raw
