@@ -21,8 +21,17 @@ from storage.models import Appeal, AuditEvent, Campaign
 from surveys.accounts import ADMIN, AUDITOR, OFFICER
 from surveys.appeals import file_appeal
 from surveys.ballots import submit_ballot
-from surveys.campaigns import campaign_cadres
-from tests.factories import CLOSES, complete_answers, make_campaign, tokens
+from surveys.campaigns import ScrutineerCustody, campaign_cadres, create_campaign
+from surveys.questionnaire import load_questionnaire
+from surveys.roster import import_roster
+from tests.factories import (
+    CLOSES,
+    OPENS,
+    complete_answers,
+    make_campaign,
+    small_roster_rows,
+    tokens,
+)
 from tests.hr import hr_client, hr_post, log_in
 from tests.report_campaign import COMMENTS, report_campaign
 from tests.web import app_fixture, parse, visible  # noqa: F401
@@ -389,3 +398,61 @@ def test_the_results_pages_are_admin_routes_so_the_guard_tests_enumerate_them(ap
         "admin.appeals",
         "admin.decide_appeal",
     } <= endpoints
+
+
+# -- opening the ballot box from the console ---------------------------------------------
+
+
+def test_an_officer_opens_a_key_file_box_after_the_deadline_and_not_before(app, session, now):
+    campaign = make_campaign(session, now=now)
+    links = tokens(session, campaign)
+    for rater in ("R1", "R2", "R4", "R5"):
+        answers = complete_answers(session, links[rater], now)
+        submit_ballot(session=session, token=links[rater], answers=answers, now=now)
+    session.commit()
+    officer = hr_client(app, OFFICER, "box.hr")
+    early = hr_post(officer, overview_path(campaign) + "/box/open")
+    assert early.status_code == 409 and "only after the deadline" in visible(early.data)
+    stand_at(app, AFTER)
+    assert log_in(officer, "box.hr").status_code == 303
+    page = visible(officer.get(overview_path(campaign)).data)
+    assert "Open the ballot box" in page
+    opened = hr_post(officer, overview_path(campaign) + "/box/open")
+    assert opened.status_code == 303
+    text = visible(officer.get(overview_path(campaign)).data)
+    assert "Opened the ballot box: 4 ballots, 6 responses." in text
+    assert "Ranking" in text and "Ballot box opened" in text and "box.hr" in text
+    again = hr_post(officer, overview_path(campaign) + "/box/open")
+    assert again.status_code == 409 or "already been opened" in visible(again.data)
+    auditor = hr_client(app, AUDITOR)
+    assert hr_post(auditor, overview_path(campaign) + "/box/open").status_code == 403
+
+
+def test_scrutineers_open_their_box_in_the_console_and_a_wrong_share_is_named(app, session, now):
+    roster = import_roster(session=session, rows=small_roster_rows(), name="名册", now=now)
+    custody = ScrutineerCustody(scrutineers=4, quorum=2)
+    campaign = create_campaign(
+        session=session, name="监票考核", kind="annual", roster_id=roster.id,
+        questionnaire=load_questionnaire("annual"), opens_at=OPENS, closes_at=CLOSES, now=now,
+        custody=custody,
+    )  # fmt: skip
+    session.commit()
+    shares = custody.shares
+    stand_at(app, AFTER)
+    officer = hr_client(app, OFFICER)
+    page = visible(officer.get(overview_path(campaign)).data)
+    assert "Scrutineer 2" in page and "Scrutineer 3" not in page
+    wrong = shares[1].text[:-1] + ("A" if shares[1].text[-1] != "A" else "B")
+    refused = hr_post(
+        officer, overview_path(campaign) + "/box/open",
+        {"name1": "张三", "share1": shares[0].text, "name2": "李四", "share2": wrong},
+    )  # fmt: skip
+    assert refused.status_code == 409 and "Share 2 is wrong" in visible(refused.data)
+    assert shares[0].text not in visible(refused.data)  # typed shares are never shown back
+    opened = hr_post(
+        officer, overview_path(campaign) + "/box/open",
+        {"name1": "张三", "share1": shares[0].text, "name2": "李四", "share2": shares[3].text},
+    )  # fmt: skip
+    assert opened.status_code == 303
+    event = stored(app, AuditEvent, action="open_box")[0]
+    assert event.detail["scrutineers"] == ["张三", "李四"]

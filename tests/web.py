@@ -23,7 +23,7 @@ from sqlmodel import Session, select
 
 from storage.models import Campaign, Invitation, Response
 from surveys.invitations import named_links
-from tests.factories import SECRET, opened_responses
+from tests.factories import BOX_KEYS, LEDGER_KEY, SECRET, opened_responses
 from webforms import create_app
 
 BASE_URL = "http://localhost"
@@ -41,6 +41,8 @@ def app_fixture(engine, sqlite_url, now) -> Iterator[Flask]:
             "BASE_URL": BASE_URL,
             "CLOCK": lambda: now,
             "TESTING": True,
+            "BOX_KEYS": str(BOX_KEYS),
+            "LEDGER_KEY": str(LEDGER_KEY),
         }
     )
     yield application

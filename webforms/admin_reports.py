@@ -37,10 +37,11 @@ from storage.models import Appeal, AuditEvent, Cadre, Campaign
 from surveys.accounts import WRITERS
 from surveys.appeals import appeal_deadline, campaign_appeals, decide_appeal
 from surveys.audit import campaign_events
-from surveys.ballot_box import BoxSealed
-from surveys.campaigns import CampaignError, campaign_cadres, campaign_state
-from surveys.opening import sealed_count
-from surveys.outcomes import grade_label, radar_dimensions
+from surveys.ballot_box import BoxError, BoxKeys, BoxSealed, ShareBasket, read_key_file
+from surveys.campaigns import CampaignError, campaign_cadres, campaign_state, local_time
+from surveys.messages import N_
+from surveys.opening import after_opening, open_box, sealed_count
+from surveys.outcomes import BOX_SEALED, grade_label, radar_dimensions
 from surveys.progress import campaign_progress
 from surveys.publication import on_publicity, publish_results
 from surveys.questionnaire import GRADES, GROUP_LABELS
@@ -68,7 +69,7 @@ from surveys.reports import (
 )
 from webforms.admin import admin_page, bp, state_labels
 from webforms.clock import current_time
-from webforms.db import get_session
+from webforms.db import get_engine, get_session
 from webforms.hr_auth import current_hr_user, login_required, roles_required
 from webforms.i18n import current_locale
 from webforms.publicity import local_day
@@ -412,6 +413,67 @@ def publish(campaign_id: str):
         flash(
             gettext("The results of %(campaign)s were already published.", campaign=campaign.name)
         )
+    return redirect(url_for("admin.campaign", campaign_id=campaign.id), code=303)
+
+
+# --- opening the ballot box ---------------------------------------------------------------------
+
+
+def box_keys() -> Path | None:
+    """Where key-file boxes keep their secrets (app config ``BOX_KEYS``)."""
+    configured = current_app.config.get("BOX_KEYS")
+    return Path(configured) if configured else None
+
+
+def typed_shares(campaign: Campaign) -> tuple[BoxKeys, list[str]]:
+    """The scrutineers' names and shares from the form, each checked; BoxError names the first
+    wrong one.  Shares are read from this request only and never stored or logged."""
+    basket = ShareBasket(
+        campaign_id=campaign.id,
+        public_text=campaign.box_public_key or "",
+        digests=list(campaign.box_share_digests),
+        quorum=campaign.box_quorum or 0,
+    )
+    for number in range(1, (campaign.box_quorum or 0) + 1):
+        name = request.form.get(f"name{number}", "").strip()
+        share = request.form.get(f"share{number}", "")
+        if not name or not share:
+            raise BoxError(N_("Each scrutineer gives a name and a share."))
+        basket.add(share, name)
+    return basket.keys(), [basket.names[number] for number in sorted(basket.names)]
+
+
+@bp.post("/campaigns/<campaign_id>/box/open", endpoint="open_box")
+@roles_required(*WRITERS)
+def open_ballot_box(campaign_id: str):
+    """Open the sealed box after the deadline: with the key file, or with the scrutineers'
+    shares typed here together.  Refusals come back on the progress page with the reason."""
+    campaign = campaign_or_404(campaign_id)
+    db = get_session()
+    try:
+        if campaign.box_custody == "scrutineers":
+            keys, names = typed_shares(campaign)
+        else:
+            folder = box_keys()
+            if folder is None:
+                raise BoxError(N_("This server has no box key folder configured."))
+            keys, names = read_key_file(folder, campaign.id, campaign.box_public_key or ""), []
+        signing = ledger_key()
+        if signing is None:
+            raise BoxError(N_("This server has no ledger signing key configured."))
+        opening = open_box(
+            session=db, campaign=campaign, keys=keys, ledger_key=signing, now=current_time(),
+            actor=current_hr_user().username, scrutineers=names,
+        )  # fmt: skip
+    except BoxError as error:
+        db.rollback()
+        sealed = BoxSealed(BOX_SEALED, {"deadline": local_time(campaign, campaign.closes_at)})
+        return sealed_page(campaign, sealed, status=409, error=gettext(error.message,
+                                                                       **error.values))  # fmt: skip
+    db.commit()
+    after_opening(engine=get_engine(), campaign_id=campaign.id, key_folder=box_keys())
+    flash(gettext("Opened the ballot box: %(ballots)s ballots, %(responses)s responses.",
+                  ballots=opening.ballots, responses=opening.responses))  # fmt: skip
     return redirect(url_for("admin.campaign", campaign_id=campaign.id), code=303)
 
 
