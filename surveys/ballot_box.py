@@ -326,7 +326,7 @@ def write_share_cards(path: Path, campaign, shares: list[Share], locale: str) ->
                 quorum=campaign.box_quorum,
             ),  # fmt: skip
             url=share.text,
-            footer=share.text,
+            footer=_("Keep it secret. Type it when the box is opened; then destroy this card."),
         )
         for share in shares
     ]
