@@ -351,3 +351,22 @@ def test_a_chat_draft_is_stored_encrypted_and_only_the_server_key_reads_it(tmp_p
     raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("cadre.db"))
     engine.dispose()
     assert SECRET_COMMENT.encode() not in raw and b'de_stance": "good' not in raw
+
+
+def test_a_large_box_is_decrypted_on_every_core_with_the_same_result(monkeypatch):
+    """The opening's worker processes (spawned) return every ballot, in order."""
+    import surveys.opening as opening
+
+    box = new_box()
+    ballots = [
+        [{"c": f"cadre{n}", "g": "peer", "a": {"x": "good"}, "v": None, "m": f"第{n}条"}]
+        for n in range(40)
+    ]
+    sealed = [
+        seal(public_text=box.public_text, campaign_id="c1", sections=b, padded_to=300)
+        for b in ballots
+    ]
+    monkeypatch.setattr(opening, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(opening, "BATCH", 7)
+    monkeypatch.setattr(opening.os, "cpu_count", lambda: 2)
+    assert opening.decrypt_all(box, "c1", sealed) == ballots
