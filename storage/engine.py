@@ -40,8 +40,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
     ``synchronous=FULL`` syncs the WAL at every commit, so a ballot that got
     its thank-you page survives a power cut; ``secure_delete`` overwrites
-    deleted rows, so ballots the mixer moved out of the inbox leave no trace
-    in free pages.
+    deleted rows, so the sealed ballots deleted when the box is opened leave
+    no trace in free pages.
     """
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

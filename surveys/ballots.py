@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from storage.models import Cadre, Campaign, Invitation, SealedBallot
@@ -84,11 +85,17 @@ def _section(questionnaire: Questionnaire, cadre: Cadre, group: str) -> CadreSec
     )
 
 
+def _campaign(session: Session, campaign_id: str) -> Campaign | None:
+    """The campaign without its questionnaire column, which ``snapshot`` keeps parsed per
+    process: decoding that JSON on every form shown and every ballot cost more than the rest."""
+    return session.get(Campaign, campaign_id, options=[defer(Campaign.questionnaire)])
+
+
 def _usable(invitation: Invitation | None, session: Session, now: datetime) -> Campaign:
     """Return the invitation's campaign if it can take answers now, else raise."""
     if invitation is None:
         raise BallotUnavailable("unknown")
-    campaign = session.get(Campaign, invitation.campaign_id)
+    campaign = _campaign(session, invitation.campaign_id)
     if invitation.status != "pending":
         raise BallotUnavailable("used", campaign)
     state = campaign_state(campaign, now)
@@ -223,6 +230,15 @@ def submit_ballot(
     return _submit(session, open_ballot(session=session, token=token, now=now), answers, now)
 
 
+def submit_form(
+    *, session: Session, form: BallotForm, answers: Mapping[str, CadreAnswers], now: datetime
+) -> int:
+    """Like ``submit_ballot``, for a form the caller opened in this same transaction (the web
+    form opens it to read the posted fields; opening it again would double the request's work).
+    """
+    return _submit(session, form, answers, now)
+
+
 def submit_invitation(
     *, session: Session, invitation_id: str, answers: Mapping[str, CadreAnswers], now: datetime
 ) -> int:
@@ -237,6 +253,9 @@ def _submit(
     problems = check_answers(form, answers)
     if problems:
         raise BallotInvalid(problems)
+    # Seal before the first write: on SQLite that write takes the database's write lock,
+    # held until the commit, so nothing slow may happen after it.
+    sealed = sealed_ballot(form, answers)
     consumed = session.execute(
         sa.update(Invitation)
         .where(Invitation.id == form.invitation_id, Invitation.status == "pending")
@@ -244,7 +263,7 @@ def _submit(
     )
     if consumed.rowcount != 1:
         raise BallotUnavailable("used", form.campaign)
-    session.add(sealed_ballot(form, answers))
+    session.add(sealed)
     session.flush()
     return len(form.sections)
 
@@ -254,7 +273,7 @@ def open_public(*, session: Session, slug: str, now: datetime) -> BallotForm:
     channel = find_channel(session=session, slug=slug)
     if channel is None or not channel.cadre_ids:
         raise BallotUnavailable("unknown")
-    campaign = session.get(Campaign, channel.campaign_id)
+    campaign = _campaign(session, channel.campaign_id)
     state = campaign_state(campaign, now)
     if state != "open":
         raise BallotUnavailable(state, campaign)

@@ -19,7 +19,7 @@ from surveys.ballots import (
     BallotInvalid,
     BallotUnavailable,
     open_ballot,
-    submit_ballot,
+    submit_form,
 )
 from webforms.clock import current_time
 from webforms.db import get_session
@@ -99,7 +99,7 @@ def submit(token: str, ballot: BallotForm, now: datetime):
     }
     database = get_session()
     try:
-        submit_ballot(session=database, token=token, answers=answers, now=now)
+        submit_form(session=database, form=ballot, answers=answers, now=now)
     except BallotUnavailable as error:
         database.rollback()
         return unavailable(error)
