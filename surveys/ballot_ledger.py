@@ -1,7 +1,7 @@
-"""The campaign ledger in the database: leaves appended by the mixer, signed checkpoints.
+"""The campaign ledger in the database: leaves appended at the opening, signed checkpoints.
 
-Each mixed response row becomes one leaf (``surveys.ledger`` hashing, RFC
-6962), appended in the mixer's shuffled order, with no time in it.  At
+Each response becomes one leaf (``surveys.ledger`` hashing, RFC 6962),
+appended in the opening's shuffled order, with no time in it.  At
 close and at publication a checkpoint (tree size and root) is signed with
 an Ed25519 key kept in a file outside the database.  ``verify_campaign``
 recomputes every leaf from the responses stored now and names each edited,
@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
 from sqlmodel import Session, col, func, select
 
-from storage.models import Campaign, LedgerCheckpoint, LedgerLeaf, Response
+from storage.models import Campaign, LedgerCheckpoint, LedgerLeaf, Response, new_id
 from surveys.ledger import (
     Checkpoint,
     LedgerProblem,
@@ -102,19 +103,26 @@ def ledger_size(*, session: Session, campaign_id: str) -> int:
     ).one()
 
 
-def append_responses(*, session: Session, campaign_id: str, responses: list[Response]) -> None:
-    """Append responses as leaves, in the order given (the mixer's shuffled order)."""
+def append_responses(*, session: Session, campaign_id: str, responses: Sequence) -> None:
+    """Append responses as leaves, in the order given (the opening's shuffled order).
+
+    ``responses`` are stored responses, or anything with their fields as
+    attributes (the opening passes its rows before the ORM knows them).
+    One Core insert: an opening appends hundreds of thousands of leaves.
+    """
     start = ledger_size(session=session, campaign_id=campaign_id)
-    session.add_all(
-        LedgerLeaf(
-            campaign_id=campaign_id,
-            position=start + offset,
-            response_id=response.id,
-            leaf_hash=response_leaf(response).hex(),
-        )
+    leaves = [
+        {
+            "id": new_id(),
+            "campaign_id": campaign_id,
+            "position": start + offset,
+            "response_id": response.id,
+            "leaf_hash": response_leaf(response).hex(),
+        }
         for offset, response in enumerate(responses)
-    )
-    session.flush()
+    ]
+    if leaves:
+        session.execute(sa.insert(LedgerLeaf.__table__), leaves)
 
 
 def _leaves(session: Session, campaign_id: str) -> list[LedgerLeaf]:

@@ -36,11 +36,11 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from storage.models import Assignment, Campaign, Invitation, LedgerLeaf, Response, SealedBallot
+from storage.models import Assignment, Campaign, Invitation, Response, SealedBallot
 from storage.models import new_id as fresh_id
 from surveys.audit import record_event
 from surveys.ballot_box import BoxError, BoxKeys, key_file, read_key_file, unseal_many
-from surveys.ballot_ledger import ledger_size, response_leaf, write_checkpoint
+from surveys.ballot_ledger import append_responses, write_checkpoint
 from surveys.campaigns import campaign_cadres, campaign_state
 from surveys.messages import N_
 
@@ -111,18 +111,10 @@ def open_box(
         # Core inserts (executemany): the ORM's bulk path costs several times more per row.
         connection = session.connection()
         connection.execute(sa.insert(Response.__table__), responses)
-        start = ledger_size(session=session, campaign_id=campaign.id)
-        leaves = [
-            {
-                "id": fresh_id(),
-                "campaign_id": campaign.id,
-                "position": start + offset,
-                "response_id": row["id"],
-                "leaf_hash": response_leaf(SimpleNamespace(**row)).hex(),
-            }
-            for offset, row in enumerate(responses)
-        ]
-        connection.execute(sa.insert(LedgerLeaf.__table__), leaves)
+        append_responses(
+            session=session, campaign_id=campaign.id,
+            responses=[SimpleNamespace(**row) for row in responses],
+        )  # fmt: skip
     sqlite = session.get_bind().dialect.name == "sqlite"
     if sqlite:  # the VACUUM in scrub_storage clears the freed pages; zeroing them now is waste
         session.connection().exec_driver_sql("PRAGMA secure_delete=OFF")

@@ -114,7 +114,8 @@ class ShownResult:
 
 
 def campaign_responses(*, session: Session, campaign: Campaign) -> list[ScoredResponse]:
-    """Every mixed response of the campaign, as scoring reads it."""
+    """Every response of the campaign (there are none before its box is opened), as scoring
+    reads it."""
     rows = session.exec(
         select(Response.cadre_id, Response.group, Response.answers, Response.vote).where(
             Response.campaign_id == campaign.id

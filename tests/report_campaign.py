@@ -74,7 +74,7 @@ def report_roster():
 
 
 def report_campaign(session: Session, now: datetime) -> Campaign:
-    """The campaign above, every ballot submitted and mixed."""
+    """The campaign above, every ballot submitted and its box opened."""
     campaign = make_campaign(session, now=now, rows=report_roster())
     links = tokens(session, campaign)
     for rater, plan in PLAN.items():

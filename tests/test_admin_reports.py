@@ -81,7 +81,7 @@ def table_with(body: bytes, first_header: str) -> list[list[str]]:
 
 @pytest.fixture
 def campaign(app, session, now) -> Campaign:
-    """The hand-worked campaign, every ballot mixed, still open at ``now``."""
+    """The hand-worked campaign, every ballot in and its box opened; the app stands at ``now``."""
     return report_campaign(session, now)
 
 

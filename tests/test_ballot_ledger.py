@@ -48,7 +48,7 @@ CHOICES = {"R1": "good", "R2": "fairly_good", "R4": "fair", "R5": "poor"}
 
 @pytest.fixture
 def published(any_engine, now, tmp_path):
-    """Four raters with different answers, mixed, then published with signed checkpoints."""
+    """Four raters with different answers, the box opened, published with signed checkpoints."""
     key = tmp_path / "ledger.pem"
     with Session(any_engine, expire_on_commit=False) as session:
         campaign = make_campaign(session, now=now)

@@ -73,7 +73,7 @@ def rater_paths(engine: sa.Engine, campaign: Campaign) -> dict[str, str]:
 
 
 def responses(engine: sa.Engine) -> list[Response]:
-    """Every stored response row, once the mixer has moved what waits (as at close)."""
+    """Every stored response row, once every ballot box is opened (as at close)."""
     with Session(engine, expire_on_commit=False) as session:
         return opened_responses(session)
 
