@@ -16,7 +16,18 @@ What ``shown_results`` adds to the raw scores and grades:
   status ``revised``); withheld when the composite is (fewer than k
   responses in all: a grade would be a figure of fewer than k people); and
   its deciding rule withheld, grade kept, when the rule's own figures rest
-  on fewer than k votes or answers;
+  on fewer than k votes or answers, or when taking the answers on the
+  shown ballots (the groups shown on their own) away from the rule's count
+  would leave the answers of 1 to k - 1 raters: "40% of 5 raters answered
+  Poor" beside three shown ballots answering Good tells what the other two
+  answered;
+- the **split answers** (``ShownResult.split``): the veto items, and ``VOTE``
+  for the vote, on which the raters outside the groups shown on their own
+  number 1 to k - 1.  The cadre's totals (vote shares, votes cast) count them, so
+  no output may show that cadre's ballots, whose answers would be taken
+  away from the totals (``surveys.reports`` withholds them);
+- the **Excellent quota** among cadres with a shown composite only: a cadre
+  showing nothing neither takes a place nor counts toward the places;
 - the **recommended uses** of the grade as shown;
 - a **note on renormalisation** when groups with a weight had no usable
   responses: the composite then weighs the other groups only.
@@ -71,6 +82,7 @@ BOX_SEALED = N_(
     "The ballot box is sealed until the deadline (%(deadline)s): no figures before then."
 )
 VOTE_RULES = frozenset([*REQUIRES.values(), *CAPS.values()])
+VOTE = "vote"  # in ``ShownResult.split``: the vote, beside item keys
 VETO_RULES = frozenset(VETOES.values())
 
 
@@ -82,7 +94,10 @@ class ShownResult:
     anonymity rule); ``graded`` is what the rules decided, for rules only.
     ``standing`` ranks the shown composite; ``unit_average`` and ``weakest``
     compare the shown dimension scores with the unit's; ``notes`` explain
-    renormalised weights.
+    renormalised weights.  ``split`` names the answers (veto items, ``VOTE``)
+    that 1 to k - 1 raters outside the groups shown on their own gave: their
+    part would follow from the totals less the shown ballots, so the cadre's
+    ballots are not shown.
     """
 
     cadre: Cadre
@@ -96,6 +111,7 @@ class ShownResult:
     uses: tuple[str, ...] = ()
     notes: tuple[Note, ...] = ()
     k: int = DEFAULT_K
+    split: frozenset[str] = frozenset()
 
     @property
     def votes_cast(self) -> int:
@@ -159,15 +175,19 @@ def shown_results(
     answers = {
         cadre.id: count_answers(questionnaire, grouped.get(cadre.id, [])) for cadre in cadres
     }
-    inputs = [
-        GradingInput(
-            score=score, roster_id=cadre.external_id, unit=cadre.unit, answers=answers[cadre.id]
-        )
-        for cadre, score in zip(cadres, scores, strict=True)
-    ]
-    decisions = grade_campaign(questionnaire, inputs)
     k = campaign.anonymity_k
     shown = [disclose(score, questionnaire.group_weights, k) for score in scores]
+    inputs = [
+        GradingInput(
+            score=score,
+            roster_id=cadre.external_id,
+            unit=cadre.unit,
+            answers=answers[cadre.id],
+            shown=disclosure.composite is not None,
+        )
+        for cadre, score, disclosure in zip(cadres, scores, shown, strict=True)
+    ]
+    decisions = grade_campaign(questionnaire, inputs)
     entries = [
         RankingEntry(cadre.id, cadre.unit, disclosure.composite, disclosure.dimension_scores)
         for cadre, disclosure in zip(cadres, shown, strict=True)
@@ -176,7 +196,10 @@ def shown_results(
     appeals = revised_appeals(session=session, campaign=campaign)
     results = []
     for cadre, score, disclosure in zip(cadres, scores, shown, strict=True):
-        decision = shown_decision(decisions[cadre.id], disclosure, score, k)
+        split = split_answers(
+            questionnaire, grouped.get(cadre.id, []), answers[cadre.id], disclosure, k
+        )
+        decision = shown_decision(decisions[cadre.id], disclosure, score, k, split)
         if cadre.id in appeals:
             decision = revised_decision(decision, appeals[cadre.id])
         average = averages.get(cadre.unit, {})
@@ -193,42 +216,90 @@ def shown_results(
                 uses=recommended_uses(decision.grade),
                 notes=tuple(renormalisation_notes(score, disclosure)),
                 k=k,
+                split=split,
             )
         )
     return results
 
 
-def _thin_step(step: GradeStep, score: CadreScore, k: int) -> bool:
+def split_answers(
+    questionnaire: Questionnaire,
+    responses: list[ScoredResponse],
+    answers: Mapping[str, Mapping[str, int]],
+    shown: Disclosure,
+    k: int,
+) -> frozenset[str]:
+    """The veto items (and ``VOTE``) that 1 to k - 1 raters outside the groups shown alone
+    answered.
+
+    The votes and the veto items are the answers whose totals are published
+    (vote shares, votes cast, the vetoes' texts and the grades they cap);
+    other items count only inside dimension figures, which ``disclose``
+    guards.  ``answers`` counts every rater's answers (as the vetoes read
+    them).  The groups shown on their own have their ballots shown; the rest
+    of a total is what a reader gets by subtracting those ballots: it must
+    be nobody's or at least k raters'.
+    """
+    alone = set(shown.groups) - {OTHER}
+    seen = [response for response in responses if response.group in alone]
+    seen_answers = count_answers(questionnaire, seen)
+    vetoed = {veto.item for veto in questionnaire.grading.vetoes}
+    split = {
+        item
+        for item in vetoed
+        if _splits(sum(answers.get(item, {}).values()), sum(seen_answers.get(item, {}).values()), k)
+    }
+    votes = sum(1 for response in responses if response.vote)
+    if _splits(votes, sum(1 for response in seen if response.vote), k):
+        split.add(VOTE)
+    return frozenset(split)
+
+
+def _splits(total: int, seen: int, k: int) -> bool:
+    """Whether taking ``seen`` shown answers from ``total`` leaves those of 1 to k - 1 raters
+    (with nothing shown there is nothing to take away: the total's own rules apply)."""
+    return seen > 0 and 0 < total - seen < k
+
+
+def _thin_step(step: GradeStep, score: CadreScore, k: int, split: frozenset[str]) -> bool:
     """Whether a rule's figures rest on fewer than k raters: vote shares of fewer than k
-    votes, or a veto's share of fewer than k answers."""
+    votes, a veto's share of fewer than k answers, or a veto on an item whose answers
+    outside the shown ballots come from 1 to k - 1 raters (its count less those
+    ballots would tell what they answered)."""
     if step.message in VOTE_RULES:
         return sum(score.votes.values()) < k
     if step.message in VETO_RULES:
-        return step.values.get("answered", 0) < k
+        return step.values.get("answered", 0) < k or step.values.get("item") in split
     return False
 
 
-def _shown_step(step: GradeStep, score: CadreScore, k: int) -> GradeStep:
-    """A rule as it may be shown: its grade always, its figures only on k raters or more."""
-    if _thin_step(step, score, k):
+def _shown_step(step: GradeStep, score: CadreScore, k: int, split: frozenset[str]) -> GradeStep:
+    """A rule as it may be shown: its grade always, its figures only when they cannot
+    be narrowed down to fewer than k raters."""
+    if _thin_step(step, score, k, split):
         return GradeStep(step.grade, RULE_WITHHELD, {"grade": step.grade, "k": k})
     return step
 
 
 def shown_decision(
-    decision: GradeDecision, shown: Disclosure, score: CadreScore, k: int
+    decision: GradeDecision,
+    shown: Disclosure,
+    score: CadreScore,
+    k: int,
+    split: frozenset[str] = frozenset(),
 ) -> GradeDecision:
     """The grade and rule that may be shown.
 
     Without a shown composite (fewer than k responses in all) the grade is
     withheld too: it would tell a figure of fewer than k people.  Otherwise
     the grade stands, and each rule whose figures rest on fewer than k raters
-    keeps its grade but loses its figures.
+    (or on items in ``split``, see ``split_answers``) keeps its grade but
+    loses its figures.
     """
     if shown.composite is None and decision.grade is not None:
         step = GradeStep(None, GRADE_WITHHELD, {"k": k})
         return GradeDecision(decision.cadre_id, None, step.message, step.values, (step,))
-    steps = tuple(_shown_step(step, score, k) for step in decision.steps)
+    steps = tuple(_shown_step(step, score, k, split) for step in decision.steps)
     last = steps[-1]
     return GradeDecision(decision.cadre_id, last.grade, last.message, last.values, steps)
 
