@@ -1,0 +1,192 @@
+"""One disclosure rule over every output together: subtracting one output from another
+derives nothing hidden (issue 14).
+
+The worlds are built in tests/worlds_campaign.py: two campaigns that differ
+only in what hidden raters answered and voted, each figure that may be shown
+kept the same.  Every output of both (terminal, web tables, workbook, PDF,
+bot, shared database, rule texts, counts, ranks, the quota) must be
+identical; then no combination of outputs tells the worlds apart.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from io import BytesIO
+from types import SimpleNamespace
+
+import pytest
+import sqlalchemy as sa
+from pypdf import PdfReader
+from sqlmodel import select
+
+from bot.results import result_lines
+from storage.engine import make_engine
+from storage.models import Campaign, Response
+from storage.shared import cadre_summary
+from surveys.grading import QUOTA_OUTSIDE, QUOTA_WITHIN
+from surveys.messages import translate
+from surveys.outcomes import RULE_WITHHELD, VOTE, shown_results
+from surveys.publication import CadreOutcome
+from surveys.report_pdf import write_cadre_report_pdf, write_overview_pdf
+from surveys.reports import (
+    ballot_table,
+    cadre_report,
+    campaign_overview,
+    overview_text,
+    report_text,
+    workbook_sheets,
+)
+from surveys.results import push_results
+from tests.report_campaign import report_campaign
+from tests.worlds_campaign import worlds_campaign
+from webforms.admin_reports import overview_tables
+
+LOCALES = ("en", "zh")
+
+
+def pdf_text(write, *args) -> str:
+    """The text of a PDF written into memory."""
+    buffer = BytesIO()
+    write(buffer, *args)
+    reader = PdfReader(BytesIO(buffer.getvalue()))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def bot_text(campaign: Campaign, result, locale: str) -> str:
+    """What /results says to the cadre (the bot's own formatting, without a chat)."""
+    chat = SimpleNamespace(
+        locale=locale, _=lambda message, **values: translate(message, values or None, locale=locale)
+    )
+    return "\n".join(result_lines(chat, CadreOutcome(campaign, result.cadre, result)))
+
+
+def shared_rows(session, campaign: Campaign, tmp_path) -> list[dict]:
+    """The rows pushed to a shared database of its own.
+
+    The ledger root is left out: it is a hash committing to the ballots, which
+    differ between the worlds by construction; it reveals nothing of them.
+    """
+    engine = make_engine(f"sqlite:///{tmp_path / f'shared-{campaign.id}.db'}")
+    push_results(session=session, campaign=campaign, shared_engine=engine, now=campaign.closes_at)
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(cadre_summary)).mappings().all()
+    engine.dispose()
+    return sorted(
+        ({k: v for k, v in row.items() if k != "ledger_root"} for row in rows),
+        key=lambda row: row["cadre_id"],
+    )
+
+
+def every_output(session, campaign: Campaign, tmp_path) -> str:
+    """Every output of the campaign as one text, ids that differ by nature made neutral.
+
+    The campaign id and the form links are random per campaign; they are
+    numbered by first appearance, so that which rows share a link still counts.
+    """
+    overview = campaign_overview(session=session, campaign=campaign, shuffler=random.Random(1))
+    outputs: dict[str, object] = {"shared": shared_rows(session, campaign, tmp_path)}
+    for locale in LOCALES:
+        outputs[f"terminal {locale}"] = overview_text(overview, locale)
+        outputs[f"workbook {locale}"] = workbook_sheets(overview, locale)
+        outputs[f"web {locale}"] = overview_tables(overview, locale)
+        for result in overview.results:
+            cadre = result.cadre.external_id
+            report = cadre_report(
+                session=session, campaign=campaign, cadre_id=cadre, shuffler=random.Random(1)
+            )
+            outputs[f"report {cadre} {locale}"] = report_text(report, locale)
+            outputs[f"bot {cadre} {locale}"] = bot_text(campaign, result, locale)
+            if locale == "en":
+                outputs[f"pdf {cadre}"] = pdf_text(write_cadre_report_pdf, report, locale)
+    outputs["pdf overview"] = pdf_text(write_overview_pdf, overview, "en")
+    text = repr(outputs).replace(campaign.id, "<campaign>")
+    links = session.exec(
+        select(Response.ballot_id).where(
+            Response.campaign_id == campaign.id, Response.ballot_id.is_not(None)
+        )
+    ).all()
+    shown = sorted({link for link in links if link in text}, key=text.index)
+    for number, link in enumerate(shown, start=1):
+        text = text.replace(link, f"<form {number}>")
+    return text
+
+
+@pytest.fixture
+def worlds(session, now):
+    return worlds_campaign(session, now, 1), worlds_campaign(session, now, 2)
+
+
+def test_two_worlds_differing_in_hidden_answers_give_identical_outputs(session, worlds, tmp_path):
+    first, second = (every_output(session, world, tmp_path) for world in worlds)
+    assert first == second
+
+
+def test_the_subtraction_attacker_derives_nothing_of_the_findings(session, worlds):
+    results = {r.cadre.external_id: r for r in shown_results(session=session, campaign=worlds[0])}
+    overview = campaign_overview(session=session, campaign=worlds[0])
+    c1 = results["C1"]
+    # Finding 1: all 8 votes are shown as shares, so no C1 ballot may show its vote (6 of
+    # them would leave the 2 subordinates'); the other cadres' ballots stay.
+    assert c1.votes_cast == 8 and c1.vote_shares["incompetent"] == pytest.approx(1 / 8)
+    assert {VOTE, "lian_rules", "lian_responsibility"} <= c1.split
+    cadres = Counter(row[1] for row in ballot_table(overview, "en")[1:])
+    assert cadres == {"C2": 6, "C3": 6, "C4": 6, "C5": 6}
+    # Finding 2: the veto still caps the grade, but its text gives no share of 5 raters.
+    assert c1.graded.values["answered"] == 5 and c1.graded.values["share"] == 40.0
+    assert c1.decision.grade == "basically_competent"
+    assert c1.decision.message == RULE_WITHHELD
+    assert "answered" not in c1.decision.values
+    # Finding 3: C6 (2 responses, nothing shown) neither counts toward nor takes a place.
+    c6 = results["C6"]
+    assert c6.shown.composite is None and c6.decision.grade is None
+    assert c6.graded.grade == "excellent"  # by the rules; never shown (summary_row drops it)
+    assert not [s for s in c6.graded.steps if s.message in QUOTA_WITHIN.values()]
+    assert results["C2"].decision.message == QUOTA_WITHIN["unit"]
+    assert results["C3"].decision.message == QUOTA_OUTSIDE["unit"]
+    assert results["C3"].decision.values | {"unit": ""} == {
+        "rank": 2,
+        "candidates": 2,
+        "unit": "",
+        "places": 1,
+        "quota": 20.0,
+        "graded": 5,
+        "result": "competent",
+    }
+    # Finding 4: no form link reaches a hidden record: C1's ballots are withheld, so the
+    # superiors' and peers' forms (C1-C5) lose their links everywhere.
+    assert "Form link" not in ballot_table(overview, "en")[0]
+
+
+def test_form_links_only_on_whole_forms_whose_pattern_k_raters_share(session, now):
+    """Finding 4 on the hand-worked campaign: U1-U5's forms (C1, C2 subordinate) are whole
+    and five raters share the pattern; S1-S3's C3 ballots lose the link to their hidden
+    C1 and C2 records."""
+    campaign = report_campaign(session, now)
+    overview = campaign_overview(session=session, campaign=campaign)
+    rows = ballot_table(overview, "en")
+    link = rows[0].index("Form link")
+    patterns: dict[str, set] = {}
+    for row in rows[1:]:
+        if row[link]:
+            patterns.setdefault(row[link], set()).add((row[1], row[2]))
+    stored = Counter(
+        session.exec(
+            select(Response.ballot_id).where(
+                Response.campaign_id == campaign.id, Response.ballot_id.is_not(None)
+            )
+        ).all()
+    )
+    for form, pattern in patterns.items():
+        assert stored[form] == len(pattern)  # every record of the form is on the sheet
+        sharing = [other for other in patterns.values() if other == pattern]
+        assert len(sharing) >= campaign.anonymity_k
+    assert len(patterns) == 5
+
+
+def test_a_veto_text_keeps_its_figures_when_the_shown_ballots_split_off_k_or_more(session, now):
+    """The rule texts of the hand-worked campaign are unchanged: C1's other raters (3
+    superiors, 2 peers) answer the integrity items together, 5 of them."""
+    campaign = report_campaign(session, now)
+    results = shown_results(session=session, campaign=campaign)
+    assert [result.split for result in results] == [frozenset()] * 3
