@@ -74,6 +74,10 @@ GRADE_WITHHELD = N_("Fewer than %(k)s responses in all, so no grade is shown")
 RULE_WITHHELD = N_(
     "%(grade)s, by a rule whose figures rest on fewer than %(k)s raters, so they are not shown"
 )
+RULE_SPLIT = N_(
+    "%(grade)s, by a rule whose figures, beside the ballots shown, would tell the answers "
+    "of fewer than %(k)s raters, so they are not shown"
+)
 RENORMALISED = N_(
     "No usable responses from %(groups)s: the composite weighs the other groups only, "
     "their weights scaled up to make the whole"
@@ -261,23 +265,31 @@ def _splits(total: int, seen: int, k: int) -> bool:
     return seen > 0 and 0 < total - seen < k
 
 
-def _thin_step(step: GradeStep, score: CadreScore, k: int, split: frozenset[str]) -> bool:
+def _thin_step(step: GradeStep, score: CadreScore, k: int) -> bool:
     """Whether a rule's figures rest on fewer than k raters: vote shares of fewer than k
-    votes, a veto's share of fewer than k answers, or a veto on an item whose answers
-    outside the shown ballots come from 1 to k - 1 raters (its count less those
-    ballots would tell what they answered)."""
+    votes, or a veto's share of fewer than k answers."""
     if step.message in VOTE_RULES:
         return sum(score.votes.values()) < k
     if step.message in VETO_RULES:
-        return step.values.get("answered", 0) < k or step.values.get("item") in split
+        return step.values.get("answered", 0) < k
     return False
+
+
+def _split_step(step: GradeStep, split: frozenset[str]) -> bool:
+    """Whether a veto's item is split: its count less the shown ballots' answers would tell
+    what 1 to k - 1 other raters answered ("40% of 5 raters answered Poor" beside three
+    shown ballots answering Good).  Dimension means of the groups shown alone can stand
+    in for their ballots, so the figures go even where the ballots are withheld."""
+    return step.message in VETO_RULES and step.values.get("item") in split
 
 
 def _shown_step(step: GradeStep, score: CadreScore, k: int, split: frozenset[str]) -> GradeStep:
     """A rule as it may be shown: its grade always, its figures only when they cannot
     be narrowed down to fewer than k raters."""
-    if _thin_step(step, score, k, split):
+    if _thin_step(step, score, k):
         return GradeStep(step.grade, RULE_WITHHELD, {"grade": step.grade, "k": k})
+    if _split_step(step, split):
+        return GradeStep(step.grade, RULE_SPLIT, {"grade": step.grade, "k": k})
     return step
 
 

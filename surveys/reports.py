@@ -68,6 +68,10 @@ CHECK_LABELS = {
     "severe": N_("Severe"),
 }
 GROUPS_HIDDEN = N_("Groups with too few responses are not shown, to keep raters anonymous.")
+BALLOTS_WITHHELD = N_(
+    "This cadre's ballots are not listed: taken from the totals, they would tell the votes "
+    "or answers of fewer than %(k)s other raters."
+)
 NO_CADRE = N_("no cadre with id %(cadre)s in this campaign")
 
 
@@ -345,6 +349,8 @@ def result_notes(result: ShownResult, questionnaire: Questionnaire, locale: str)
     notes = [describe(n.message, n.values, locale, questionnaire) for n in result.notes]
     if result.shown.hidden:
         notes.append(_(GROUPS_HIDDEN))
+    if result.split and result.shown.composite is not None:
+        notes.append(_(BALLOTS_WITHHELD, k=result.k))
     notes += [
         describe(note.message, note.values, locale, questionnaire)
         for note in result.shown.notes

@@ -26,7 +26,7 @@ from storage.models import Campaign, Response
 from storage.shared import cadre_summary
 from surveys.grading import QUOTA_OUTSIDE, QUOTA_WITHIN
 from surveys.messages import translate
-from surveys.outcomes import RULE_WITHHELD, VOTE, shown_results
+from surveys.outcomes import RULE_SPLIT, VOTE, shown_results
 from surveys.publication import CadreOutcome
 from surveys.report_pdf import write_cadre_report_pdf, write_overview_pdf
 from surveys.reports import (
@@ -132,10 +132,13 @@ def test_the_subtraction_attacker_derives_nothing_of_the_findings(session, world
     assert {VOTE, "lian_rules", "lian_responsibility"} <= c1.split
     cadres = Counter(row[1] for row in ballot_table(overview, "en")[1:])
     assert cadres == {"C2": 6, "C3": 6, "C4": 6, "C5": 6}
+    report = cadre_report(session=session, campaign=worlds[0], cadre_id="C1")
+    assert "This cadre's ballots are not listed" in report_text(report, "en")
+    assert "该干部的测评表不予列出" in report_text(report, "zh")
     # Finding 2: the veto still caps the grade, but its text gives no share of 5 raters.
     assert c1.graded.values["answered"] == 5 and c1.graded.values["share"] == 40.0
     assert c1.decision.grade == "basically_competent"
-    assert c1.decision.message == RULE_WITHHELD
+    assert c1.decision.message == RULE_SPLIT
     assert "answered" not in c1.decision.values
     # Finding 3: C6 (2 responses, nothing shown) neither counts toward nor takes a place.
     c6 = results["C6"]
