@@ -22,10 +22,11 @@ What ``shown_results`` adds to the raw scores and grades:
   Poor" beside three shown ballots answering Good tells what the other two
   answered;
 - the **split answers** (``ShownResult.split``): the veto items, and ``VOTE``
-  for the vote, on which the raters outside the groups shown on their own
-  number 1 to k - 1.  The cadre's totals (vote shares, votes cast) count them, so
-  no output may show that cadre's ballots, whose answers would be taken
-  away from the totals (``surveys.reports`` withholds them);
+  for the vote and ``COMMENT`` for the comment, on which the raters outside
+  the groups shown on their own number 1 to k - 1.  The cadre's totals
+  (vote shares, votes cast, comments) count them, so no output may show that
+  cadre's ballots, whose answers would be taken away from the totals
+  (``surveys.reports`` withholds them);
 - the **Excellent quota** among cadres with a shown composite only: a cadre
   showing nothing neither takes a place nor counts toward the places;
 - the **recommended uses** of the grade as shown;
@@ -87,6 +88,7 @@ BOX_SEALED = N_(
 )
 VOTE_RULES = frozenset([*REQUIRES.values(), *CAPS.values()])
 VOTE = "vote"  # in ``ShownResult.split``: the vote, beside item keys
+COMMENT = "comment"  # and the comment: the report lists every shown comment
 VETO_RULES = frozenset(VETOES.values())
 
 
@@ -98,8 +100,8 @@ class ShownResult:
     anonymity rule); ``graded`` is what the rules decided, for rules only.
     ``standing`` ranks the shown composite; ``unit_average`` and ``weakest``
     compare the shown dimension scores with the unit's; ``notes`` explain
-    renormalised weights.  ``split`` names the answers (veto items, ``VOTE``)
-    that 1 to k - 1 raters outside the groups shown on their own gave: their
+    renormalised weights.  ``split`` names the answers (veto items, ``VOTE``,
+    ``COMMENT``) that 1 to k - 1 raters outside the groups shown on their own gave: their
     part would follow from the totals less the shown ballots, so the cadre's
     ballots are not shown.
     """
@@ -233,16 +235,16 @@ def split_answers(
     shown: Disclosure,
     k: int,
 ) -> frozenset[str]:
-    """The veto items (and ``VOTE``) that 1 to k - 1 raters outside the groups shown alone
-    answered.
+    """The veto items (and ``VOTE``, ``COMMENT``) that 1 to k - 1 raters outside the groups
+    shown alone answered (or, for the comment, could have written).
 
-    The votes and the veto items are the answers whose totals are published
-    (vote shares, votes cast, the vetoes' texts and the grades they cap);
-    other items count only inside dimension figures, which ``disclose``
-    guards.  ``answers`` counts every rater's answers (as the vetoes read
-    them).  The groups shown on their own have their ballots shown; the rest
-    of a total is what a reader gets by subtracting those ballots: it must
-    be nobody's or at least k raters'.
+    The votes, the veto items and the comments are the answers whose totals
+    are published (vote shares, votes cast, the vetoes' texts and the grades
+    they cap, the report's list of comments); other items count only inside
+    dimension figures, which ``disclose`` guards.  ``answers`` counts every
+    rater's answers (as the vetoes read them).  The groups shown on their own
+    have their ballots shown; the rest of a total is what a reader gets by
+    subtracting those ballots: it must be nobody's or at least k raters'.
     """
     alone = set(shown.groups) - {OTHER}
     seen = [response for response in responses if response.group in alone]
@@ -256,6 +258,11 @@ def split_answers(
     votes = sum(1 for response in responses if response.vote)
     if _splits(votes, sum(1 for response in seen if response.vote), k):
         split.add(VOTE)
+    # Who may comment, whether or not they did: the comments the report lists, less
+    # those on the shown ballots, are the rest's, whose authors must be k or more.
+    may = [response for response in responses if questionnaire.comments_for(response.group)]
+    if _splits(len(may), sum(1 for response in may if response.group in alone), k):
+        split.add(COMMENT)
     return frozenset(split)
 
 

@@ -24,10 +24,12 @@ from bot.results import result_lines
 from storage.engine import make_engine
 from storage.models import Campaign, Response
 from storage.shared import cadre_summary
-from surveys.grading import QUOTA_OUTSIDE, QUOTA_WITHIN
+from surveys.disclosure import OTHER, disclose
+from surveys.grading import QUOTA_OUTSIDE, QUOTA_WITHIN, count_answers
 from surveys.messages import translate
-from surveys.outcomes import RULE_SPLIT, VOTE, shown_results
+from surveys.outcomes import COMMENT, RULE_SPLIT, VOTE, shown_results, split_answers
 from surveys.publication import CadreOutcome
+from surveys.questionnaire import load_questionnaire
 from surveys.report_pdf import write_cadre_report_pdf, write_overview_pdf
 from surveys.reports import (
     ballot_table,
@@ -38,6 +40,7 @@ from surveys.reports import (
     workbook_sheets,
 )
 from surveys.results import push_results
+from surveys.scoring import ScoredResponse, score_cadre
 from tests.report_campaign import report_campaign
 from tests.worlds_campaign import worlds_campaign
 from webforms.admin_reports import overview_tables
@@ -193,3 +196,34 @@ def test_a_veto_text_keeps_its_figures_when_the_shown_ballots_split_off_k_or_mor
     campaign = report_campaign(session, now)
     results = shown_results(session=session, campaign=campaign)
     assert [result.split for result in results] == [frozenset()] * 3
+
+
+def test_split_answers_are_those_a_shown_ballot_would_single_out():
+    """The annual form with the public's (here without its comment): the public has no
+    comment, vote or annual integrity item.  Superiors
+    and peers (3 each) are shown; two subordinates and two public raters make the other
+    line (4).  Of the integrity items, the vote and the comment, only the subordinates are
+    outside the shown ballots: 2 raters, so all four are split."""
+    merged = load_questionnaire("annual").with_public_form(load_questionnaire("public-service"))
+    comment = merged.comment.model_copy(update={"groups": ["superior", "peer", "subordinate"]})
+    questionnaire = merged.model_copy(update={"comment": comment})
+
+    def response(group: str) -> ScoredResponse:
+        items = {item.key: "good" for item in questionnaire.items() if group in item.groups}
+        vote = "competent" if group != "public" else None
+        return ScoredResponse("C1", group, items, vote)
+
+    groups = ["superior"] * 3 + ["peer"] * 3 + ["subordinate"] * 2 + ["public"] * 2
+    responses = [response(group) for group in groups]
+    score = score_cadre(questionnaire, "C1", responses)
+    shown = disclose(score, questionnaire.group_weights, 3)
+    assert shown.counts == {"superior": 3, "peer": 3, OTHER: 4}
+    answers = count_answers(questionnaire, responses)
+    split = split_answers(questionnaire, responses, answers, shown, 3)
+    assert split == {"lian_rules", "lian_responsibility", VOTE, COMMENT}
+    # A third subordinate is shown on their own: nothing is left to single out.
+    responses.append(response("subordinate"))
+    score = score_cadre(questionnaire, "C1", responses)
+    shown = disclose(score, questionnaire.group_weights, 3)
+    answers = count_answers(questionnaire, responses)
+    assert split_answers(questionnaire, responses, answers, shown, 3) == frozenset()
