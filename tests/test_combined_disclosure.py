@@ -42,7 +42,7 @@ from surveys.reports import (
 from surveys.results import push_results
 from surveys.scoring import ScoredResponse, score_cadre
 from tests.report_campaign import report_campaign
-from tests.worlds_campaign import worlds_campaign
+from tests.worlds_campaign import SUBORDINATES, plan, worlds_campaign
 from webforms.admin_reports import overview_tables
 
 LOCALES = ("en", "zh")
@@ -227,3 +227,28 @@ def test_split_answers_are_those_a_shown_ballot_would_single_out():
     shown = disclose(score, questionnaire.group_weights, 3)
     answers = count_answers(questionnaire, responses)
     assert split_answers(questionnaire, responses, answers, shown, 3) == frozenset()
+
+
+def extreme_plan(world: int, rater: str, cadre: str) -> tuple[str, dict[str, str], str]:
+    """C1's superiors answer Good throughout (their shown integrity mean is 100); the two
+    subordinates answer one integrity item Poor: lian_responsibility in world 1 (2 of 5
+    answers: the veto caps the grade), lian_rules in world 2 (2 of 8: no veto)."""
+    if cadre != "C1" or rater not in (*SUBORDINATES, "S1", "S2", "S3"):
+        return plan(world, rater, cadre)
+    if rater.startswith("S"):
+        return "good", {}, "competent"
+    poor = "lian_responsibility" if world == 1 else "lian_rules"
+    good = "lian_rules" if world == 1 else "lian_responsibility"
+    return "fairly_good", {poor: "poor", good: "good"}, "competent"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="left out of issue 14: a veto whose item only 1 to k - 1 hidden raters share "
+    "with the shown groups still caps the grade; beside a shown group's extreme "
+    "dimension mean (all Good) the capped grade tells what the hidden raters answered",
+)
+def test_a_split_veto_still_moves_the_grade(session, now, tmp_path):
+    first = worlds_campaign(session, now, 1, extreme_plan)
+    second = worlds_campaign(session, now, 2, extreme_plan)
+    assert every_output(session, first, tmp_path) == every_output(session, second, tmp_path)

@@ -31,6 +31,7 @@ One unit, six cadres, k = 3, the annual template with the public form:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlmodel import Session, select
@@ -95,8 +96,14 @@ def plan(world: int, rater: str, cadre: str) -> tuple[str, dict[str, str], str]:
     return "fairly_good", dict(zip(VETO_ITEMS, integrity, strict=True)) if integrity else {}, vote
 
 
-def worlds_campaign(session: Session, now: datetime, world: int) -> Campaign:
-    """World 1 or 2 as above: every ballot submitted, two public ratings of C1, box opened."""
+Plan = Callable[[int, str, str], tuple[str, dict[str, str], str]]
+
+
+def worlds_campaign(session: Session, now: datetime, world: int, plan: Plan = plan) -> Campaign:
+    """World 1 or 2 as above: every ballot submitted, two public ratings of C1, box opened.
+
+    ``plan`` gives each rater's answers on each cadre in a world, for other pairs of worlds.
+    """
     campaign = make_campaign(session, now=now, rows=worlds_roster())
     links = tokens(session, campaign)
     for rater, token in sorted(links.items()):
