@@ -229,6 +229,24 @@ def test_split_answers_are_those_a_shown_ballot_would_single_out():
     assert split_answers(questionnaire, responses, answers, shown, 3) == frozenset()
 
 
+def linked_plan(world: int, rater: str, cadre: str) -> tuple[str, dict[str, str], str]:
+    """S1 and S2 swap their answers on C1, whose ballots are not listed: Good and Fair in
+    world 1, Fair and Good in world 2.  The superiors' figures on C1 stay the same, but
+    each one's leniency, measured across their linked form, would not."""
+    usual, different, vote = plan(1, rater, cadre)
+    if cadre == "C1" and rater in ("S1", "S2"):
+        return ("good" if (rater == "S1") == (world == 1) else "fair"), {}, vote
+    return usual, different, vote
+
+
+def test_a_form_link_carries_no_hidden_record_into_the_leniency_checks(session, now, tmp_path):
+    """S1-S3's forms cover C1-C5; their C1 records are not listed, so no link is shown and
+    no leniency adjustment reads those records (the adjusted composites of C2-C5)."""
+    first = worlds_campaign(session, now, 1, linked_plan)
+    second = worlds_campaign(session, now, 2, linked_plan)
+    assert every_output(session, first, tmp_path) == every_output(session, second, tmp_path)
+
+
 def extreme_plan(world: int, rater: str, cadre: str) -> tuple[str, dict[str, str], str]:
     """C1's superiors answer Good throughout (their shown integrity mean is 100); the two
     subordinates answer one integrity item Poor: lian_responsibility in world 1 (2 of 5
