@@ -15,6 +15,7 @@ from collections import Counter
 from io import BytesIO
 from types import SimpleNamespace
 
+import openpyxl
 import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
@@ -24,6 +25,7 @@ from bot.results import result_lines
 from storage.engine import make_engine
 from storage.models import Campaign, Response
 from storage.shared import cadre_summary
+from surveys.accounts import AUDITOR
 from surveys.disclosure import OTHER, disclose
 from surveys.grading import QUOTA_OUTSIDE, QUOTA_WITHIN, count_answers
 from surveys.messages import translate
@@ -41,8 +43,10 @@ from surveys.reports import (
 )
 from surveys.results import push_results
 from surveys.scoring import ScoredResponse, score_cadre
+from tests.hr import hr_client
 from tests.report_campaign import report_campaign
-from tests.worlds_campaign import SUBORDINATES, plan, worlds_campaign
+from tests.web import app_fixture, visible  # noqa: F401
+from tests.worlds_campaign import CADRES, SUBORDINATES, plan, worlds_campaign
 from webforms.admin_reports import overview_tables
 
 LOCALES = ("en", "zh")
@@ -81,14 +85,30 @@ def shared_rows(session, campaign: Campaign, tmp_path) -> list[dict]:
     )
 
 
-def every_output(session, campaign: Campaign, tmp_path) -> str:
+def web_pages(client, campaign: Campaign) -> dict[str, object]:
+    """What HR reads on the admin pages (visible text) and downloads as the workbook."""
+    base = f"/admin/campaigns/{campaign.id}"
+    pages: dict[str, object] = {"web overview": visible(client.get(base).data)}
+    for cadre in CADRES:
+        pages[f"web {cadre}"] = visible(client.get(f"{base}/cadres/{cadre}").data)
+    download = client.get(f"{base}/results.xlsx")
+    assert download.status_code == 200
+    workbook = openpyxl.load_workbook(BytesIO(download.data))
+    pages["xlsx"] = [list(sheet.iter_rows(values_only=True)) for sheet in workbook]
+    return pages
+
+
+def every_output(session, campaign: Campaign, tmp_path, client=None) -> str:
     """Every output of the campaign as one text, ids that differ by nature made neutral.
 
     The campaign id and the form links are random per campaign; they are
     numbered by first appearance, so that which rows share a link still counts.
+    ``client``, signed in to the admin pages, adds the pages and the download.
     """
     overview = campaign_overview(session=session, campaign=campaign, shuffler=random.Random(1))
     outputs: dict[str, object] = {"shared": shared_rows(session, campaign, tmp_path)}
+    if client is not None:
+        outputs |= web_pages(client, campaign)
     for locale in LOCALES:
         outputs[f"terminal {locale}"] = overview_text(overview, locale)
         outputs[f"workbook {locale}"] = workbook_sheets(overview, locale)
@@ -120,8 +140,13 @@ def worlds(session, now):
     return worlds_campaign(session, now, 1), worlds_campaign(session, now, 2)
 
 
-def test_two_worlds_differing_in_hidden_answers_give_identical_outputs(session, worlds, tmp_path):
-    first, second = (every_output(session, world, tmp_path) for world in worlds)
+def test_two_worlds_differing_in_hidden_answers_give_identical_outputs(
+    session, worlds, tmp_path, app
+):
+    client = hr_client(app, AUDITOR)
+    first, second = (every_output(session, world, tmp_path, client) for world in worlds)
+    assert "Ranked 2 of 2 for Excellent in 测试局, outside the quota of 1" in first
+    assert "This cadre's ballots are not listed" in first
     assert first == second
 
 
