@@ -36,6 +36,7 @@ What ``shown_results`` adds to the raw scores and grades:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -67,7 +68,7 @@ from surveys.ranking import (
     unit_averages,
     weakest_dimensions,
 )
-from surveys.scoring import CadreScore, ScoredResponse, by_cadre, score_campaign
+from surveys.scoring import CadreScore, ScoredResponse, by_cadre, lookup, score_campaign
 
 OTHER_LABEL = N_("Other raters")
 REVISED_ON_APPEAL = N_("Revised on appeal: %(reason)s")
@@ -248,12 +249,20 @@ def split_answers(
     """
     alone = set(shown.groups) - {OTHER}
     seen = [response for response in responses if response.group in alone]
-    seen_answers = count_answers(questionnaire, seen)
+    if not seen or len(seen) == len(responses):  # nothing to take away, or nothing left
+        return frozenset()
+    table = lookup(questionnaire)
     vetoed = {veto.item for veto in questionnaire.grading.vetoes}
+    seen_answers = Counter(  # as count_answers counts, for the veto items only
+        item
+        for response in seen
+        for item in vetoed.intersection(table.items_for(response.group))
+        if response.answers.get(item) in table.points
+    )
     split = {
         item
         for item in vetoed
-        if _splits(sum(answers.get(item, {}).values()), sum(seen_answers.get(item, {}).values()), k)
+        if _splits(sum(answers.get(item, {}).values()), seen_answers[item], k)
     }
     votes = sum(1 for response in responses if response.vote)
     if _splits(votes, sum(1 for response in seen if response.vote), k):
