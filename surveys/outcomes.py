@@ -26,7 +26,9 @@ What ``shown_results`` adds to the raw scores and grades:
   the groups shown on their own number 1 to k - 1.  The cadre's totals
   (vote shares, votes cast, comments) count them, so no output may show that
   cadre's ballots, whose answers would be taken away from the totals
-  (``surveys.reports`` withholds them);
+  (``surveys.reports`` withholds them); a split vote also withholds the vote
+  shares, the votes cast and the vote rules' figures: the votes cast less
+  the shown groups' voters would count a hidden group;
 - the **Excellent quota** among cadres with a shown composite only: a cadre
   showing nothing neither takes a place nor counts toward the places;
 - the **recommended uses** of the grade as shown;
@@ -121,14 +123,22 @@ class ShownResult:
     split: frozenset[str] = frozenset()
 
     @property
-    def votes_cast(self) -> int:
-        """How many votes were cast for this cadre, all groups together."""
-        return sum(self.score.votes.values())
+    def votes_cast(self) -> int | None:
+        """How many votes were cast for this cadre, all groups together.
+
+        None when the vote is split: the total less the voters of the groups
+        shown alone (their counts are shown) would count the votes of 1 to
+        k - 1 other raters, and with the groups' vote lists known, how many
+        of a hidden group responded.
+        """
+        return None if VOTE in self.split else sum(self.score.votes.values())
 
     @property
     def vote_shares(self) -> dict[str, float]:
-        """Each grade's share of the votes, only when at least k votes stand behind them."""
-        return dict(self.score.vote_shares) if self.votes_cast >= self.k else {}
+        """Each grade's share of the votes, only when at least k votes stand behind them and
+        the vote is not split (shares give their total away: 1/8 is a share of 8 votes)."""
+        cast = self.votes_cast
+        return dict(self.score.vote_shares) if cast is not None and cast >= self.k else {}
 
     @property
     def revised(self) -> bool:
@@ -292,10 +302,13 @@ def _thin_step(step: GradeStep, score: CadreScore, k: int) -> bool:
 
 
 def _split_step(step: GradeStep, split: frozenset[str]) -> bool:
-    """Whether a veto's item is split: its count less the shown ballots' answers would tell
-    what 1 to k - 1 other raters answered ("40% of 5 raters answered Poor" beside three
-    shown ballots answering Good).  Dimension means of the groups shown alone can stand
-    in for their ballots, so the figures go even where the ballots are withheld."""
+    """Whether a rule's answers are split: a veto's count less the shown ballots' answers
+    would tell what 1 to k - 1 other raters answered ("40% of 5 raters answered Poor"
+    beside three shown ballots answering Good), or a vote rule's share rests on a split
+    vote (whose shares are withheld).  Dimension means of the groups shown alone can
+    stand in for their ballots, so the figures go even where the ballots are withheld."""
+    if step.message in VOTE_RULES:
+        return VOTE in split
     return step.message in VETO_RULES and step.values.get("item") in split
 
 

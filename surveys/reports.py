@@ -68,6 +68,10 @@ CHECK_LABELS = {
     "severe": N_("Severe"),
 }
 GROUPS_HIDDEN = N_("Groups with too few responses are not shown, to keep raters anonymous.")
+VOTES_WITHHELD = N_(
+    "No vote count or share is shown: beside the groups shown, it would tell the votes of "
+    "fewer than %(k)s other raters."
+)
 BALLOTS_WITHHELD = N_(
     "This cadre's ballots are not listed: taken from the totals, they would tell the votes "
     "or answers of fewer than %(k)s other raters."
@@ -356,7 +360,9 @@ def result_notes(result: ShownResult, questionnaire: Questionnaire, locale: str)
         for note in result.shown.notes
         if note.message == DIMENSION_WITHHELD
     ]
-    if result.score.votes and not result.vote_shares:
+    if result.votes_cast is None:
+        notes.append(_(VOTES_WITHHELD, k=result.k))
+    elif result.score.votes and not result.vote_shares:
         notes.append(
             _(
                 N_("%(count)s votes, fewer than %(k)s, so no vote share is shown"),

@@ -39,6 +39,7 @@ from surveys.reports import (
     campaign_overview,
     overview_text,
     report_text,
+    vote_table,
     workbook_sheets,
 )
 from surveys.results import push_results
@@ -154,14 +155,19 @@ def test_the_subtraction_attacker_derives_nothing_of_the_findings(session, world
     results = {r.cadre.external_id: r for r in shown_results(session=session, campaign=worlds[0])}
     overview = campaign_overview(session=session, campaign=worlds[0])
     c1 = results["C1"]
-    # Finding 1: all 8 votes are shown as shares, so no C1 ballot may show its vote (6 of
-    # them would leave the 2 subordinates'); the other cadres' ballots stay.
-    assert c1.votes_cast == 8 and c1.vote_shares["incompetent"] == pytest.approx(1 / 8)
+    # Finding 1: 6 of the 8 votes are the shown groups'.  Neither the votes cast (8 - 6
+    # counts the subordinates) nor the shares (1/8 tells 8) are shown, nor any C1 ballot
+    # (6 votes taken from 8 would leave the 2 subordinates'); the other cadres' stay.
+    assert sum(c1.score.votes.values()) == 8
+    assert c1.votes_cast is None and c1.vote_shares == {}
     assert {VOTE, "lian_rules", "lian_responsibility"} <= c1.split
+    votes = {row[0]: row[2:] for row in vote_table(overview, "en")}
+    assert votes["C1"] == [None] * 5 and votes["C2"] == [6, 100.0, 0.0, 0.0, 0.0]
     cadres = Counter(row[1] for row in ballot_table(overview, "en")[1:])
     assert cadres == {"C2": 6, "C3": 6, "C4": 6, "C5": 6}
     report = cadre_report(session=session, campaign=worlds[0], cadre_id="C1")
     assert "This cadre's ballots are not listed" in report_text(report, "en")
+    assert "No vote count or share is shown" in report_text(report, "en")
     assert "该干部的测评表不予列出" in report_text(report, "zh")
     # Finding 2: the veto still caps the grade, but its text gives no share of 5 raters.
     assert c1.graded.values["answered"] == 5 and c1.graded.values["share"] == 40.0
