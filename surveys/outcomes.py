@@ -104,9 +104,9 @@ class ShownResult:
     ``standing`` ranks the shown composite; ``unit_average`` and ``weakest``
     compare the shown dimension scores with the unit's; ``notes`` explain
     renormalised weights.  ``split`` names the answers (veto items, ``VOTE``,
-    ``COMMENT``) that 1 to k - 1 raters outside the groups shown on their own gave: their
-    part would follow from the totals less the shown ballots, so the cadre's
-    ballots are not shown.
+    ``COMMENT``) that 1 to k - 1 raters outside the groups shown on their own
+    gave: their part would follow from the totals less the shown ballots, so
+    the cadre's ballots are not shown (nor, for ``VOTE``, the vote figures).
     """
 
     cadre: Cadre

@@ -12,9 +12,9 @@ their own for their cadre (at least k responses, not folded into "other
 raters").  A ballot of a smaller group would show one of fewer than k
 people; its answers count in the scores, but no ballot-level view shows it.
 Nor are a cadre's ballots shown when the cadre's totals, less those
-ballots, would leave the answers or votes of 1 to k - 1 other raters
-(``ShownResult.split``): the vote shares of all 8 votes beside the 6 votes
-on the shown ballots tell how the other two voted.
+ballots, would leave the votes, veto answers or comments of 1 to k - 1
+other raters (``ShownResult.split``): the vote shares of all 8 votes beside
+the 6 votes on the shown ballots tell how the other two voted.
 Visible ballots are listed sorted by their content (cadre, group, answers),
 never in the order the table stores them, and get references ``B1``, ``B2``,
 ... by that order; a form link is shown only where the mixer kept one
