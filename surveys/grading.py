@@ -15,6 +15,11 @@ For each cadre with a composite, in this order:
    the whole campaign), only the best ranked keep it; the rest go one grade
    lower.  The places are the quota's share of the cadres graded in the
    scope, rounded down (or to the nearest, half up, if the template says so).
+   Only cadres whose composite is shown (``GradingInput.shown``) count toward
+   the places or compete for them: a cadre with fewer than k responses in all
+   shows no figure, so taking a place (or swelling the count) would let the
+   other cadres' quota texts reveal that cadre's rank and a composite at or
+   above theirs.
 
 Ranking for the quota, best first: the higher composite as shown (two
 decimals); on a tie, the higher share of Excellent votes; then the higher
@@ -100,12 +105,16 @@ class GradingInput:
 
     ``answers`` counts, per item, how many raters gave each scale answer (see
     ``count_answers``); vetoes read it.  ``roster_id`` breaks the last tie.
+    ``shown`` says whether the anonymity rule lets the composite be shown: a
+    cadre without a shown composite neither counts toward the Excellent quota
+    nor competes for it, or the quota's texts would give it away.
     """
 
     score: CadreScore
     roster_id: str
     unit: str = ""
     answers: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    shown: bool = True
 
     @property
     def cadre_id(self) -> str:
@@ -288,13 +297,17 @@ def quota_places(share: Fraction, graded: int, rounding: str) -> int:
 def quota_steps(
     grading: Grading, entries: list[GradingInput], grades: dict[str, str | None]
 ) -> dict[str, GradeStep]:
-    """The quota's verdict for every cadre still Excellent, by scope."""
+    """The quota's verdict for every cadre still Excellent with a shown composite, by scope.
+
+    Cadres whose composite is not shown are left out of both the count and the
+    race: nothing about them may be read off their colleagues' quota texts.
+    """
     quota = grading.quota
     if quota is None:
         return {}
     scopes: dict[str, list[GradingInput]] = defaultdict(list)
     for entry in entries:
-        if grades[entry.cadre_id] is not None:
+        if grades[entry.cadre_id] is not None and entry.shown:
             scopes[entry.unit if quota.scope == "unit" else ""].append(entry)
     verdicts = {}
     for unit, members in scopes.items():

@@ -16,7 +16,21 @@ What ``shown_results`` adds to the raw scores and grades:
   status ``revised``); withheld when the composite is (fewer than k
   responses in all: a grade would be a figure of fewer than k people); and
   its deciding rule withheld, grade kept, when the rule's own figures rest
-  on fewer than k votes or answers;
+  on fewer than k votes or answers, or when taking the answers on the
+  shown ballots (the groups shown on their own) away from the rule's count
+  would leave the answers of 1 to k - 1 raters: "40% of 5 raters answered
+  Poor" beside three shown ballots answering Good tells what the other two
+  answered;
+- the **split answers** (``ShownResult.split``): the veto items, and ``VOTE``
+  for the vote and ``COMMENT`` for the comment, on which the raters outside
+  the groups shown on their own number 1 to k - 1.  The cadre's totals
+  (vote shares, votes cast, comments) count them, so no output may show that
+  cadre's ballots, whose answers would be taken away from the totals
+  (``surveys.reports`` withholds them); a split vote also withholds the vote
+  shares, the votes cast and the vote rules' figures: the votes cast less
+  the shown groups' voters would count a hidden group;
+- the **Excellent quota** among cadres with a shown composite only: a cadre
+  showing nothing neither takes a place nor counts toward the places;
 - the **recommended uses** of the grade as shown;
 - a **note on renormalisation** when groups with a weight had no usable
   responses: the composite then weighs the other groups only.
@@ -24,6 +38,7 @@ What ``shown_results`` adds to the raw scores and grades:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -55,13 +70,17 @@ from surveys.ranking import (
     unit_averages,
     weakest_dimensions,
 )
-from surveys.scoring import CadreScore, ScoredResponse, by_cadre, score_campaign
+from surveys.scoring import CadreScore, ScoredResponse, by_cadre, lookup, score_campaign
 
 OTHER_LABEL = N_("Other raters")
 REVISED_ON_APPEAL = N_("Revised on appeal: %(reason)s")
 GRADE_WITHHELD = N_("Fewer than %(k)s responses in all, so no grade is shown")
 RULE_WITHHELD = N_(
     "%(grade)s, by a rule whose figures rest on fewer than %(k)s raters, so they are not shown"
+)
+RULE_SPLIT = N_(
+    "%(grade)s, by a rule whose figures, beside the ballots shown, would tell the answers "
+    "of fewer than %(k)s raters, so they are not shown"
 )
 RENORMALISED = N_(
     "No usable responses from %(groups)s: the composite weighs the other groups only, "
@@ -71,6 +90,8 @@ BOX_SEALED = N_(
     "The ballot box is sealed until the deadline (%(deadline)s): no figures before then."
 )
 VOTE_RULES = frozenset([*REQUIRES.values(), *CAPS.values()])
+VOTE = "vote"  # in ``ShownResult.split``: the vote, beside item keys
+COMMENT = "comment"  # and the comment: the report lists every shown comment
 VETO_RULES = frozenset(VETOES.values())
 
 
@@ -82,7 +103,10 @@ class ShownResult:
     anonymity rule); ``graded`` is what the rules decided, for rules only.
     ``standing`` ranks the shown composite; ``unit_average`` and ``weakest``
     compare the shown dimension scores with the unit's; ``notes`` explain
-    renormalised weights.
+    renormalised weights.  ``split`` names the answers (veto items, ``VOTE``,
+    ``COMMENT``) that 1 to k - 1 raters outside the groups shown on their own
+    gave: their part would follow from the totals less the shown ballots, so
+    the cadre's ballots are not shown (nor, for ``VOTE``, the vote figures).
     """
 
     cadre: Cadre
@@ -96,16 +120,25 @@ class ShownResult:
     uses: tuple[str, ...] = ()
     notes: tuple[Note, ...] = ()
     k: int = DEFAULT_K
+    split: frozenset[str] = frozenset()
 
     @property
-    def votes_cast(self) -> int:
-        """How many votes were cast for this cadre, all groups together."""
-        return sum(self.score.votes.values())
+    def votes_cast(self) -> int | None:
+        """How many votes were cast for this cadre, all groups together.
+
+        None when the vote is split: the total less the voters of the groups
+        shown alone (their counts are shown) would count the votes of 1 to
+        k - 1 other raters, and with the groups' vote lists known, how many
+        of a hidden group responded.
+        """
+        return None if VOTE in self.split else sum(self.score.votes.values())
 
     @property
     def vote_shares(self) -> dict[str, float]:
-        """Each grade's share of the votes, only when at least k votes stand behind them."""
-        return dict(self.score.vote_shares) if self.votes_cast >= self.k else {}
+        """Each grade's share of the votes, only when at least k votes stand behind them and
+        the vote is not split (shares give their total away: 1/8 is a share of 8 votes)."""
+        cast = self.votes_cast
+        return dict(self.score.vote_shares) if cast is not None and cast >= self.k else {}
 
     @property
     def revised(self) -> bool:
@@ -160,15 +193,19 @@ def shown_results(
     answers = {
         cadre.id: count_answers(questionnaire, grouped.get(cadre.id, [])) for cadre in cadres
     }
-    inputs = [
-        GradingInput(
-            score=score, roster_id=cadre.external_id, unit=cadre.unit, answers=answers[cadre.id]
-        )
-        for cadre, score in zip(cadres, scores, strict=True)
-    ]
-    decisions = grade_campaign(questionnaire, inputs)
     k = campaign.anonymity_k
     shown = [disclose(score, questionnaire.group_weights, k) for score in scores]
+    inputs = [
+        GradingInput(
+            score=score,
+            roster_id=cadre.external_id,
+            unit=cadre.unit,
+            answers=answers[cadre.id],
+            shown=disclosure.composite is not None,
+        )
+        for cadre, score, disclosure in zip(cadres, scores, shown, strict=True)
+    ]
+    decisions = grade_campaign(questionnaire, inputs)
     entries = [
         RankingEntry(cadre.id, cadre.unit, disclosure.composite, disclosure.dimension_scores)
         for cadre, disclosure in zip(cadres, shown, strict=True)
@@ -177,7 +214,10 @@ def shown_results(
     appeals = revised_appeals(session=session, campaign=campaign)
     results = []
     for cadre, score, disclosure in zip(cadres, scores, shown, strict=True):
-        decision = shown_decision(decisions[cadre.id], disclosure, score, k)
+        split = split_answers(
+            questionnaire, grouped.get(cadre.id, []), answers[cadre.id], disclosure, k
+        )
+        decision = shown_decision(decisions[cadre.id], disclosure, score, k, split)
         if cadre.id in appeals:
             decision = revised_decision(decision, appeals[cadre.id])
         average = averages.get(cadre.unit, {})
@@ -194,9 +234,62 @@ def shown_results(
                 uses=recommended_uses(decision.grade),
                 notes=tuple(renormalisation_notes(score, disclosure)),
                 k=k,
+                split=split,
             )
         )
     return results
+
+
+def split_answers(
+    questionnaire: Questionnaire,
+    responses: list[ScoredResponse],
+    answers: Mapping[str, Mapping[str, int]],
+    shown: Disclosure,
+    k: int,
+) -> frozenset[str]:
+    """The veto items (and ``VOTE``, ``COMMENT``) that 1 to k - 1 raters outside the groups
+    shown alone answered (or, for the comment, could have written).
+
+    The votes, the veto items and the comments are the answers whose totals
+    are published (vote shares, votes cast, the vetoes' texts and the grades
+    they cap, the report's list of comments); other items count only inside
+    dimension figures, which ``disclose`` guards.  ``answers`` counts every
+    rater's answers (as the vetoes read them).  The groups shown on their own
+    have their ballots shown; the rest of a total is what a reader gets by
+    subtracting those ballots: it must be nobody's or at least k raters'.
+    """
+    alone = set(shown.groups) - {OTHER}
+    seen = [response for response in responses if response.group in alone]
+    if not seen or len(seen) == len(responses):  # nothing to take away, or nothing left
+        return frozenset()
+    table = lookup(questionnaire)
+    vetoed = {veto.item for veto in questionnaire.grading.vetoes}
+    seen_answers = Counter(  # as count_answers counts, for the veto items only
+        item
+        for response in seen
+        for item in vetoed.intersection(table.items_for(response.group))
+        if response.answers.get(item) in table.points
+    )
+    split = {
+        item
+        for item in vetoed
+        if _splits(sum(answers.get(item, {}).values()), seen_answers[item], k)
+    }
+    votes = sum(1 for response in responses if response.vote)
+    if _splits(votes, sum(1 for response in seen if response.vote), k):
+        split.add(VOTE)
+    # Who may comment, whether or not they did: the comments the report lists, less
+    # those on the shown ballots, are the rest's, whose authors must be k or more.
+    may = [response for response in responses if questionnaire.comments_for(response.group)]
+    if _splits(len(may), sum(1 for response in may if response.group in alone), k):
+        split.add(COMMENT)
+    return frozenset(split)
+
+
+def _splits(total: int, seen: int, k: int) -> bool:
+    """Whether taking ``seen`` shown answers from ``total`` leaves those of 1 to k - 1 raters
+    (with nothing shown there is nothing to take away: the total's own rules apply)."""
+    return seen > 0 and 0 < total - seen < k
 
 
 def _thin_step(step: GradeStep, score: CadreScore, k: int) -> bool:
@@ -209,27 +302,46 @@ def _thin_step(step: GradeStep, score: CadreScore, k: int) -> bool:
     return False
 
 
-def _shown_step(step: GradeStep, score: CadreScore, k: int) -> GradeStep:
-    """A rule as it may be shown: its grade always, its figures only on k raters or more."""
+def _split_step(step: GradeStep, split: frozenset[str]) -> bool:
+    """Whether a rule's answers are split: a veto's count less the shown ballots' answers
+    would tell what 1 to k - 1 other raters answered ("40% of 5 raters answered Poor"
+    beside three shown ballots answering Good), or a vote rule's share rests on a split
+    vote (whose shares are withheld).  Dimension means of the groups shown alone can
+    stand in for their ballots, so the figures go even where the ballots are withheld."""
+    if step.message in VOTE_RULES:
+        return VOTE in split
+    return step.message in VETO_RULES and step.values.get("item") in split
+
+
+def _shown_step(step: GradeStep, score: CadreScore, k: int, split: frozenset[str]) -> GradeStep:
+    """A rule as it may be shown: its grade always, its figures only when they cannot
+    be narrowed down to fewer than k raters."""
     if _thin_step(step, score, k):
         return GradeStep(step.grade, RULE_WITHHELD, {"grade": step.grade, "k": k})
+    if _split_step(step, split):
+        return GradeStep(step.grade, RULE_SPLIT, {"grade": step.grade, "k": k})
     return step
 
 
 def shown_decision(
-    decision: GradeDecision, shown: Disclosure, score: CadreScore, k: int
+    decision: GradeDecision,
+    shown: Disclosure,
+    score: CadreScore,
+    k: int,
+    split: frozenset[str] = frozenset(),
 ) -> GradeDecision:
     """The grade and rule that may be shown.
 
     Without a shown composite (fewer than k responses in all) the grade is
     withheld too: it would tell a figure of fewer than k people.  Otherwise
     the grade stands, and each rule whose figures rest on fewer than k raters
-    keeps its grade but loses its figures.
+    (or on items in ``split``, see ``split_answers``) keeps its grade but
+    loses its figures.
     """
     if shown.composite is None and decision.grade is not None:
         step = GradeStep(None, GRADE_WITHHELD, {"k": k})
         return GradeDecision(decision.cadre_id, None, step.message, step.values, (step,))
-    steps = tuple(_shown_step(step, score, k) for step in decision.steps)
+    steps = tuple(_shown_step(step, score, k, split) for step in decision.steps)
     last = steps[-1]
     return GradeDecision(decision.cadre_id, last.grade, last.message, last.values, steps)
 

@@ -11,11 +11,17 @@ the **visible ballots** only: the stored responses of the groups shown on
 their own for their cadre (at least k responses, not folded into "other
 raters").  A ballot of a smaller group would show one of fewer than k
 people; its answers count in the scores, but no ballot-level view shows it.
+Nor are a cadre's ballots shown when the cadre's totals, less those
+ballots, would leave the votes, veto answers or comments of 1 to k - 1
+other raters (``ShownResult.split``): the vote shares of all 8 votes beside
+the 6 votes on the shown ballots tell how the other two voted.
 Visible ballots are listed sorted by their content (cadre, group, answers),
 never in the order the table stores them, and get references ``B1``, ``B2``,
 ... by that order; a form link is shown only where the mixer kept one
-(``Response.ballot_id``), and a comment only where its cadre has at least
-``DEFAULT_COMMENT_K`` of them.
+(``Response.ballot_id``) and every record of that form is a visible ballot
+(a whole ballot, whose pattern at least k raters share: a link into a
+hidden record would carry its answers into the leniency checks), and a
+comment only where its cadre has at least ``DEFAULT_COMMENT_K`` of them.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import random
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
@@ -62,6 +68,14 @@ CHECK_LABELS = {
     "severe": N_("Severe"),
 }
 GROUPS_HIDDEN = N_("Groups with too few responses are not shown, to keep raters anonymous.")
+VOTES_WITHHELD = N_(
+    "No vote count or share is shown: beside the groups shown, it would tell the votes of "
+    "fewer than %(k)s other raters."
+)
+BALLOTS_WITHHELD = N_(
+    "This cadre's ballots are not listed: taken from the totals, they would tell the votes "
+    "or answers of fewer than %(k)s other raters."
+)
 NO_CADRE = N_("no cadre with id %(cadre)s in this campaign")
 
 
@@ -169,20 +183,16 @@ def visible_ballots(
     """Ballots of the groups shown on their own, sorted by content and numbered B1, B2, ...
 
     Every column is in the sort key, so rows that tie are identical and the
-    table's physical order never shows through.
+    table's physical order never shows through.  ``ballots`` come through
+    ``linked_as_shown`` first, so a link ties visible ballots only.
     """
-    shown = {
-        result.cadre.id: (result.cadre, set(result.shown.groups) - {OTHER}) for result in results
-    }
+    shown = {result.cadre.id: result.cadre for result in results}
     items = [item.key for item in questionnaire.items()]
-    chosen = [
-        ballot
-        for ballot in ballots
-        if ballot.cadre_id in shown and ballot.group in shown[ballot.cadre_id][1]
-    ]
+    groups = _ballot_groups(results)
+    chosen = [ballot for ballot in ballots if _is_shown(ballot, groups)]
 
     def content(ballot: StoredBallot) -> tuple:
-        cadre = shown[ballot.cadre_id][0]
+        cadre = shown[ballot.cadre_id]
         answers = tuple(str(ballot.answers.get(item, "")) for item in items)
         rest = (ballot.vote or "", ballot.comment or "", ballot.link or "")
         return (cadre.external_id, _group_order(ballot.group), answers, *rest)
@@ -192,9 +202,36 @@ def visible_ballots(
     for number, ballot in enumerate(chosen, start=1):
         reached = comments.get(ballot.cadre_id)
         comment = ballot.comment if reached is not None and reached.comments else None
-        cadre = shown[ballot.cadre_id][0]
+        cadre = shown[ballot.cadre_id]
         visible.append(VisibleBallot(f"B{number}", cadre, ballot, comment))
     return visible
+
+
+def _ballot_groups(results: list[ShownResult]) -> dict[str, set[str]]:
+    """Per cadre, the groups whose ballots may be shown: those shown on their own, unless
+    the cadre's totals less those ballots would single out 1 to k - 1 other raters."""
+    return {
+        result.cadre.id: set() if result.split else set(result.shown.groups) - {OTHER}
+        for result in results
+    }
+
+
+def _is_shown(ballot: StoredBallot, groups: dict[str, set[str]]) -> bool:
+    """Whether a stored ballot is one of the visible ballots (``groups``: ``_ballot_groups``)."""
+    return ballot.group in groups.get(ballot.cadre_id, set())
+
+
+def linked_as_shown(results: list[ShownResult], ballots: list[StoredBallot]) -> list[StoredBallot]:
+    """The ballots with a form link kept only where every record of the form is visible.
+
+    The mixer keeps a link where at least k raters share the form's pattern
+    (whole ballots only); a link that also reached a hidden record would tie
+    a visible ballot to answers nobody may see, and the leniency checks and
+    the adjusted composite would carry those answers into shown figures.
+    """
+    groups = _ballot_groups(results)
+    partial = {b.link for b in ballots if b.link is not None and not _is_shown(b, groups)}
+    return [replace(b, link=None) if b.link in partial else b for b in ballots]
 
 
 def adjusted_composites(
@@ -224,6 +261,7 @@ def campaign_overview(
     ballots = stored_ballots(session=session, campaign=campaign)
     responses = [ballot.scored() for ballot in ballots]
     results = shown_results(session=session, campaign=campaign, responses=responses)
+    ballots = linked_as_shown(results, ballots)
     comments = shown_comments(ballots, [result.cadre for result in results], shuffler)
     visible = visible_ballots(questionnaire, results, ballots, comments)
     checked = [to_ballot(questionnaire, v.ref, v.ballot.scored(), v.ballot.link) for v in visible]
@@ -258,6 +296,7 @@ def cadre_report(
     result = next((r for r in results if r.cadre.external_id == cadre_id), None)
     if result is None:
         raise CampaignError(NO_CADRE, {"cadre": cadre_id})
+    ballots = linked_as_shown(results, ballots)
     questionnaire = snapshot(campaign)
     comments = shown_comments(
         [b for b in ballots if b.cadre_id == result.cadre.id], [result.cadre], shuffler
@@ -314,12 +353,16 @@ def result_notes(result: ShownResult, questionnaire: Questionnaire, locale: str)
     notes = [describe(n.message, n.values, locale, questionnaire) for n in result.notes]
     if result.shown.hidden:
         notes.append(_(GROUPS_HIDDEN))
+    if result.split and result.shown.composite is not None:
+        notes.append(_(BALLOTS_WITHHELD, k=result.k))
     notes += [
         describe(note.message, note.values, locale, questionnaire)
         for note in result.shown.notes
         if note.message == DIMENSION_WITHHELD
     ]
-    if result.score.votes and not result.vote_shares:
+    if result.votes_cast is None:
+        notes.append(_(VOTES_WITHHELD, k=result.k))
+    elif result.score.votes and not result.vote_shares:
         notes.append(
             _(
                 N_("%(count)s votes, fewer than %(k)s, so no vote share is shown"),

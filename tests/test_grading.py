@@ -7,6 +7,7 @@ with the ``grading`` section replaced where a test needs other rules.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 
 import pytest
@@ -457,6 +458,35 @@ def test_quota_counts_only_graded_cadres_and_only_still_excellent_candidates():
     assert decisions["B"].values["graded"] == 5
     assert decisions["B"].values["candidates"] == 2
     assert decisions["D"].message == REQUIRES["at_least"]
+
+
+def test_a_cadre_without_a_shown_composite_neither_counts_nor_competes_for_the_quota():
+    # Finding 3 of issue 14: H has a composite by the rules (2 responses) but shows none.
+    # Counted, it made 6 graded and took the one place: A read "Ranked 2 of 3 ... outside
+    # the quota of 1 (20.0% of 6 graded)" beside five shown cadres, so the unseen first was
+    # H.  Left out, the five shown cadres make 1 place, and A's text is the same whatever H
+    # scored.
+    hidden = GradingInput(
+        score=CadreScore(cadre_id="H", composite=99, votes={"excellent": 2}),
+        roster_id="H",
+        unit="局",
+        shown=False,
+    )
+    entries = [cadre("A", 95), cadre("B", 93), *(cadre(f"F{n}", 70) for n in range(3))]
+    decisions = decide(rules(quota=QUOTA), hidden, *entries)
+    assert decisions["A"].grade == "excellent"
+    assert decisions["B"].values == {
+        "rank": 2,
+        "candidates": 2,
+        "unit": "局",
+        "places": 1,
+        "quota": 20.0,
+        "graded": 5,
+        "result": "competent",
+    }
+    assert decisions["H"].message == BAND  # graded by the rules, never in the quota
+    counted = decide(rules(quota=QUOTA), replace(hidden, shown=True), *entries)
+    assert counted["B"].values["graded"] == 6 and counted["B"].values["candidates"] == 3
 
 
 def test_quota_by_unit_or_by_campaign():
