@@ -21,11 +21,16 @@ from storage.models import Cadre, ChannelTally, PublicChannel
 from surveys.channels import (
     channel_flags,
     channel_tallies,
+    claim_code,
+    code_claimed,
+    code_spent,
     code_url,
     create_channel,
     display_key,
+    next_serial,
     record_tally,
     rotating_code,
+    spend_code,
     window_number,
     window_start,
 )
@@ -360,6 +365,31 @@ def test_the_limit_is_shared_through_redis(redis_app, session, engine, now):
     assert any(server.scan_iter(f"*{prefix}*")), "the counts should live in Redis"
     server.close()
     assert len(responses(engine)) == 2
+
+
+def test_a_code_is_claimed_once_and_spent_once_on_both_databases(any_engine, now):
+    """Two phones racing for one code, and two posts of one claim: one wins each time;
+    claims of windows whose forms can no longer be sent are deleted."""
+    with Session(any_engine, expire_on_commit=False) as session:
+        channel = open_channel(session, make_campaign(session, now=now), ["C1"])
+        window = window_number(now)
+        claim = {"session": session, "channel": channel, "window": window, "oldest": window - 13}
+        assert next_serial(session=session, channel=channel, window=window) == 0
+        assert claim_code(serial=0, **claim) is True
+        assert claim_code(serial=0, **claim) is False  # the second phone
+        assert claim_code(serial=1, **claim) is True
+        session.commit()
+        assert next_serial(session=session, channel=channel, window=window) == 2
+        spend = {"session": session, "channel": channel, "window": window}
+        assert spend_code(serial=0, **spend) is True
+        assert spend_code(serial=0, **spend) is False  # the replayed post
+        assert spend_code(serial=7, **spend) is False  # never claimed
+        session.commit()
+        assert code_spent(serial=0, **spend) and not code_spent(serial=1, **spend)
+        later_claim = claim | {"window": window + 14, "oldest": window + 1}
+        assert claim_code(serial=0, **later_claim) is True
+        session.commit()
+        assert not code_claimed(serial=1, **spend)  # the old window's claims are gone
 
 
 # --- the window's display page ----------------------------------------------------------------
