@@ -20,6 +20,7 @@ from datetime import datetime
 from functools import cache
 
 import pyotp
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -364,11 +365,18 @@ def check_second_factor(*, session: Session, user: HrUser, code: str, now: datet
         return True
     step = _matching_step(user.totp_secret, code, now)
     if step is not None:
-        if user.totp_last_step is not None and step <= user.totp_last_step:
+        # One conditional update: of two sign-ins racing with one code, one wins.
+        taken = session.exec(
+            sa.update(HrUser)
+            .where(
+                col(HrUser.id) == user.id,
+                sa.or_(col(HrUser.totp_last_step).is_(None), col(HrUser.totp_last_step) < step),
+            )
+            .values(totp_last_step=step)
+        )
+        if taken.rowcount != 1:
             return False
-        user.totp_last_step = step
-        session.add(user)
-        session.flush()
+        session.refresh(user)
         return True
     hashed = _recovery_hash(code)
     remaining = [kept for kept in user.recovery_hashes if not hmac.compare_digest(kept, hashed)]
