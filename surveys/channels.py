@@ -172,14 +172,6 @@ def read_code(
     return None
 
 
-def code_window(
-    secret_key: str, slug: str, code: str, now: datetime, minutes: int = WINDOW_MINUTES
-) -> int | None:
-    """The window a code belongs to if it is still accepted, else None (see ``read_code``)."""
-    found = read_code(secret_key, slug, code, now, minutes)
-    return None if found is None else found[0]
-
-
 def window_accepted(window: int, now: datetime, minutes: int = WINDOW_MINUTES) -> bool:
     """Whether a window's code would still open the form now (current or previous window)."""
     return window_number(now, minutes) - window in (0, 1)

@@ -187,6 +187,8 @@ def admission(channel: PublicChannel, now: datetime):
     found = read_code(secret_key(), channel.slug, code, now, code_minutes())
     if found is None:
         return code_expired()
+    if request.method == "HEAD":
+        return None  # a link checker asking whether the page exists takes no code
     database = get_session()
     if held_code(channel.slug) == found:
         if code_spent(session=database, channel=channel, window=found[0], serial=found[1]):
