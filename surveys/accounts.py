@@ -379,6 +379,8 @@ def check_second_factor(*, session: Session, user: HrUser, code: str, now: datet
         session.refresh(user)
         return True
     hashed = _recovery_hash(code)
+    # Lock the row (PostgreSQL) so two sign-ins with one recovery code strike it once.
+    session.refresh(user, with_for_update=True)
     remaining = [kept for kept in user.recovery_hashes if not hmac.compare_digest(kept, hashed)]
     if len(remaining) == len(user.recovery_hashes) or not _normal_code(code):
         return False
