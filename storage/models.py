@@ -258,6 +258,12 @@ class HrUser(SQLModel, table=True):
     role: str = Field(max_length=20)
     disabled: bool = Field(default=False)
     created_at: datetime = Field(sa_column=utc_column())
+    # A second factor, when the person turned it on: the TOTP secret (base32),
+    # the last time step used (a code is never taken twice) and the SHA-256
+    # hashes of the one-time recovery codes still unused.
+    totp_secret: str | None = Field(default=None, max_length=64)
+    totp_last_step: int | None = Field(default=None, sa_column=Column(sa.BigInteger()))
+    recovery_hashes: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
 class AuditEvent(SQLModel, table=True):
@@ -324,6 +330,20 @@ class ChannelTally(SQLModel, table=True):
     hour: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
     count: int = Field(default=0)
     refused: int = Field(default=0)
+
+
+class PublicCodeUse(SQLModel, table=True):
+    """One rotating code of a public channel that a phone scanned: it admits one ballot.
+
+    A code is named by its window and its serial number within the window;
+    ``spent`` turns true when the ballot it admitted is stored.  Rows of
+    windows whose forms can no longer be sent are deleted.
+    """
+
+    channel_id: str = Field(foreign_key="publicchannel.id", primary_key=True, max_length=32)
+    window: int = Field(sa_column=Column(sa.BigInteger(), primary_key=True, autoincrement=False))
+    serial: int = Field(primary_key=True)
+    spent: bool = Field(default=False)
 
 
 class ReminderWave(SQLModel, table=True):

@@ -4,15 +4,23 @@ Passwords are stored only as scrypt hashes (Werkzeug's format, ``scrypt:…``).
 Signing in takes the same time whether or not the username exists, so the
 login page cannot be used to find out who has an account.  Every account
 change is written to the audit trail in the caller's transaction.
+
+An account may add a second factor: a TOTP code from an authenticator app
+(RFC 6238, 30-second steps), with ten one-time recovery codes for a lost
+phone.  A password alone, guessed or stolen, then no longer opens it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
 from datetime import datetime
 from functools import cache
 
+import pyotp
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -43,6 +51,12 @@ MIN_SECRET_LENGTH = 32
 MAX_PASSWORD_LENGTH = 200
 HASH_METHOD = "scrypt"
 USERNAME_PATTERN = re.compile(r"[\w.@-]{2,64}")
+# The name authenticator apps show next to the account.
+TOTP_ISSUER = "Cadre HR"
+RECOVERY_CODES = 10
+# 16 base32 characters, 80 bits: a plain SHA-256 of them cannot be searched
+# through, so recovery codes need no slow hash (unlike passwords).
+RECOVERY_CODE_LENGTH = 16
 
 
 class AccountError(ValueError):
@@ -247,3 +261,137 @@ def record_login(*, session: Session, user: HrUser, now: datetime) -> None:
         now=now,
         detail={"username": user.username},
     )
+
+
+# --- the second factor ----------------------------------------------------------------------
+
+
+def new_totp_secret() -> str:
+    """A fresh TOTP secret (160 bits, base32) for a person about to turn the factor on."""
+    return pyotp.random_base32(32)
+
+
+def totp_uri(secret: str, username: str) -> str:
+    """The ``otpauth://`` address an authenticator app takes (typed or from a QR code)."""
+    return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=TOTP_ISSUER)
+
+
+def _normal_code(code: str) -> str:
+    """A typed code without spaces and dashes, lower case: people copy codes loosely."""
+    return re.sub(r"[\s-]", "", code).lower()
+
+
+def _recovery_hash(code: str) -> str:
+    """How a recovery code is stored: its SHA-256, never the code itself."""
+    return hashlib.sha256(_normal_code(code).encode()).hexdigest()
+
+
+def _matching_step(secret: str, code: str, now: datetime) -> int | None:
+    """The 30-second step whose TOTP code this is (now, or one step either side), else None."""
+    code = _normal_code(code)
+    if not re.fullmatch(r"\d{6}", code):
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now)
+    for step in (current, current - 1, current + 1):
+        if hmac.compare_digest(code, totp.generate_otp(step)):
+            return step
+    return None
+
+
+def new_recovery_codes() -> list[str]:
+    """Ten random one-time codes, shown once in groups of four for typing."""
+    alphabet = "abcdefghijklmnopqrstuvwxyz234567"
+    codes = []
+    for _ in range(RECOVERY_CODES):
+        raw = "".join(secrets.choice(alphabet) for _ in range(RECOVERY_CODE_LENGTH))
+        codes.append("-".join(raw[i : i + 4] for i in range(0, RECOVERY_CODE_LENGTH, 4)))
+    return codes
+
+
+def enable_totp(
+    *, session: Session, user: HrUser, secret: str, code: str, now: datetime
+) -> list[str]:
+    """Turn the second factor on once a code from the new app matches; return recovery codes.
+
+    Asking for a code first proves the app holds the secret, so nobody turns
+    on a factor they cannot produce and locks themselves out.  The recovery
+    codes are returned once and only their hashes are kept.
+    """
+    step = _matching_step(secret, code, now)
+    if step is None:
+        raise AccountError(N_("The code from the app is wrong; check the phone's clock."))
+    codes = new_recovery_codes()
+    user.totp_secret = secret
+    user.totp_last_step = step
+    user.recovery_hashes = [_recovery_hash(code) for code in codes]
+    session.add(user)
+    session.flush()
+    record_event(
+        session=session,
+        actor=user.username,
+        action="hr_totp_enabled",
+        now=now,
+        detail={"username": user.username},
+    )
+    return codes
+
+
+def disable_totp(*, session: Session, user: HrUser, actor: str, now: datetime) -> HrUser:
+    """Turn the second factor off (the person, or an admin for someone who lost phone and codes)."""
+    user.totp_secret = None
+    user.totp_last_step = None
+    user.recovery_hashes = []
+    session.add(user)
+    session.flush()
+    record_event(
+        session=session,
+        actor=actor,
+        action="hr_totp_disabled",
+        now=now,
+        detail={"username": user.username},
+    )
+    return user
+
+
+def check_second_factor(*, session: Session, user: HrUser, code: str, now: datetime) -> bool:
+    """Whether ``code`` completes this account's sign-in; always true without a second factor.
+
+    A TOTP code is accepted once: its step must be newer than the last one
+    used, so a code seen over a shoulder cannot be replayed within its
+    minute.  A recovery code is struck off when used.  The caller commits.
+    """
+    if not user.totp_secret:
+        return True
+    step = _matching_step(user.totp_secret, code, now)
+    if step is not None:
+        # One conditional update: of two sign-ins racing with one code, one wins.
+        taken = session.exec(
+            sa.update(HrUser)
+            .where(
+                col(HrUser.id) == user.id,
+                sa.or_(col(HrUser.totp_last_step).is_(None), col(HrUser.totp_last_step) < step),
+            )
+            .values(totp_last_step=step)
+        )
+        if taken.rowcount != 1:
+            return False
+        session.refresh(user)
+        return True
+    hashed = _recovery_hash(code)
+    # Lock the row (PostgreSQL) so two sign-ins with one recovery code strike it once.
+    session.refresh(user, with_for_update=True)
+    remaining = [kept for kept in user.recovery_hashes if not hmac.compare_digest(kept, hashed)]
+    if len(remaining) == len(user.recovery_hashes) or not _normal_code(code):
+        return False
+    user.recovery_hashes = remaining
+    session.add(user)
+    session.flush()
+    record_event(
+        session=session,
+        actor=user.username,
+        action="hr_recovery_code_used",
+        now=now,
+        detail={"username": user.username, "left": len(remaining)},
+    )
+    return True

@@ -12,13 +12,21 @@ resisted in three ways, none of which records who rated:
   previous window is accepted, so a scan just before the code turns still
   works.  Static channels (``rotating=False``) take no code: their printed
   QR code stays valid, as before.
+- **One scan, one ballot.**  Each window has a series of codes (serial 0,
+  1, 2, …, each its own HMAC).  The first phone that opens a code claims it
+  (``PublicCodeUse``, server-side) and the ballot it sends spends it; the
+  screen then shows the next serial.  A phone that keeps its session cookie,
+  drops its other cookies or changes network still needs a new scan at the
+  window for each ballot, and a code passed on to someone else is refused.
 - **Per-device and per-address limits** live in the web forms
   (``webforms/public.py``): one rating of a cadre per device and day, and
-  a number of posts per address and hour.
+  a generous number of posts per address and hour (a service hall behind
+  one NAT address must not reach it).
 - **Tallies.**  Each channel counts accepted and refused public submissions
   per clock hour (``ChannelTally``; counts only, never who or what).  A
   channel is flagged for HR when at least ``minimum`` submissions (accepted
-  and refused together, default 30) arrive within one clock hour;
+  and refused together, default 20, well below every limit, so a stuffer
+  who stays just under a limit is still seen) arrive within one clock hour;
   consecutive flagged hours form one episode.  Refused attempts count too:
   a flood that the limits stopped is still something HR should know about.
 """
@@ -32,17 +40,20 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from storage.models import Cadre, Campaign, ChannelTally, PublicChannel
+from storage.models import Cadre, Campaign, ChannelTally, PublicChannel, PublicCodeUse
 from surveys.campaigns import CampaignError, snapshot, time_zone
 from surveys.messages import N_
 
 CODE_LENGTH = 10  # base32 characters: 50 bits, for a code that lives ten minutes at most
 DISPLAY_KEY_BYTES = 16
 WINDOW_MINUTES = 5
-BURST_MINIMUM = 30
+# Far more codes than a window can hand out in five minutes; a bound keeps typed serials short.
+MAX_SERIAL = 99_999
+BURST_MINIMUM = 20
 HOUR = timedelta(hours=1)
 
 BURST = N_(
@@ -125,25 +136,39 @@ def window_start(window: int, minutes: int = WINDOW_MINUTES) -> datetime:
     return datetime.fromtimestamp(window * minutes * 60, UTC)
 
 
-def rotating_code(secret_key: str, slug: str, window: int) -> str:
-    """The channel's code for one window: short enough for a small QR code, unguessable."""
-    digest = _mac(secret_key, f"channel-code:{slug}:{window}")
-    return base64.b32encode(digest).decode()[:CODE_LENGTH]
+def rotating_code(secret_key: str, slug: str, window: int, serial: int = 0) -> str:
+    """The channel's code number ``serial`` of one window: short for a small QR code, unguessable.
+
+    The first code of a window (serial 0) is the bare HMAC; later ones carry
+    their serial after a dash, so the server knows which code to check.
+    """
+    if serial == 0:
+        digest = _mac(secret_key, f"channel-code:{slug}:{window}")
+        return base64.b32encode(digest).decode()[:CODE_LENGTH]
+    digest = _mac(secret_key, f"channel-code:{slug}:{window}:{serial}")
+    return f"{base64.b32encode(digest).decode()[:CODE_LENGTH]}-{serial}"
 
 
-def code_window(
+def read_code(
     secret_key: str, slug: str, code: str, now: datetime, minutes: int = WINDOW_MINUTES
-) -> int | None:
-    """The window a code belongs to if it is still accepted (current or previous), else None.
+) -> tuple[int, int] | None:
+    """The (window, serial) of a code that is still accepted (current or previous window).
 
     The previous window is accepted so that a person who scans just before
     the code turns is not refused.  Case is ignored: some scanners shout.
     """
+    given = code.strip().upper()
+    _mac_part, dash, number = given.partition("-")
+    serial = 0
+    if dash:
+        if not number.isdigit() or len(number) > len(str(MAX_SERIAL)):
+            return None
+        serial = int(number)
     current = window_number(now, minutes)
-    given = code.strip().upper().encode()
     for window in (current, current - 1):
-        if hmac.compare_digest(given, rotating_code(secret_key, slug, window).encode()):
-            return window
+        expected = rotating_code(secret_key, slug, window, serial).encode()
+        if hmac.compare_digest(given.encode(), expected):
+            return window, serial
     return None
 
 
@@ -172,13 +197,87 @@ def code_url(base_url: str, slug: str, code: str) -> str:
 
 
 def current_url(
-    base_url: str, secret_key: str, channel: PublicChannel, now: datetime, minutes: int
+    base_url: str,
+    secret_key: str,
+    channel: PublicChannel,
+    now: datetime,
+    minutes: int,
+    serial: int = 0,
 ) -> str:
-    """What the window shows now: the code's address, or the fixed one of a static channel."""
+    """What the window shows: code ``serial`` of this window, or a static channel's address."""
     if not channel.rotating:
         return public_url(base_url, channel.slug)
-    code = rotating_code(secret_key, channel.slug, window_number(now, minutes))
+    code = rotating_code(secret_key, channel.slug, window_number(now, minutes), serial)
     return code_url(base_url, channel.slug, code)
+
+
+# --- one scan, one ballot -------------------------------------------------------------------
+
+
+def next_serial(*, session: Session, channel: PublicChannel, window: int) -> int:
+    """The serial of the code the screen should show: the one after the last claimed."""
+    highest = session.exec(
+        select(sa.func.max(PublicCodeUse.serial)).where(
+            PublicCodeUse.channel_id == channel.id, PublicCodeUse.window == window
+        )
+    ).one()
+    return 0 if highest is None else min(highest + 1, MAX_SERIAL)
+
+
+def code_claimed(*, session: Session, channel: PublicChannel, window: int, serial: int) -> bool:
+    """Whether a phone has already opened this code (the screen should move on)."""
+    return session.get(PublicCodeUse, (channel.id, window, serial)) is not None
+
+
+def claim_code(
+    *, session: Session, channel: PublicChannel, window: int, serial: int, oldest: int
+) -> bool:
+    """Claim a code for the phone that opened it; False when another phone (or visit) did.
+
+    Claims of windows before ``oldest`` (whose forms can no longer be sent)
+    are deleted on the way, so the table stays small.  The insert runs in a
+    savepoint: of two phones racing for one code, exactly one wins.  The
+    caller commits.
+    """
+    session.exec(
+        sa.delete(PublicCodeUse).where(
+            PublicCodeUse.channel_id == channel.id, PublicCodeUse.window < oldest
+        )
+    )
+    if code_claimed(session=session, channel=channel, window=window, serial=serial):
+        return False
+    try:
+        with session.begin_nested():
+            session.add(PublicCodeUse(channel_id=channel.id, window=window, serial=serial))
+    except sa.exc.IntegrityError:
+        return False
+    return True
+
+
+def code_spent(*, session: Session, channel: PublicChannel, window: int, serial: int) -> bool:
+    """Whether the ballot this code admitted was stored already (or its claim is gone)."""
+    use = session.get(PublicCodeUse, (channel.id, window, serial))
+    return use is None or use.spent
+
+
+def spend_code(*, session: Session, channel: PublicChannel, window: int, serial: int) -> bool:
+    """Mark a claimed code spent, atomically; False when it was spent (or never claimed).
+
+    One conditional UPDATE, so two posts of the same form (two tabs, a
+    replayed request) store one ballot between them.  The caller stores the
+    ballot in the same transaction and commits.
+    """
+    result = session.exec(
+        sa.update(PublicCodeUse)
+        .where(
+            PublicCodeUse.channel_id == channel.id,
+            PublicCodeUse.window == window,
+            PublicCodeUse.serial == serial,
+            col(PublicCodeUse.spent).is_(False),
+        )
+        .values(spent=True)
+    )
+    return result.rowcount == 1
 
 
 def display_key(secret_key: str, slug: str) -> str:

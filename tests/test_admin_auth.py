@@ -6,9 +6,11 @@ through the login page, as a browser would (see ``tests/hr.py``).
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
+import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -36,7 +38,7 @@ from tests.web import app_fixture, client_fixture, parse, visible  # noqa: F401
 from webforms import InsecureConfiguration, create_app
 from webforms.admin import SELF_SERVICE
 
-WRONG = "Wrong username or password."
+WRONG = "Wrong username, password or code."
 NEW_PASSWORD = "a different long passphrase"
 # What a write would need if a view forgot its guard: enough for each form to succeed.
 WRITE_DATA = {
@@ -284,14 +286,32 @@ def test_repeated_failures_are_locked_out_with_a_friendly_429(app):
     assert not signed_in(client)
 
 
-def test_one_username_is_limited_whatever_the_address(app):
-    make_hr_user(app, OFFICER)
-    statuses = []
-    for number in range(11):
-        client = anonymous_client(app)
-        client.environ_base["REMOTE_ADDR"] = f"10.0.0.{number + 1}"
-        statuses.append(log_in(client, "OFFICER", "guess guess guess").status_code)
-    assert statuses == [401] * 10 + [429]
+def from_address(app: Flask, address: str) -> FlaskClient:
+    """A fresh browser at a given client address."""
+    client = anonymous_client(app)
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_guessing_from_many_addresses_cannot_lock_the_admin_out(app):
+    """Issue 14, finding 9.  Old behaviour: ten failed sign-ins for ``admin`` from any mix of
+    addresses locked the account for everyone: the right password from a fresh address got
+    429 with Retry-After 3599.  Now an address with no failures always reaches the password
+    check, while addresses that already failed on the attacked account are held back."""
+    make_hr_user(app, ADMIN, "admin")
+    statuses = [
+        log_in(from_address(app, f"10.0.0.{number % 5 + 1}"), "ADMIN", "guess guess guess")
+        for number in range(10)
+    ]
+    assert [response.status_code for response in statuses] == [401] * 10
+    for number in range(1, 6):  # under attack: an address that failed twice waits
+        held = log_in(from_address(app, f"10.0.0.{number}"), "admin")
+        assert held.status_code == 429 and int(held.headers["Retry-After"]) > 0
+        assert "Too many attempts" in visible(held.data)
+    assert log_in(from_address(app, "10.0.0.9"), "admin", "yet another guess").status_code == 401
+    real_admin = from_address(app, "192.168.1.20")
+    assert log_in(real_admin, "admin").status_code == 303
+    assert signed_in(real_admin)
 
 
 def test_successful_logins_do_not_count_against_the_limit(app):
@@ -299,6 +319,80 @@ def test_successful_logins_do_not_count_against_the_limit(app):
     for _ in range(8):
         client = anonymous_client(app)
         assert log_in(client, "officer").status_code == 303
+
+
+# -- the second factor ----------------------------------------------------------------
+
+
+def sign_in_with_code(client: FlaskClient, username: str, code: str) -> object:
+    """Post the login form with the password and a second-factor code."""
+    token = form_token(client, LOGIN)
+    data = {"username": username, "password": PASSWORD, "code": code, "csrf_token": token}
+    return client.post(LOGIN, data=data)
+
+
+def turn_on_totp(client: FlaskClient, now) -> tuple[pyotp.TOTP, list[str]]:
+    """Add the offered key to an "app", confirm with its code; the app and the recovery codes."""
+    page = client.get("/admin/totp")
+    assert page.status_code == 200 and "Two-step sign-in" in visible(page.data)
+    secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page.data.decode()).group(1)
+    app_on_phone = pyotp.TOTP(secret)
+    wrong = hr_post(client, "/admin/totp", {"current_password": "not my password", "code": "1"})
+    assert wrong.status_code == 422 and "The current password is wrong." in visible(wrong.data)
+    bad_code = hr_post(client, "/admin/totp", {"current_password": PASSWORD, "code": "000000"})
+    assert bad_code.status_code == 422 and "code from the app is wrong" in visible(bad_code.data)
+    previous_step = now - timedelta(seconds=30)  # the code shown a moment ago is still taken
+    done = hr_post(
+        client,
+        "/admin/totp",
+        {"current_password": PASSWORD, "code": app_on_phone.at(previous_step)},
+    )
+    assert done.status_code == 200
+    codes = re.findall(r"<code>([a-z2-7-]{19})</code>", done.data.decode())
+    assert len(codes) == 10
+    return app_on_phone, codes
+
+
+def test_two_step_sign_in_needs_the_code_and_takes_each_code_once(app, now):
+    """Issue 14, finding 9.  Old behaviour: the password alone opened every account; there
+    was no second factor.  Now an account can turn on TOTP; sign-in then needs the code
+    (a wrong or replayed one is refused) or a recovery code, which works once."""
+    admin = hr_client(app, ADMIN, "admin")
+    app_on_phone, recovery = turn_on_totp(admin, now)
+    stored = stored_user(app, "admin")
+    assert stored.totp_secret and len(stored.recovery_hashes) == 10
+    assert not any(code in str(stored.recovery_hashes) for code in recovery)  # hashes only
+    assert log_in(anonymous_client(app), "admin").status_code == 401  # password alone
+    wrong = sign_in_with_code(anonymous_client(app), "admin", "123456")
+    assert wrong.status_code == 401 and WRONG in visible(wrong.data)
+    replayed = sign_in_with_code(
+        anonymous_client(app), "admin", app_on_phone.at(now - timedelta(seconds=30))
+    )
+    assert replayed.status_code == 401  # the step used to turn it on is spent
+    phone = anonymous_client(app)
+    assert sign_in_with_code(phone, "admin", app_on_phone.at(now)).status_code == 303
+    assert signed_in(phone)
+    again = sign_in_with_code(anonymous_client(app), "admin", app_on_phone.at(now))
+    assert again.status_code == 401  # a code seen over the shoulder is spent
+    lost_phone = anonymous_client(app)
+    typed = recovery[3].upper().replace("-", " ")
+    assert sign_in_with_code(lost_phone, "admin", typed).status_code == 303
+    assert signed_in(lost_phone)
+    assert sign_in_with_code(anonymous_client(app), "admin", recovery[3]).status_code == 401
+    assert len(stored_user(app, "admin").recovery_hashes) == 9
+    page = visible(lost_phone.get("/admin/totp").data)
+    assert "Two-step sign-in is on" in page and "Recovery codes left: 9" in page
+
+
+def test_two_step_sign_in_can_be_turned_off_with_the_password(app, now):
+    admin = hr_client(app, OFFICER, "officer")
+    turn_on_totp(admin, now)
+    refused = hr_post(admin, "/admin/totp/off", {"current_password": "wrong password!"})
+    assert refused.status_code == 422 and stored_user(app, "officer").totp_secret
+    off = hr_post(admin, "/admin/totp/off", {"current_password": PASSWORD})
+    assert off.status_code == 303
+    assert stored_user(app, "officer").totp_secret is None
+    assert log_in(anonymous_client(app), "officer").status_code == 303
 
 
 # -- sessions that must end ------------------------------------------------------------
@@ -461,7 +555,12 @@ def test_the_enumeration_sees_the_admin_routes(app):
         "admin.create_user",
         "admin.disable_user",
     } <= endpoints
-    assert {"admin.logout", "admin.change_password"} == SELF_SERVICE
+    assert {
+        "admin.logout",
+        "admin.change_password",
+        "admin.totp_on",
+        "admin.totp_off",
+    } == SELF_SERVICE
 
 
 def test_every_admin_route_refuses_anonymous_visitors(app):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pyotp
 import pytest
 from click.testing import CliRunner, Result
 from sqlmodel import select
@@ -15,7 +16,7 @@ from storage.models import AuditEvent, HrUser
 from surveys import accounts
 from tests.cli import CadreCli
 from tests.factories import SECRET
-from tests.hr import PASSWORD, anonymous_client, log_in
+from tests.hr import LOGIN, PASSWORD, anonymous_client, form_token, log_in
 from webforms import create_app
 
 GENERATED = re.compile(r"\(shown only this once\): (\S+)")
@@ -27,7 +28,7 @@ def cadre(tmp_path) -> CadreCli:
     return CadreCli(tmp_path)
 
 
-def sign_in_status(cadre: CadreCli, username: str, password: str) -> int:
+def sign_in_status(cadre: CadreCli, username: str, password: str, code: str = "") -> int:
     """What the real web app answers to these credentials, on the command's database."""
     app = create_app(
         {
@@ -37,7 +38,12 @@ def sign_in_status(cadre: CadreCli, username: str, password: str) -> int:
         }
     )
     try:
-        return log_in(anonymous_client(app), username, password).status_code
+        client = anonymous_client(app)
+        if not code:
+            return log_in(client, username, password).status_code
+        token = form_token(client, LOGIN)
+        data = {"username": username, "password": password, "code": code, "csrf_token": token}
+        return client.post(LOGIN, data=data).status_code
     finally:
         app.extensions["cadre_engine"].dispose()
 
@@ -133,3 +139,23 @@ def test_first_start_creates_admin_once_and_prints_its_password_once(tmp_path, c
         assert capsys.readouterr().out == ""
     finally:
         context.close()
+
+
+def test_totp_from_the_terminal_needs_a_code_then_prints_recovery_codes(cadre, monkeypatch):
+    """Issue 14, finding 9: the server's terminal can turn the second factor on (confirmed with
+    a code from the app) and off again for someone who lost phone and recovery codes."""
+    output = cadre("admin", "create", "dave", "--role", "admin", "--generate").output
+    password = GENERATED.search(output).group(1)
+    secret = accounts.new_totp_secret()
+    monkeypatch.setattr(accounts, "new_totp_secret", lambda: secret)
+    wrong = typed(cadre, "admin", "totp", "dave", input="000000\n", code=2)
+    assert secret in wrong.output and "The code from the app is wrong" in wrong.output
+    app_code = pyotp.TOTP(secret).now()
+    result = typed(cadre, "admin", "totp", "dave", input=f"{app_code}\n")
+    assert "Two-step sign-in of dave is on." in result.output
+    recovery = re.findall(r"^  ([a-z2-7]{4}(?:-[a-z2-7]{4}){3})$", result.output, re.M)
+    assert len(recovery) == 10
+    assert sign_in_status(cadre, "dave", password) == 401  # the password alone
+    assert sign_in_status(cadre, "dave", password, recovery[0]) == 303
+    assert "is off" in cadre("admin", "totp", "dave", "--off").output
+    assert sign_in_status(cadre, "dave", password) == 303

@@ -154,8 +154,10 @@ def test_member_of_the_public_rates_a_window_on_a_phone(browser, app, session, e
             questions.nth(index).locator("label.opt").first.tap()
         page.locator("button[type=submit]").tap()
         page.wait_for_url("**/thanks")
-        page.get_by_role("link").filter(has_text="评价另一位").tap()
-        page.wait_for_url(f"**/p/{channel.slug}")
+        # The code was spent on this rating: rating someone else takes a new scan.
+        assert "扫描窗口屏幕上的新二维码" in page.inner_text("body")
+        page.goto(f"{base}/p/{channel.slug}?c={code}")
+        assert "此二维码已被使用" in page.inner_text("body")
         context.close()
     rows = responses(engine)
     li_na = session.exec(select(Cadre).where(Cadre.name == "李娜")).one()
@@ -184,8 +186,43 @@ def test_window_display_shows_the_code_and_refreshes_without_javascript(browser,
         moment[0] = turns + timedelta(seconds=1)  # by the reload the code has turned
         page.wait_for_timeout(4000)
         assert len(loads) == 2, "the page should reload itself once, when the code turns"
-        assert int(page.get_attribute("meta[http-equiv=refresh]", "content")) > 60
+        # Then every 15 seconds, so a code a phone took is soon replaced without JavaScript.
+        assert page.get_attribute("meta[http-equiv=refresh]", "content") == "15"
         context.close()
+
+
+def test_window_display_shows_a_new_code_as_soon_as_a_phone_takes_it(browser, app, session, now):
+    """Issue 14, finding 10: the screen's script notices the scan and loads the next code."""
+    from surveys.channels import create_channel, display_key
+
+    campaign = make_campaign(session, now=now)
+    channel = create_channel(session=session, campaign=campaign, name="1号窗口", cadre_ids=["C1"])
+    session.commit()
+    address = f"/p/{channel.slug}/display?key={display_key(SECRET, channel.slug)}"
+    with serving(app) as base:
+        context = browser.new_context(viewport=SCREEN)
+        page = context.new_page()
+        page.goto(base + address)
+        first = page.get_attribute("main img", "src")
+        assert "n=0" in first
+        phone = browser.new_context(**PHONE)
+        scan = phone.new_page()
+        scan.goto(base + parse_display_code(first, channel.slug))
+        assert "1号窗口" in scan.inner_text("body")
+        page.wait_for_selector("main img[src*='n=1']", timeout=6000)  # well before 15 s
+        phone.close()
+        context.close()
+
+
+def parse_display_code(image: str, slug: str) -> str:
+    """The form address a phone opens from the display's QR image (its window and serial)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from surveys.channels import rotating_code
+
+    shown = parse_qs(urlsplit(image).query)
+    code = rotating_code(SECRET, slug, int(shown["w"][0]), int(shown["n"][0]))
+    return f"/p/{slug}?c={code}"
 
 
 def test_mini_app_opens_the_bound_raters_form(browser, app, session, engine, now):

@@ -16,15 +16,21 @@ import pytest
 import redis
 from sqlmodel import Session, select
 
+from cadre.settings import Settings
 from storage.models import Cadre, ChannelTally, PublicChannel
 from surveys.channels import (
     channel_flags,
     channel_tallies,
+    claim_code,
+    code_claimed,
+    code_spent,
     code_url,
     create_channel,
     display_key,
+    next_serial,
     record_tally,
     rotating_code,
+    spend_code,
     window_number,
     window_start,
 )
@@ -234,14 +240,89 @@ def test_one_address_may_post_a_limited_number_of_times(app, session, engine, no
     assert tallies(engine) == [(3, 2)]
 
 
-def test_the_default_limit_is_thirty_posts_an_hour(app, session, engine, now):
-    path = f"/p/{open_channel(session, make_campaign(session, now=now), ['C1']).slug}"
+def shown_code(app, path: str) -> str:
+    """What a phone opens by scanning the window's screen now (read off the display page)."""
+    slug = path.rsplit("/", 1)[1]
+    screen = app.test_client().get(f"{path}/display?key={display_key(SECRET, slug)}")
+    image = re.search(r'<img src="([^"]+)"', screen.data.decode()).group(1).replace("&amp;", "&")
+    shown = parse_qs(urlsplit(image).query)
+    window, serial = int(shown["w"][0]), int(shown["n"][0])
+    return f"{path}?c={rotating_code(SECRET, slug, window, serial)}"
+
+
+def test_a_busy_hall_behind_one_address_is_not_limited(app, session, engine, now):
+    """Issue 14, finding 10.  Old behaviour: every address could post 30 times an hour, so
+    a service hall behind one NAT address reached the limit on honest traffic.  Now the
+    default allows 600 an hour: sixty phones behind one address, each scanning the fresh
+    code on the screen, are all accepted, while a code passed on is refused."""
+    assert Settings.model_fields["public_rate_limit"].default == "600 per hour"
+    campaign = make_campaign(session, now=now)
+    path = f"/p/{open_channel(session, campaign, ['C1', 'C2']).slug}"
+    codes = []
+    for turn in range(60):
+        codes.append(shown_code(app, path))
+        chosen = cadre_id(session, "C1" if turn % 2 else "C2")
+        response = rate(new_phone(app), path, codes[-1], cadre=chosen)
+        assert response.status_code == 303, turn
+    assert len(set(codes)) == 60 and len(responses(engine)) == 60
+    passed_on = new_phone(app).get(codes[7])
+    assert passed_on.status_code == 403
+    assert "This code was already used" in visible(passed_on.data)
+    assert tallies(engine) == [(60, 1)]
+
+
+def test_a_phone_that_keeps_its_session_gets_one_ballot_per_code(app, session, engine, now):
+    """Issue 14, finding 10.  Old behaviour: one scan was enough: keeping the session cookie
+    (which held the code's window) and dropping the once-a-day device cookie, one phone
+    posted 30 ballots in seconds.  Now the scan's code is claimed and spent server-side:
+    the same phone posting again, reopening the code or replaying it is refused."""
+    campaign = make_campaign(session, now=now)
+    path = f"/p/{open_channel(session, campaign, ['C1', 'C2']).slug}"
+    first, second = cadre_id(session, "C1"), cadre_id(session, "C2")
     phone = new_phone(app)
-    page = parse(phone.get(scanned(path, now)).data)
-    bad = page.valid_answers() | {"pub_overall": "999"}
-    assert {phone.post(path, data=bad).status_code for _ in range(30)} == {422}
-    assert_refused_by_the_limit(phone.post(path, data=page.valid_answers()))
-    assert responses(engine) == []
+    code = shown_code(app, path)
+    assert new_phone(app).head(code).status_code == 200  # a link checker takes no code
+    answers = parse(phone.get(code).data).valid_answers() | {"cadre": first}
+    assert phone.post(path, data=answers).status_code == 303
+    for _ in range(5):
+        phone.delete_cookie("cadre_rated", path="/p/")  # the device cookie dropped
+        again = phone.post(path, data=answers | {"cadre": second})
+        assert again.status_code == 403 and "This code was already used" in visible(again.data)
+        assert phone.get(code).status_code == 403
+        assert phone.get(path).status_code == 403
+    fresh = shown_code(app, path)
+    assert fresh != code  # the screen moved on as soon as the code was taken
+    assert rate(phone, path, fresh, cadre=second).status_code == 303
+    assert sorted(row.cadre_id for row in responses(engine)) == sorted([first, second])
+
+
+def test_two_posts_of_one_form_store_one_ballot(app, session, engine, now):
+    """Two tabs (or a replayed request) holding the same claimed code: one ballot between them."""
+    path = f"/p/{open_channel(session, make_campaign(session, now=now), ['C1', 'C2']).slug}"
+    phone = new_phone(app)
+    answers = parse(phone.get(shown_code(app, path)).data).valid_answers()
+    first = phone.post(path, data=answers | {"cadre": cadre_id(session, "C1")})
+    phone.delete_cookie("cadre_rated", path="/p/")
+    second = phone.post(path, data=answers | {"cadre": cadre_id(session, "C2")})
+    assert (first.status_code, second.status_code) == (303, 403)
+    assert len(responses(engine)) == 1
+
+
+def test_the_display_moves_on_when_its_code_is_taken(app, client, session, now):
+    """The screen's script asks whether its code was taken; the answer turns true at the scan."""
+    channel = open_channel(session, make_campaign(session, now=now), ["C1"])
+    path = f"/p/{channel.slug}"
+    key = display_key(SECRET, channel.slug)
+    body = client.get(f"{path}/display?key={key}").data.decode()
+    used = re.search(r'data-used="([^"]+)"', body).group(1).replace("&amp;", "&")
+    assert urlsplit(used).path == f"{path}/display/used"
+    assert client.get(used).get_json() == {"used": False}
+    assert new_phone(app).get(shown_code(app, path)).status_code == 200
+    assert client.get(used).get_json() == {"used": True}
+    assert client.get(f"{path}/display/used?key=wrong&w=1&n=0").status_code == 404
+    set_clock(app, later(now, minutes=5))  # the window turned: a new code either way
+    fresh = re.search(r'data-used="([^"]+)"', client.get(f"{path}/display?key={key}").data.decode())
+    assert client.get(fresh.group(1).replace("&amp;", "&")).get_json() == {"used": False}
 
 
 @pytest.fixture
@@ -287,6 +368,31 @@ def test_the_limit_is_shared_through_redis(redis_app, session, engine, now):
     assert len(responses(engine)) == 2
 
 
+def test_a_code_is_claimed_once_and_spent_once_on_both_databases(any_engine, now):
+    """Two phones racing for one code, and two posts of one claim: one wins each time;
+    claims of windows whose forms can no longer be sent are deleted."""
+    with Session(any_engine, expire_on_commit=False) as session:
+        channel = open_channel(session, make_campaign(session, now=now), ["C1"])
+        window = window_number(now)
+        claim = {"session": session, "channel": channel, "window": window, "oldest": window - 13}
+        assert next_serial(session=session, channel=channel, window=window) == 0
+        assert claim_code(serial=0, **claim) is True
+        assert claim_code(serial=0, **claim) is False  # the second phone
+        assert claim_code(serial=1, **claim) is True
+        session.commit()
+        assert next_serial(session=session, channel=channel, window=window) == 2
+        spend = {"session": session, "channel": channel, "window": window}
+        assert spend_code(serial=0, **spend) is True
+        assert spend_code(serial=0, **spend) is False  # the replayed post
+        assert spend_code(serial=7, **spend) is False  # never claimed
+        session.commit()
+        assert code_spent(serial=0, **spend) and not code_spent(serial=1, **spend)
+        later_claim = claim | {"window": window + 14, "oldest": window + 1}
+        assert claim_code(serial=0, **later_claim) is True
+        session.commit()
+        assert not code_claimed(serial=1, **spend)  # the old window's claims are gone
+
+
 # --- the window's display page ----------------------------------------------------------------
 
 
@@ -315,11 +421,13 @@ def test_the_display_page_shows_the_current_code_and_refreshes(app, client, sess
     response = client.get(f"/p/{channel.slug}/display?key={key}")
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     body = response.data.decode()
-    assert '<meta http-equiv="refresh" content="101">' in body
-    assert "<script" not in body
+    # 1:41 until the code turns, but a screen without JavaScript reloads every 15 seconds.
+    assert '<meta http-equiv="refresh" content="15">' in body
+    assert '<script src="/static/display.js' in body and "<script>" not in body
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     text = visible(body)
     assert "1号窗口" in text and "Scan to rate our service" in text
-    assert "The code changes every 5 minutes" in text
+    assert "Each code takes one rating and changes every 5 minutes" in text
     image = re.search(r'<img src="([^"]+)"', body).group(1).replace("&amp;", "&")
     assert urlsplit(image).path == f"/p/{channel.slug}/qr.png"
     assert parse_qs(urlsplit(image).query)["key"] == [key]
@@ -339,7 +447,7 @@ def test_the_window_length_is_configurable(app, client, session, now):
     key = display_key(SECRET, channel.slug)
     body = client.get(f"/p/{channel.slug}/display?key={key}").data.decode()
     turns = window_start(window_number(now, 2) + 1, 2)
-    refresh = int((turns - now).total_seconds()) + 1
+    refresh = min(int((turns - now).total_seconds()) + 1, 15)
     assert f'content="{refresh}"' in body and "every 2 minutes" in visible(body)
     path = f"/p/{channel.slug}"
     old = rotating_code(SECRET, channel.slug, window_number(now, 2) - 2)
@@ -384,7 +492,7 @@ def test_tallies_count_per_hour_and_flag_a_burst(any_engine, now):
             "channel": "1号窗口",
             "start": "2026-11-25 12:00",
             "end": "2026-11-25 14:00",
-            "minimum": 30,
+            "minimum": 20,
         }
         (so_far,) = channel_flags(session=session, campaign=campaign, now=now)
         assert so_far.values["count"] == 30 and so_far.values["end"] == "2026-11-25 13:00"
@@ -477,7 +585,7 @@ def test_status_prints_tallies_and_bursts(cadre, campaign_id, now):
     assert lines[3] == "Bursts to check:"
     assert lines[4].strip() == (
         "31 public submissions (1 refused) on channel 1号窗口 from 2026-11-25 12:00 "
-        "to 2026-11-25 13:00: at least 30 within one hour"
+        "to 2026-11-25 13:00: at least 20 within one hour"
     )
     quiet = cadre("channels", "status", campaign_id, "--minimum", "40").output
     assert "No bursts: no channel took 40 submissions within one hour." in quiet

@@ -6,6 +6,8 @@ with the code the window's screen shows now (``scanned``).
 
 from __future__ import annotations
 
+import itertools
+
 from sqlmodel import select
 
 from storage.models import Cadre
@@ -24,10 +26,18 @@ def channel_path(session, campaign, cadres: list[str], name: str = "政务服务
     return f"/p/{channel.slug}"
 
 
+SCANS = itertools.count(1)
+
+
 def scanned(path: str, now, windows_ago: int = 0) -> str:
-    """The address a rotating channel's QR code opened ``windows_ago`` windows before ``now``."""
+    """A fresh scan of the screen ``windows_ago`` windows before ``now``: a code nobody used.
+
+    Each code admits one ballot, so every call gives the next serial, as the
+    screen does once a phone has taken the code it showed.
+    """
     slug = path.rsplit("/", 1)[1]
-    return f"{path}?c={rotating_code(SECRET, slug, window_number(now) - windows_ago)}"
+    code = rotating_code(SECRET, slug, window_number(now) - windows_ago, next(SCANS))
+    return f"{path}?c={code}"
 
 
 def cadre_id(session, external_id: str) -> str:
@@ -58,7 +68,9 @@ def test_valid_public_answers_are_stored_as_the_public_group(client, session, en
     thanks = client.get(f"{path}/thanks")
     assert thanks.status_code == 200
     assert "Thank you, your answers were recorded anonymously." in visible(thanks.data)
-    assert path in parse(thanks.data).links
+    # The code was spent on this rating: another person needs a new scan, not a link.
+    assert "scan the new code on the screen" in visible(thanks.data)
+    assert path not in parse(thanks.data).links
     (row,) = responses(engine)
     assert row.campaign_id == campaign.id and row.cadre_id == cadre_id(session, "C1")
     assert row.group == "public" and row.vote is None and row.comment == "办事很快"

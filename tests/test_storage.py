@@ -31,6 +31,7 @@ TABLES = {
     "invitation",
     "response",
     "publicchannel",
+    "publiccodeuse",
     "sealedballot",
     "telegramchat",
     "raterchat",

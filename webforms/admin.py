@@ -1,9 +1,11 @@
 """The HR pages under ``/admin``: sign-in, the campaign dashboard and account management.
 
 Every view except the login page is guarded by ``webforms.hr_auth``; every
-form carries the global CSRF token (no view here is exempt).  Sign-in
-attempts are rate limited per address and per username, counting failures
-only, so an honest person who signs in is never slowed down by it.
+form carries the global CSRF token (no view here is exempt).  Failed
+sign-ins are limited per address and per username and address, with a
+stricter limit while an account is under attack (``webforms/login_limits.py``):
+guessing is slow, yet the real person signs in from an address that has not
+failed.  Accounts with a second factor also type a code from their app.
 """
 
 from __future__ import annotations
@@ -22,15 +24,18 @@ from flask import (
     request,
     url_for,
 )
+from flask import session as web_session
 from flask_babel import gettext
 from flask_limiter.errors import RateLimitExceeded
 from sqlmodel import Session
+from werkzeug.security import check_password_hash
 
-from storage.models import Campaign
+from storage.models import Campaign, HrUser
 from surveys import accounts
 from surveys.accounts import ADMIN, ROLE_LABELS, ROLES, AccountError
 from surveys.campaigns import campaign_state, list_campaigns
 from surveys.invitations import invitation_counts
+from webforms import login_limits
 from webforms.clock import current_time
 from webforms.db import get_session
 from webforms.errors import message_page
@@ -48,12 +53,15 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-# Failed sign-ins allowed per client address, and per username from anywhere.
+# Failed sign-ins allowed per client address (per username and address: login_limits).
 LOGIN_LIMIT_PER_ADDRESS = "5 per minute"
-LOGIN_LIMIT_PER_USERNAME = "10 per hour"
-# Views that only touch the signed-in person's own session or password: every
-# role may use them.  Every other view that writes needs a writing role.
-SELF_SERVICE = frozenset({"admin.logout", "admin.change_password"})
+# Views that only touch the signed-in person's own session, password or second
+# factor: every role may use them.  Every other view that writes needs a writing role.
+SELF_SERVICE = frozenset(
+    {"admin.logout", "admin.change_password", "admin.totp_on", "admin.totp_off"}
+)
+# The session key of a second-factor secret shown but not yet confirmed.
+PENDING_TOTP = "totp_pending"
 # Account times are shown in the install's zone (CADRE_TIMEZONE), this one unless set.
 DEFAULT_ZONE = "Asia/Shanghai"
 
@@ -63,41 +71,60 @@ def failed_login(response) -> bool:
     return response.status_code != 303
 
 
-def login_username_key() -> str:
-    """The per-username limit's key: the name as accounts store it, whatever the address."""
-    name = accounts.normal_username(request.form.get("username", ""))[:64]
-    return f"hr-username:{name}"
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(LOGIN_LIMIT_PER_ADDRESS, methods=["POST"], deduct_when=failed_login)
-@limiter.limit(
-    LOGIN_LIMIT_PER_USERNAME,
-    key_func=login_username_key,
-    methods=["POST"],
-    deduct_when=failed_login,
-)
 def login():
-    """Show the sign-in form, or sign a person in on a fresh session."""
+    """Show the sign-in form, or sign a person in on a fresh session.
+
+    Whether the password or the second-factor code was wrong is never said,
+    so the page does not confirm a guessed password.
+    """
     target = safe_next(request.values.get("next"))
     if request.method == "GET":
         if current_hr_user() is not None:
             return redirect(target, code=303)
         return render_template("admin/login.html", next=target, username="")
     username = request.form.get("username", "")
+    name = accounts.normal_username(username)[:64]
+    address = request.remote_addr or ""
+    wait = login_limits.wait_seconds(name, address)
+    if wait is not None:
+        return too_many_attempts(None, {"Retry-After": str(wait)})
     db = get_session()
+    now = current_time()
     user = accounts.authenticate(
         session=db, username=username, password=request.form.get("password", "")
     )
+    if user is not None and not second_factor_passed(user, name, now):
+        db.rollback()
+        user = None
     if user is None:
-        log.info("failed HR sign-in for %r from %s", username[:64], request.remote_addr)
-        error = gettext("Wrong username or password.")
+        login_limits.count_failure(name, address)
+        log.info("failed HR sign-in for %r from %s", name, address)
+        error = gettext("Wrong username, password or code.")
         page = render_template("admin/login.html", next=target, username=username, error=error)
         return page, 401
-    accounts.record_login(session=db, user=user, now=current_time())
+    accounts.record_login(session=db, user=user, now=now)
     db.commit()
     start_hr_session(user)
     return redirect(target, code=303)
+
+
+def second_factor_passed(user: HrUser, name: str, now: datetime) -> bool:
+    """Whether the typed code completes the sign-in (always, for accounts without a factor).
+
+    Wrong codes after a right password are counted per account; past the
+    limit no code is even checked this hour (see ``webforms/login_limits``).
+    """
+    if not user.totp_secret:
+        return True
+    if not login_limits.factor_allowed(name):
+        return False
+    code = request.form.get("code", "")[:64]
+    if accounts.check_second_factor(session=get_session(), user=user, code=code, now=now):
+        return True
+    login_limits.count_factor_failure(name)
+    return False
 
 
 def safe_next(value: str | None) -> str:
@@ -108,12 +135,13 @@ def safe_next(value: str | None) -> str:
 
 
 @bp.errorhandler(RateLimitExceeded)
-def too_many_attempts(_error: RateLimitExceeded):
-    """Too many failed sign-ins: say so plainly; the limiter adds Retry-After."""
+def too_many_attempts(_error: RateLimitExceeded | None, headers: dict | None = None):
+    """Too many failed sign-ins: say so plainly; Retry-After (from the limiter, or given)."""
     return message_page(
         429,
         gettext("Too many attempts"),
         gettext("There were too many failed sign-ins. Please wait a while and try again."),
+        headers,
     )
 
 
@@ -285,6 +313,83 @@ def change_password():
     start_hr_session(user)
     flash(gettext("Your password was changed."))
     return redirect(url_for("admin.dashboard"), code=303)
+
+
+@bp.get("/totp")
+@login_required
+def totp_page():
+    """One's own second factor: its state, or a new key to add to an authenticator app.
+
+    The key waits in the (signed, server-keyed) session until a code made
+    with it comes back, so a key nobody's app holds is never stored.
+    """
+    user = current_hr_user()
+    if user.totp_secret:
+        return totp_state(user)
+    return totp_setup(user)
+
+
+def totp_state(user: HrUser, status: int = 200, error: str | None = None):
+    """The page for an account whose second factor is on."""
+    left = len(user.recovery_hashes)
+    return admin_page("admin/totp.html", status, enabled=True, recovery_left=left, error=error)
+
+
+def totp_setup(user: HrUser, status: int = 200, error: str | None = None):
+    """The page offering a key (kept across a wrong code, so the app need not be set up again)."""
+    secret = web_session.get(PENDING_TOTP)
+    if not isinstance(secret, str):
+        secret = accounts.new_totp_secret()
+        web_session[PENDING_TOTP] = secret
+    uri = accounts.totp_uri(secret, user.username)
+    return admin_page("admin/totp.html", status, secret=secret, uri=uri, error=error)
+
+
+@bp.post("/totp")
+@login_required
+def totp_on():
+    """Turn one's second factor on (current password and a code); show the recovery codes."""
+    user = current_hr_user()
+    if user.totp_secret:
+        return redirect(url_for("admin.totp_page"), code=303)
+    secret = web_session.get(PENDING_TOTP)
+    if not isinstance(secret, str) or not password_matches(user):
+        return totp_setup(user, 422, gettext("The current password is wrong."))
+    db = get_session()
+    try:
+        codes = accounts.enable_totp(
+            session=db,
+            user=user,
+            secret=secret,
+            code=request.form.get("code", "")[:64],
+            now=current_time(),
+        )
+    except AccountError as error:
+        db.rollback()
+        return totp_setup(user, 422, account_message(error))
+    db.commit()
+    web_session.pop(PENDING_TOTP, None)
+    return admin_page("admin/totp.html", recovery_codes=codes)
+
+
+@bp.post("/totp/off")
+@login_required
+def totp_off():
+    """Turn one's second factor off; the current password is asked so an open tab is not enough."""
+    user = current_hr_user()
+    if not password_matches(user):
+        return totp_state(user, 422, gettext("The current password is wrong."))
+    db = get_session()
+    accounts.disable_totp(session=db, user=user, actor=user.username, now=current_time())
+    db.commit()
+    flash(gettext("Two-step sign-in is off."))
+    return redirect(url_for("admin.totp_page"), code=303)
+
+
+def password_matches(user: HrUser) -> bool:
+    """Whether the form's current password is the account's."""
+    typed = request.form.get("current_password", "")[: accounts.MAX_PASSWORD_LENGTH]
+    return check_password_hash(user.password_hash, typed)
 
 
 def account_message(error: AccountError) -> str:

@@ -4,13 +4,19 @@ Anyone may answer; a channel with several cadres (a service window) first
 asks who served the person.  Stuffing is resisted without ever learning who
 rated (see ``surveys/channels.py``):
 
-- a rotating channel opens only with the code its window's screen shows
-  now (or showed in the previous window); the code's window is kept in the
+- a rotating channel opens only with a code its window's screen shows now
+  (or showed in the previous window), and each code admits one ballot: the
+  first visit claims it in the database and the stored ballot spends it,
+  so keeping the session cookie, dropping the others or changing network
+  buys nothing without a new scan at the window.  The claim is kept in the
   signed session, so a person who fills in slowly is not refused at submit;
+- the screen moves on to the next code as soon as the shown one is claimed
+  (a tiny script asks; without it, the page reloads every few seconds);
 - a signed cookie remembers which cadres this device rated today (in the
   campaign's time zone), and a second rating of the same cadre is refused;
-- each address may post ``PUBLIC_RATE_LIMIT`` times (default 30 per hour),
-  counted in ``RATELIMIT_STORAGE_URI`` (Redis when several processes serve);
+- each address may post ``PUBLIC_RATE_LIMIT`` times (default 600 per hour:
+  a service hall behind one NAT address must never reach it; the codes, not
+  this limit, stop stuffing), counted in ``RATELIMIT_STORAGE_URI``;
 - every accepted and refused submission is counted per channel and hour.
 
 Settings read from the app's config (all optional): ``PUBLIC_CODE_MINUTES``
@@ -21,7 +27,7 @@ code's window a form may be sent, default 60), ``PUBLIC_RATE_LIMIT``.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import (
@@ -49,15 +55,21 @@ from surveys.ballots import (
     submit_public,
 )
 from surveys.channels import (
+    MAX_SERIAL,
     WINDOW_MINUTES,
-    code_window,
+    claim_code,
+    code_claimed,
+    code_spent,
     current_url,
     display_key_valid,
     find_channel,
     form_accepted,
     local_day,
     next_day_start,
+    next_serial,
+    read_code,
     record_tally,
+    spend_code,
     window_accepted,
     window_number,
     window_start,
@@ -82,12 +94,14 @@ from webforms.security import csrf, csrf_passed, limiter
 log = logging.getLogger(__name__)
 bp = Blueprint("public", __name__)
 
-SESSION_WINDOWS = "public_windows"  # channel slug -> window of the code the form opened with
+SESSION_CODES = "public_codes"  # channel slug -> [window, serial] of the code this phone claimed
 RATED_COOKIE = "cadre_rated"  # signed: cadre id -> the local day this device rated it
 RATED_SALT = "cadre-public-rated"
 RATED_COOKIE_AGE = 2 * 24 * 3600  # today and tomorrow's first hours, whatever the time zone
-DEFAULT_RATE_LIMIT = "30 per hour"
+DEFAULT_RATE_LIMIT = "600 per hour"
 DEFAULT_FORM_MINUTES = 60
+# Without JavaScript the screen reloads this often, so a claimed code is soon replaced.
+DISPLAY_RELOAD_SECONDS = 15
 
 
 def code_minutes() -> int:
@@ -129,8 +143,9 @@ def form(slug: str):
     channel = find_channel(session=database, slug=slug)
     if request.method == "POST":
         return submit(channel, ballot, now)
-    if not opened_with_code(channel, now):
-        return code_expired()
+    refused = admission(channel, now)
+    if refused is not None:
+        return refused
     rated = rated_today(read_ratings(), ballot.campaign, now)
     if all(section.cadre.id in rated for section in ballot.sections):
         return already_rated(ballot, ballot.sections, now, other_cadres=False)
@@ -140,49 +155,104 @@ def form(slug: str):
 @bp.get("/p/<slug>/thanks")
 def thanks(slug: str):
     """Thank the person and offer to rate someone else at the same window."""
-    if find_channel(session=get_session(), slug=slug) is None:
+    channel = find_channel(session=get_session(), slug=slug)
+    if channel is None:
         abort(404)
-    return render_template("public_thanks.html", again=url_for("public.form", slug=slug))
+    # A rotating channel's code was spent on this rating: another needs a new scan.
+    again = None if channel.rotating else url_for("public.form", slug=slug)
+    return render_template("public_thanks.html", again=again)
 
 
 # --- rotating codes ---------------------------------------------------------------------------
 
 
-def opened_with_code(channel: PublicChannel, now: datetime) -> bool:
-    """Whether this visit may see the form: a static channel, or a code that is still good.
+def admission(channel: PublicChannel, now: datetime):
+    """None when this visit may see the form, else the page that says why not.
 
-    A code that is valid now is remembered in the session; without one (the
-    language links, "rate another person") the remembered code must still be
-    within its own two windows, exactly as if it had been scanned again.
+    A static channel needs nothing.  A scanned code must be current and not
+    claimed by anyone else; this phone claims it.  Without a code (the
+    language links, a reload) the phone's own claim must still be unspent
+    and within its code's two windows, exactly as if it had scanned again.
     """
     if not channel.rotating:
-        return True
+        return None
     code = request.args.get("c", "")
-    window = code_window(secret_key(), channel.slug, code, now, code_minutes()) if code else None
-    if window is not None:
-        remember_window(channel.slug, window, now)
-        return True
-    stored = session.get(SESSION_WINDOWS, {}).get(channel.slug)
-    return isinstance(stored, int) and window_accepted(stored, now, code_minutes())
+    if not code:
+        held = held_code(channel.slug)
+        if held is None or not window_accepted(held[0], now, code_minutes()):
+            return code_expired()
+        if code_spent(session=get_session(), channel=channel, window=held[0], serial=held[1]):
+            return code_used()
+        return None
+    found = read_code(secret_key(), channel.slug, code, now, code_minutes())
+    if found is None:
+        return code_expired()
+    if request.method == "HEAD":
+        return None  # a link checker asking whether the page exists takes no code
+    database = get_session()
+    if held_code(channel.slug) == found:
+        if code_spent(session=database, channel=channel, window=found[0], serial=found[1]):
+            return code_used()
+        return None
+    oldest = window_number(now - form_lifetime(), code_minutes()) - 1
+    window, serial = found
+    if not claim_code(
+        session=database, channel=channel, window=window, serial=serial, oldest=oldest
+    ):
+        database.rollback()
+        count_refusal(channel, now)
+        return code_used()
+    database.commit()
+    remember_code(channel.slug, found, now)
+    return None
+
+
+def form_lifetime() -> timedelta:
+    """How long a claimed code's form may be sent: never less than the code's two windows."""
+    return max(timedelta(minutes=form_minutes()), timedelta(minutes=2 * code_minutes()))
+
+
+def held_code(slug: str) -> tuple[int, int] | None:
+    """The (window, serial) of the code this phone claimed for the channel, if any."""
+    held = session.get(SESSION_CODES, {}).get(slug)
+    if (
+        isinstance(held, list)
+        and len(held) == 2
+        and all(isinstance(value, int) and not isinstance(value, bool) for value in held)
+    ):
+        return held[0], held[1]
+    return None
 
 
 def form_still_open(channel: PublicChannel, now: datetime) -> bool:
     """Whether a submission may be stored: opened with a code whose form time has not run out."""
     if not channel.rotating:
         return True
-    stored = session.get(SESSION_WINDOWS, {}).get(channel.slug)
-    return isinstance(stored, int) and form_accepted(stored, now, form_minutes(), code_minutes())
+    held = held_code(channel.slug)
+    return held is not None and form_accepted(held[0], now, form_minutes(), code_minutes())
 
 
-def remember_window(slug: str, window: int, now: datetime) -> None:
-    """Keep the newest good window per channel in the session; drop the ones that ran out."""
-    windows = {
-        name: value
-        for name, value in session.get(SESSION_WINDOWS, {}).items()
-        if isinstance(value, int) and form_accepted(value, now, form_minutes(), code_minutes())
-    }
-    windows[slug] = max(window, windows.get(slug, window))
-    session[SESSION_WINDOWS] = windows
+def remember_code(slug: str, code: tuple[int, int], now: datetime) -> None:
+    """Keep the claimed code per channel in the session; drop the ones that ran out."""
+    codes = {}
+    for name in session.get(SESSION_CODES, {}):
+        held = held_code(name)
+        if held is not None and form_accepted(held[0], now, form_minutes(), code_minutes()):
+            codes[name] = list(held)
+    codes[slug] = list(code)
+    session[SESSION_CODES] = codes
+
+
+def code_used():
+    """A code another phone (or this one, for a ballot already sent) used: scan the new one."""
+    return refusal(
+        403,
+        gettext("This code was already used"),
+        gettext(
+            "Each code on the window's screen takes one rating. Please scan the new "
+            "code on the screen at the window."
+        ),
+    )
 
 
 def code_expired():
@@ -280,6 +350,13 @@ def submit(channel: PublicChannel, ballot: BallotForm, now: datetime):
         return already_rated(ballot, chosen, now, other_cadres=others)
     answers = read_answers(ballot.sections[0], request.form, "")
     database = get_session()
+    held = held_code(channel.slug)
+    if channel.rotating and not spend_code(
+        session=database, channel=channel, window=held[0], serial=held[1]
+    ):
+        database.rollback()
+        count_refusal(channel, now)
+        return code_used()
     try:
         submit_public(
             session=database, slug=channel.slug, cadre_id=cadre_id, answers=answers, now=now
@@ -376,24 +453,30 @@ def displayed_channel(slug: str) -> PublicChannel:
 
 @bp.get("/p/<slug>/display")
 def display(slug: str):
-    """The page on the window's screen: the current code as a QR image, refreshed as it turns.
+    """The page on the window's screen: the code to scan now as a QR image.
 
-    No JavaScript: a meta refresh reloads the page one second after the next
-    window begins, and the image's address names the window so no cache
-    can show an old code.
+    The screen shows the next unclaimed code of the current window.  A tiny
+    script (our own file, allowed by this page's policy) asks every two
+    seconds whether a phone claimed it and reloads at once; without
+    JavaScript a meta refresh reloads every ``DISPLAY_RELOAD_SECONDS`` and
+    one second after the window turns.  The image's address names the
+    window and serial so no cache can show an old code.
     """
     channel = displayed_channel(slug)
     now = current_time()
     minutes = code_minutes()
     window = window_number(now, minutes)
+    serial = next_serial(session=get_session(), channel=channel, window=window)
     turns = window_start(window + 1, minutes)
     key = request.args["key"]
+    until_turn = max(1, int((turns - now).total_seconds()) + 1)
     return render_template(
         "public_display.html",
         channel=channel,
         campaign=get_session().get(Campaign, channel.campaign_id),
-        image=url_for("public.qr_image", slug=slug, key=key, w=window),
-        refresh=max(1, int((turns - now).total_seconds()) + 1),
+        image=url_for("public.qr_image", slug=slug, key=key, w=window, n=serial),
+        used=url_for("public.display_used", slug=slug, key=key, w=window, n=serial),
+        refresh=min(until_turn, DISPLAY_RELOAD_SECONDS) if channel.rotating else until_turn,
         minutes=minutes,
         languages={
             "zh": url_for("public.display", slug=slug, key=key, lang="zh"),
@@ -402,12 +485,36 @@ def display(slug: str):
     )
 
 
+def shown_code(channel: PublicChannel) -> tuple[int, int]:
+    """The (window, serial) a display request names; the current window's next code otherwise."""
+    now = current_time()
+    window = window_number(now, code_minutes())
+    named = request.args.get("w", type=int), request.args.get("n", type=int)
+    if named[0] == window and named[1] is not None and 0 <= named[1] <= MAX_SERIAL:
+        return window, named[1]
+    return window, next_serial(session=get_session(), channel=channel, window=window)
+
+
+@bp.get("/p/<slug>/display/used")
+def display_used(slug: str):
+    """Whether the screen should load a new code: its code was claimed, or its window ended."""
+    channel = displayed_channel(slug)
+    window, serial = shown_code(channel)
+    stale = window != request.args.get("w", type=int) or serial != request.args.get("n", type=int)
+    used = stale or code_claimed(
+        session=get_session(), channel=channel, window=window, serial=serial
+    )
+    return {"used": bool(channel.rotating and used)}
+
+
 @bp.get("/p/<slug>/qr.png")
 def qr_image(slug: str):
-    """The current code as a PNG for the display page; never cached (``no-store``)."""
+    """The code the page named as a PNG for the display page; never cached (``no-store``)."""
     channel = displayed_channel(slug)
+    window, serial = shown_code(channel)
+    moment = window_start(window, code_minutes())
     url = current_url(
-        current_app.config["BASE_URL"], secret_key(), channel, current_time(), code_minutes()
+        current_app.config["BASE_URL"], secret_key(), channel, moment, code_minutes(), serial
     )
     response = Response(qr_png(url), mimetype="image/png")
     response.headers["Cache-Control"] = "no-store"

@@ -39,6 +39,8 @@ PAGE_POLICIES = {
     "miniapp.open_form": content_security_policy(framers=TELEGRAM_WEB),
     "rater.arrive": content_security_policy(framers=TELEGRAM_WEB),
     "rater.form": content_security_policy(framers=TELEGRAM_WEB),
+    # The window's screen asks whether its code was taken (our own file, no inline script).
+    "public.display": content_security_policy("'self'"),
 }
 
 

@@ -161,6 +161,38 @@ def disable_command(ctx: Context, username: str) -> None:
     click.echo(ctx._("Disabled the account %(username)s.", username=user.username))
 
 
+@admin_group.command("totp")
+@click.argument("username")
+@click.option("--off", is_flag=True, help="Turn the second factor off (a lost phone and codes).")
+@pass_context
+def totp_command(ctx: Context, username: str, off: bool) -> None:
+    """Turn an account's second factor (TOTP) on with a code from the app, or off."""
+    # A code is asked before the key is stored, so nobody is locked out by a key no app
+    # holds; --off is for someone who lost both phone and recovery codes.
+    if off:
+        with ctx.session() as session:
+            user = existing_user(ctx, session, username)
+            accounts.disable_totp(session=session, user=user, actor=CLI_ACTOR, now=ctx.now())
+        click.echo(ctx._("Two-step sign-in of %(username)s is off.", username=user.username))
+        return
+    secret = accounts.new_totp_secret()
+    with ctx.session() as session:
+        user = existing_user(ctx, session, username)
+        click.echo(ctx._("Add this key to the authenticator app: %(secret)s", secret=secret))
+        click.echo(accounts.totp_uri(secret, user.username))
+        code = click.prompt(ctx._("Code from the app"))
+        try:
+            codes = accounts.enable_totp(
+                session=session, user=user, secret=secret, code=code, now=ctx.now()
+            )
+        except AccountError as error:
+            raise refuse(ctx, error) from error
+    click.echo(ctx._("Two-step sign-in of %(username)s is on.", username=user.username))
+    click.echo(ctx._("Recovery codes (shown only this once, each works once):"))
+    for recovery in codes:
+        click.echo(f"  {recovery}")
+
+
 def ensure_first_admin(ctx: Context, base_url: str) -> HrUser | None:
     """On a server with no HR account at all, create ``admin`` and print its password once.
 
