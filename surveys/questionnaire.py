@@ -60,6 +60,15 @@ Comparison = Literal["at_least", "more_than"]
 DEFAULT_BANDS = {"excellent": 90.0, "competent": 75.0, "basically_competent": 60.0}
 
 
+# A weight is a finite number: ``.inf`` (YAML for infinity) or ``.nan`` made every
+# composite nan and the grade Incompetent.  A million is far above any real weight,
+# and keeps a sum of weights from overflowing to infinity.
+MAX_WEIGHT = 1_000_000
+DimensionWeight = Annotated[float, Field(gt=0, le=MAX_WEIGHT, allow_inf_nan=False)]
+# A group weight may be 0: the group answers, but its answers do not count.
+GroupWeight = Annotated[float, Field(ge=0, le=MAX_WEIGHT, allow_inf_nan=False)]
+
+
 def _share(value: object) -> Fraction:
     """Read a share exactly: 0.2, "1/3" or 1.
 
@@ -136,7 +145,7 @@ class ScaleOption(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     key: Key
-    points: float = Field(ge=0, le=100)
+    points: float = Field(ge=0, le=100, allow_inf_nan=False)
     label: Text
 
 
@@ -156,7 +165,7 @@ class Dimension(BaseModel):
     model_config = ConfigDict(extra="forbid")
     key: Key
     title: Text
-    weight: float = Field(default=1.0, gt=0)
+    weight: DimensionWeight = 1.0
     items: list[Item] = Field(min_length=1)
 
 
@@ -248,7 +257,7 @@ class Questionnaire(BaseModel):
     key: Key
     title: Text
     scale: list[ScaleOption] = Field(min_length=2)
-    group_weights: dict[str, Annotated[float, Field(ge=0)]] = Field(min_length=1)
+    group_weights: dict[str, GroupWeight] = Field(min_length=1)
     dimensions: list[Dimension] = Field(min_length=1)
     vote: Vote | None = None
     comment: Comment | None = None
