@@ -184,7 +184,8 @@ def cadre_story(report: CadreReport, locale: str) -> list[Flowable]:
     cadre = report.result.cadre
     story: list[Flowable] = [
         para(report.campaign.name, SMALL),
-        para(f"{cadre.name} · {_(N_('Assessment report'))}", TITLE),
+        # the title outside the f-string: extraction skips f-strings, so it was never translated
+        para(cadre.name + " · " + _(N_("Assessment report")), TITLE),
         table(cadre_facts(report, locale), [45 * mm, None], header=False),
         para(_(N_("Dimensions")), HEADING),
     ]

@@ -22,7 +22,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext
+from flask_babel import gettext, pgettext
 from flask_limiter.errors import RateLimitExceeded
 from sqlmodel import Session
 
@@ -158,10 +158,15 @@ def campaign_rows(session: Session, now: datetime) -> list[CampaignRow]:
 
 
 def state_labels() -> dict[str, str]:
-    """A campaign state as HR reads it."""
+    """A campaign state as HR reads it.
+
+    "Open" has a context: the same English word is an appeal waiting for a
+    decision elsewhere, and one Chinese word cannot say both (a running
+    campaign showed 待处理, "pending").
+    """
     return {
         "not_open": gettext("Not open yet"),
-        "open": gettext("Open"),
+        "open": pgettext("campaign state", "Open"),
         "closed": gettext("Closed"),
     }
 
