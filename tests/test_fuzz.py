@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import string
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -26,6 +27,7 @@ from surveys.channels import create_channel
 from surveys.questionnaire import TemplateError, parse_questionnaire
 from surveys.roster import RosterError, import_roster, read_roster
 from tests.factories import BOX_KEYS, LEDGER_KEY, SECRET, make_campaign
+from tests.hr import LOGIN, hr_client
 from tests.web import BASE_URL, FORM, client_fixture, parse, rater_paths  # noqa: F401
 from webforms import create_app
 
@@ -108,6 +110,49 @@ def test_rater_form_takes_any_post_calmly(app, client, session, engine, now, fie
     assert_friendly(response)
     if response.status_code != 303:
         assert stored(engine) == before
+
+
+SIGNED_IN: dict[int, object] = {}
+PATHS = [
+    "/r/{}", "/p/{}", "/p/{}/thanks", "/p/{}/display", "/p/{}/qr.png", "/publicity/{}",
+    "/app/{}", "/admin/campaigns/{}", "/admin/campaigns/{}/results.xlsx",
+    "/admin/campaigns/{}/overview.pdf", "/admin/campaigns/{}/cadres/{}/report.pdf",
+    "/admin/appeals/{}/decide", "/{}",
+]  # fmt: skip
+
+
+@FUZZ
+@given(
+    pattern=st.sampled_from(PATHS),
+    parts=st.lists(st.one_of(nasty_text, st.just("abc\x00")), min_size=2, max_size=2),
+    signed_in=st.booleans(),
+)
+def test_any_link_is_answered_calmly(app, session, now, pattern, parts, signed_in):
+    """Made-up links, NUL and all, signed in as HR or not: a page, never a 500.
+
+    On PostgreSQL ``/p/abc%00`` and its kin were 500s: the NUL reached a query."""
+    if not SIGNED_IN.get(id(app)):
+        make_campaign(session, now=now)
+        SIGNED_IN[id(app)] = hr_client(app, "auditor")
+    client = SIGNED_IN[id(app)] if signed_in else app.test_client()
+    path = pattern.format(*(quote(part, safe="") or "x" for part in parts))
+    response = client.get(path)
+    assert_friendly(response)
+    if "%00" in path:
+        assert response.status_code in (400, 404), (path, response.status_code)
+
+
+@FUZZ
+@given(username=nasty_text, password=nasty_text)
+def test_any_login_is_refused_calmly(app, username, password):
+    """An HR login as ``ad\x00min`` was a 500 on PostgreSQL."""
+    client = app.test_client()
+    token = parse(client.get(LOGIN).data).csrf_token
+    response = client.post(
+        LOGIN, data={"username": username, "password": password, "csrf_token": token}
+    )
+    assert_friendly(response)
+    assert response.status_code != 303  # nobody signs in with made-up names
 
 
 @pytest.fixture
