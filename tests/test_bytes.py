@@ -12,13 +12,15 @@ from io import BytesIO
 
 import openpyxl
 import pytest
+from pypdf import PdfReader
 from sqlmodel import Session, select
 
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.models import Cadre, Campaign
 from surveys.cells import cell_text
-from surveys.reports import campaign_overview, write_results_workbook
+from surveys.report_pdf import write_cadre_report_pdf
+from surveys.reports import cadre_report, campaign_overview, write_results_workbook
 from surveys.roster import write_workbook
 from tests import report_campaign as hand_worked
 from tests.cli import CadreCli
@@ -205,3 +207,14 @@ def test_roster_csv_with_an_unclosed_quote_exits_2(tmp_path):
         (folder / f"{sheet}.csv").write_text("id,name\n" + "x" * 200_000 + "\n", encoding="utf-8")
     result = CadreCli(tmp_path)("roster", "import", str(folder), code=2)
     assert "not readable CSV" in result.output
+
+
+def test_report_pdfs_leave_control_characters_out(engine, hostile_campaign):
+    """A NUL or \\x01 in an old roster name reached the PDF text as it was."""
+    with Session(engine) as session:
+        campaign = session.get(Campaign, hostile_campaign.id)
+        buffer = BytesIO()
+        report = cadre_report(session=session, campaign=campaign, cadre_id="C1")
+        write_cadre_report_pdf(buffer, report, "zh")
+    text = "\n".join(page.extract_text() for page in PdfReader(buffer).pages)
+    assert "cmd|' /C calc'!A0王" in text and "\x00" not in text and "\x01" not in text

@@ -145,7 +145,7 @@ def test_any_link_is_answered_calmly(app, session, now, pattern, parts, signed_i
 @FUZZ
 @given(username=nasty_text, password=nasty_text)
 def test_any_login_is_refused_calmly(app, username, password):
-    """An HR login as ``ad\x00min`` was a 500 on PostgreSQL."""
+    """An HR login as ``ad\\x00min`` was a 500 on PostgreSQL."""
     client = app.test_client()
     token = parse(client.get(LOGIN).data).csrf_token
     response = client.post(
