@@ -249,3 +249,10 @@ def test_campaign_create_refuses_an_infinite_weight(run, roster_id, tmp_path):
     result = create(run, roster_id, "--template", template)
     assert result.exit_code == 2, result.output
     assert "dimensions[0].weight" in result.output and "Traceback" not in result.output
+
+
+def test_roster_template_into_a_missing_folder_exits_2(run, tmp_path):
+    """An unwritable path printed a traceback (FileNotFoundError) and exited 1."""
+    result = run("roster", "template", tmp_path / "missing" / "roster.xlsx")
+    assert result.exit_code == 2 and "Cannot write" in result.output
+    assert "Traceback" not in result.output
