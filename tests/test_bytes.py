@@ -25,7 +25,7 @@ from surveys.roster import write_workbook
 from tests import report_campaign as hand_worked
 from tests.cli import CadreCli
 from tests.factories import BOX_KEYS, LEDGER_KEY, SECRET, make_campaign, small_roster_rows
-from tests.hr import hr_client, log_in
+from tests.hr import anonymous_client, hr_client, log_in
 from tests.web import BASE_URL, FORM, client_fixture, parse, rater_paths  # noqa: F401
 from webforms import create_app
 
@@ -175,7 +175,7 @@ def test_nul_in_a_comment_is_a_400_and_nothing_is_stored(app, client, engine, no
 
 def test_nul_in_a_login_is_a_400(app, client):
     """Finding 7: an HR login as ``ad\\x00min`` was a 500 on PostgreSQL."""
-    response = log_in(app.test_client(), "ad\x00min")
+    response = log_in(anonymous_client(app), "ad\x00min")
     assert response.status_code == 400
     assert "NUL character" in response.get_data(as_text=True)
 
