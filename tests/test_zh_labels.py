@@ -13,9 +13,11 @@ import re
 from io import BytesIO
 from pathlib import Path
 
+from babel.messages.pofile import read_po
 from pypdf import PdfReader
 
 from surveys.audit import record_event
+from surveys.messages import TRANSLATIONS_DIR
 from surveys.report_pdf import write_cadre_report_pdf
 from surveys.reports import cadre_report
 from tests.factories import make_campaign
@@ -76,3 +78,37 @@ def test_the_chinese_cadre_report_pdf_has_a_chinese_title(session, now):
     text = "\n".join(page.extract_text() for page in PdfReader(buffer).pages)
     assert "考核测评报告" in text and "Assessment report" not in text
     assert "王伟" in text
+    assert not [phrase for phrase in english_message_ids() if phrase in text.replace("\n", " ")]
+
+
+def english_message_ids() -> list[str]:
+    """English message ids a Chinese page must not show: phrases whose Chinese differs."""
+    with open(TRANSLATIONS_DIR / "zh" / "LC_MESSAGES" / "messages.po", "rb") as handle:
+        zh = read_po(handle, locale="zh")
+    phrases = []
+    for message in zh:
+        if not isinstance(message.id, str) or not isinstance(message.string, str):
+            continue
+        text = message.id.split("%(")[0].strip()  # the words before the first value
+        if len(text) >= 12 and " " in text and message.string and text not in message.string:
+            phrases.append(text)
+    return phrases
+
+
+def test_chinese_admin_pages_show_no_english_message_or_raw_key(app, session, now):
+    """Render what HR reads in Chinese: no English sentence, no snake_case key."""
+    campaign = report_campaign(session, now)
+    record_event(
+        session=session, actor="scheduler", action="open", now=now, campaign_id=campaign.id
+    )
+    session.commit()
+    client = hr_client(app, "admin")
+    base = f"/admin/campaigns/{campaign.id}"
+    phrases = english_message_ids()
+    for path in ("/admin/", "/admin/users", "/admin/password", base, base + "/cadres/C1",
+                 base + "/appeals"):  # fmt: skip
+        response = client.get(path, headers=ZH)
+        assert response.status_code == 200, path
+        page = visible(response.data)
+        assert not [phrase for phrase in phrases if phrase in page], path
+        assert not re.findall(r"\b[a-z]+_[a-z_]+\b", page), path
