@@ -50,15 +50,19 @@ _numbers = itertools.count(1)
 _current: ContextVar[DocumentFont | None] = ContextVar("pdf_document_font", default=None)
 
 
+SANS = "NotoSansCJKsc-Regular.otf"
+MONO = "NotoSansMonoCJKsc-Regular.otf"  # for links a person may type: l, 1 and I differ
+
+
 @cache
-def cjk_font_file() -> str:
-    """Noto Sans CJK SC inside the installed mplfonts package (the charts' font too)."""
-    return str(resources.files("mplfonts") / "fonts" / "NotoSansCJKsc-Regular.otf")
+def cjk_font_file(file: str = SANS) -> str:
+    """A Noto CJK font inside the installed mplfonts package (the charts' font too)."""
+    return str(resources.files("mplfonts") / "fonts" / file)
 
 
 @lru_cache(maxsize=16)
-def truetype_subset(characters: str) -> bytes:
-    """A TrueType font file with the glyphs of ``characters`` from Noto Sans CJK SC.
+def truetype_subset(characters: str, file: str = SANS) -> bytes:
+    """A TrueType font file with the glyphs of ``characters`` from a Noto CJK font.
 
     Cached: the same names on the same cards make the same font.
     """
@@ -69,7 +73,7 @@ def truetype_subset(characters: str) -> bytes:
     options.notdef_outline = True
     options.drop_tables += ["GSUB", "GPOS", "GDEF", "BASE", "VORG", "vhea", "vmtx"]
     buffer = io.BytesIO()
-    with FontFile(cjk_font_file(), lazy=True) as font:
+    with FontFile(cjk_font_file(file), lazy=True) as font:
         subsetter = Subsetter(options)
         subsetter.populate(text=characters)
         subsetter.subset(font)
@@ -118,7 +122,8 @@ class DocumentFont:
     so the story is built first, noting its text, and ``embed`` comes last.
     """
 
-    def __init__(self, name: str | None = None) -> None:
+    def __init__(self, name: str | None = None, file: str = SANS) -> None:
+        self.file = file
         self.name = name or f"{FAMILY}-{next(_numbers)}"
         self.characters: set[str] = set(BASIC)
         for bold in (0, 1):
@@ -133,7 +138,7 @@ class DocumentFont:
     def embed(self) -> None:
         """Register the subset of every noted character under this document's name."""
         characters = "".join(sorted(self.characters))
-        font = TTFont(self.name, io.BytesIO(truetype_subset(characters)))
+        font = TTFont(self.name, io.BytesIO(truetype_subset(characters, self.file)))
         # Not pdfmetrics.registerFont: it aliases every font whose face has a name
         # already seen (all of ours: NotoSansCJKsc-Regular) to the first one
         # registered, so the second PDF of a process drew with the first one's glyphs.
@@ -158,6 +163,16 @@ def document_font() -> Iterator[DocumentFont]:
         yield font
     finally:
         _current.reset(token)
+        font.release()
+
+
+@contextmanager
+def monospaced_font() -> Iterator[DocumentFont]:
+    """A second, monospaced font for one PDF (Noto Sans Mono CJK SC), released after it."""
+    font = DocumentFont(file=MONO)
+    try:
+        yield font
+    finally:
         font.release()
 
 

@@ -26,7 +26,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
 from surveys.cells import printable
-from surveys.pdf_fonts import document_font
+from surveys.pdf_fonts import document_font, monospaced_font
 
 QUIET_ZONE = 4
 TERMINAL_QUIET_ZONE = 2
@@ -158,16 +158,19 @@ def write_cards_pdf(path: Path, cards: list[Card]) -> None:
     cards = [
         Card(*(printable(text) for text in (c.title, c.subtitle, c.url, c.footer))) for c in cards
     ]
-    with document_font() as font:
+    with document_font() as font, monospaced_font() as mono:
         for card in cards:
-            font.note(card.title + card.subtitle + card.url + card.footer)
+            font.note(card.title + card.subtitle + card.footer)
+            mono.note(card.url)
         font.embed()
+        mono.embed()
         canvas = Canvas(str(path), pagesize=A4, initialFontName=font.name)
         canvas.setTitle("QR cards")
         for index, card in enumerate(cards):
             if index and index % CARDS_PER_PAGE == 0:
                 canvas.showPage()
-            _draw_card(canvas, card, *_card_origin(index % CARDS_PER_PAGE), font.name)
+            origin = _card_origin(index % CARDS_PER_PAGE)
+            _draw_card(canvas, card, *origin, font.name, mono.name)
         canvas.save()
 
 
@@ -177,7 +180,7 @@ def _card_origin(slot: int) -> tuple[float, float]:
     return (PAGE_MARGIN + column * CARD_WIDTH, PAGE_HEIGHT - PAGE_MARGIN - (row + 1) * CARD_HEIGHT)
 
 
-def _draw_card(canvas: Canvas, card: Card, x: float, y: float, font: str) -> None:
+def _draw_card(canvas: Canvas, card: Card, x: float, y: float, font: str, mono: str) -> None:
     """One card: dashed cut line, the code on the left, the words on the right."""
     canvas.saveState()
     canvas.setStrokeColor(CUT_LINE)
@@ -186,7 +189,7 @@ def _draw_card(canvas: Canvas, card: Card, x: float, y: float, font: str) -> Non
     canvas.rect(x, y, CARD_WIDTH, CARD_HEIGHT, stroke=1, fill=0)
     canvas.restoreState()
     _draw_qr(canvas, card.url, x + PADDING, y + (CARD_HEIGHT - QR_SIDE) / 2, QR_SIDE)
-    _draw_text(canvas, card, x + QR_SIDE + 2 * PADDING, y, font)
+    _draw_text(canvas, card, x + QR_SIDE + 2 * PADDING, y, font, mono)
 
 
 def _draw_qr(canvas: Canvas, url: str, x: float, y: float, side: float) -> None:
@@ -213,17 +216,17 @@ def _dark_runs(row: list[bool]) -> Iterator[tuple[int, int]]:
             start = None
 
 
-def _draw_text(canvas: Canvas, card: Card, x: float, y: float, font: str) -> None:
-    """Title, subtitle and URL from the top down; the footer sits at the bottom."""
+def _draw_text(canvas: Canvas, card: Card, x: float, y: float, font: str, mono: str) -> None:
+    """Title, subtitle and URL (monospaced) from the top down; the footer sits at the bottom."""
     cursor = y + CARD_HEIGHT - PADDING
     blocks = [
-        (card.title, 11, black, 3),
-        (card.subtitle, 8.5, black, 2),
-        (card.url, 6.5, GREY, 6),
+        (card.title, font, 11, black, 3),
+        (card.subtitle, font, 8.5, black, 2),
+        (card.url, mono, 6.5, GREY, 6),
     ]
-    for text, size, colour, max_lines in blocks:
-        lines = wrap(text, font, size, TEXT_WIDTH, max_lines)
-        cursor = _draw_lines(canvas, lines, font, size, colour, x, cursor) - 2 * mm
+    for text, face, size, colour, max_lines in blocks:
+        lines = wrap(text, face, size, TEXT_WIDTH, max_lines)
+        cursor = _draw_lines(canvas, lines, face, size, colour, x, cursor) - 2 * mm
     footer = wrap(card.footer, font, 7, TEXT_WIDTH, 3)
     _draw_lines(canvas, footer, font, 7, GREY, x, y + PADDING + len(footer) * 7 * LEADING)
 
