@@ -30,6 +30,7 @@ from pydantic import (
     model_validator,
 )
 
+from surveys.cells import FORBIDDEN
 from surveys.messages import N_
 
 RATER_GROUPS = ("superior", "peer", "subordinate", "public")
@@ -128,12 +129,22 @@ class FieldProblems(ValueError):
         super().__init__("; ".join(f"{field}: {message}" for field, message in problems))
 
 
+def _printable(text: str) -> str:
+    """Refuse control characters: YAML's "\\0" is a NUL, which no form, page or file shows."""
+    if FORBIDDEN.search(text):
+        raise ValueError("contains a control character (such as NUL)")
+    return text
+
+
+PrintableText = Annotated[str, Field(min_length=1), AfterValidator(_printable)]
+
+
 class Text(BaseModel):
     """A text in both languages of the product."""
 
     model_config = ConfigDict(extra="forbid")
-    zh: str = Field(min_length=1)
-    en: str = Field(min_length=1)
+    zh: PrintableText
+    en: PrintableText
 
     def get(self, locale: str) -> str:
         """Return the text for a locale, Chinese unless English is asked for."""

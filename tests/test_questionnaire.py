@@ -367,3 +367,15 @@ def test_reminder_waves_must_be_opening_or_a_time_before_the_deadline(tmp_path):
 
 def test_the_annual_template_names_its_default_waves():
     assert load_questionnaire("annual").reminders == ["opening", "3d", "1d", "3h"]
+
+
+def test_a_nul_in_a_text_is_refused_with_the_field(tmp_path):
+    """YAML's "\\0" escape is a NUL: the template loaded, and the NUL went into every
+    form, page and file that shows the title (PostgreSQL refuses it in text columns)."""
+    text = (resources.files("surveys") / "templates" / "annual.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "t.yaml"
+    line = "en: Annual assessment of leading cadres"
+    path.write_text(text.replace(line, 'en: "Annual\\0assessment"', 1), encoding="utf-8")
+    with pytest.raises(TemplateError) as caught:
+        load_questionnaire(str(path))
+    assert_problem(caught.value, str(path), "title.en", "control character")
