@@ -14,7 +14,8 @@ the characters it uses are cut out of the font with fontTools (a few
 hundred glyphs, not 65,000) and their cubic outlines converted to
 quadratic TrueType ones (cu2qu, within one font unit), in well under a
 second; ReportLab then embeds that subset.  The font's name table, with
-its copyright and licence, goes along.
+its copyright and licence, goes along into the PDF.  QR cards print their
+links in Noto Sans Mono CJK SC from the same package, made the same way.
 
 One font for Latin and Chinese alike: a standard PDF font such as Helvetica
 is never embedded either, and Noto's Latin letters are spaced for text.

@@ -93,6 +93,16 @@ def test_qr_cards_embed_every_font_and_keep_chinese(tmp_path):
     assert "王伟·阿依古丽" in text and "需测评干部" in text
 
 
+def test_the_font_in_the_file_carries_its_licence(tmp_path):
+    """The SIL Open Font License notice travels inside the PDF with the glyphs."""
+    path = tmp_path / "cards.pdf"
+    write_cards_pdf(path, [Card("王伟", "3 人", "https://x.example/r/a", "截止")])
+    reader = PdfReader(path)
+    for ref in reader.pages[0]["/Resources"]["/Font"].values():
+        data = ref.get_object()["/FontDescriptor"].get_object()["/FontFile2"].get_data()
+        assert "Open Font License" in TTFont(io.BytesIO(data))["name"].getDebugName(13)
+
+
 def test_the_embedded_font_is_truetype_and_carries_its_licence():
     """ReportLab embeds TrueType outlines only; the OFL notice travels with the glyphs."""
     font = TTFont(io.BytesIO(truetype_subset("王伟 abc")))
