@@ -94,10 +94,14 @@ _LATIN_STYLES: dict[str, ParagraphStyle] = {}
 
 
 def latin_style(style: ParagraphStyle) -> ParagraphStyle:
-    """The style with ordinary word wrap, for paragraphs without Chinese."""
+    """The style with ordinary word wrap, for paragraphs without Chinese.
+
+    Words break at spaces and at their own hyphens ("Leniency-" / "adjusted"),
+    never mid-word unless a word alone is wider than its column.
+    """
     if style.name not in _LATIN_STYLES:
         _LATIN_STYLES[style.name] = ParagraphStyle(
-            f"{style.name}-latin", parent=style, wordWrap=None
+            f"{style.name}-latin", parent=style, wordWrap=None, embeddedHyphenation=1
         )
     return _LATIN_STYLES[style.name]
 

@@ -79,6 +79,7 @@ def test_english_headers_wrap_at_spaces_not_mid_word(session, now):
     )
     words = set(text_of(reader).split())
     assert "Composite" in words and "Completion" in words
+    assert "Leniency-" in words and "adjusted" in words  # was "Leniency-adju" / "sted"
 
 
 def test_qr_cards_embed_every_font_and_keep_chinese(tmp_path):
