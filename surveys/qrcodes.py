@@ -4,11 +4,9 @@ Every code uses error correction level M (15 % of the code may be smudged or
 folded) and the four-module quiet zone the standard asks for, so a code
 printed in a 5 cm square scans from arm's length with an ordinary phone.
 The PDF draws the modules as vector squares rather than a bitmap, so the
-edges stay sharp on any printer.  Chinese text uses reportlab's built-in
-CID font STSong-Light, which is referenced rather than embedded: making the
-PDF needs no font file, and the viewer supplies the Chinese glyphs (Adobe
-Reader, browsers and any Chinese system do; a bare Linux box needs a CJK
-font package such as fonts-noto-cjk).
+edges stay sharp on any printer.  All text is set in Noto Sans CJK SC,
+embedded as a subset of the characters the cards use
+(``surveys.pdf_fonts``), so names print on any printer, Chinese font or not.
 """
 
 from __future__ import annotations
@@ -25,8 +23,10 @@ from reportlab.lib.colors import Color, black
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
+
+from surveys.cells import printable
+from surveys.pdf_fonts import document_font, monospaced_font
 
 QUIET_ZONE = 4
 TERMINAL_QUIET_ZONE = 2
@@ -35,17 +35,9 @@ FORMATS = ("png", "svg")
 # (top dark, bottom dark) -> character; light modules are the ink.
 HALF_BLOCKS = {(False, False): "█", (False, True): "▀", (True, False): "▄", (True, True): " "}
 
-CJK_FONT = "STSong-Light"
-LATIN_FONT = "Helvetica"
-URL_FONT = "Courier"
-TEXT = "text"  # not a font: Helvetica for ASCII runs, the CJK font for the rest
 LEADING = 1.25
 GREY = Color(0.35, 0.35, 0.35)
 CUT_LINE = Color(0.7, 0.7, 0.7)
-# Dots the CID font's Unicode map lacks (viewers would show a box), as one it has;
-# the middle dot matters: it joins the parts of Uyghur and other transliterated names.
-PRINTABLE_DOTS = str.maketrans({"\u00b7": "\u30fb", "\u2022": "\u30fb", "\u2027": "\u30fb"})
-
 PAGE_WIDTH, PAGE_HEIGHT = A4
 PAGE_MARGIN = 10 * mm
 COLUMNS, ROWS = 2, 4
@@ -163,14 +155,23 @@ def write_cards_pdf(path: Path, cards: list[Card]) -> None:
     """Write an A4 sheet of cut-out cards, eight to a page (two columns, four rows)."""
     if not cards:
         raise ValueError("no cards to print")
-    pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
-    canvas = Canvas(str(path), pagesize=A4)
-    canvas.setTitle("QR cards")
-    for index, card in enumerate(cards):
-        if index and index % CARDS_PER_PAGE == 0:
-            canvas.showPage()
-        _draw_card(canvas, card, *_card_origin(index % CARDS_PER_PAGE))
-    canvas.save()
+    cards = [
+        Card(*(printable(text) for text in (c.title, c.subtitle, c.url, c.footer))) for c in cards
+    ]
+    with document_font() as font, monospaced_font() as mono:
+        for card in cards:
+            font.note(card.title + card.subtitle + card.footer)
+            mono.note(card.url)
+        font.embed()
+        mono.embed()
+        canvas = Canvas(str(path), pagesize=A4, initialFontName=font.name)
+        canvas.setTitle("QR cards")
+        for index, card in enumerate(cards):
+            if index and index % CARDS_PER_PAGE == 0:
+                canvas.showPage()
+            origin = _card_origin(index % CARDS_PER_PAGE)
+            _draw_card(canvas, card, *origin, font.name, mono.name)
+        canvas.save()
 
 
 def _card_origin(slot: int) -> tuple[float, float]:
@@ -179,7 +180,7 @@ def _card_origin(slot: int) -> tuple[float, float]:
     return (PAGE_MARGIN + column * CARD_WIDTH, PAGE_HEIGHT - PAGE_MARGIN - (row + 1) * CARD_HEIGHT)
 
 
-def _draw_card(canvas: Canvas, card: Card, x: float, y: float) -> None:
+def _draw_card(canvas: Canvas, card: Card, x: float, y: float, font: str, mono: str) -> None:
     """One card: dashed cut line, the code on the left, the words on the right."""
     canvas.saveState()
     canvas.setStrokeColor(CUT_LINE)
@@ -188,7 +189,7 @@ def _draw_card(canvas: Canvas, card: Card, x: float, y: float) -> None:
     canvas.rect(x, y, CARD_WIDTH, CARD_HEIGHT, stroke=1, fill=0)
     canvas.restoreState()
     _draw_qr(canvas, card.url, x + PADDING, y + (CARD_HEIGHT - QR_SIDE) / 2, QR_SIDE)
-    _draw_text(canvas, card, x + QR_SIDE + 2 * PADDING, y)
+    _draw_text(canvas, card, x + QR_SIDE + 2 * PADDING, y, font, mono)
 
 
 def _draw_qr(canvas: Canvas, url: str, x: float, y: float, side: float) -> None:
@@ -215,19 +216,19 @@ def _dark_runs(row: list[bool]) -> Iterator[tuple[int, int]]:
             start = None
 
 
-def _draw_text(canvas: Canvas, card: Card, x: float, y: float) -> None:
-    """Title, subtitle and URL from the top down; the footer sits at the bottom."""
+def _draw_text(canvas: Canvas, card: Card, x: float, y: float, font: str, mono: str) -> None:
+    """Title, subtitle and URL (monospaced) from the top down; the footer sits at the bottom."""
     cursor = y + CARD_HEIGHT - PADDING
     blocks = [
-        (card.title, TEXT, 11, black, 3),
-        (card.subtitle, TEXT, 8.5, black, 2),
-        (card.url, URL_FONT, 6.5, GREY, 6),
+        (card.title, font, 11, black, 3),
+        (card.subtitle, font, 8.5, black, 2),
+        (card.url, mono, 6.5, GREY, 6),
     ]
-    for text, font, size, colour, max_lines in blocks:
-        lines = wrap(text, font, size, TEXT_WIDTH, max_lines)
-        cursor = _draw_lines(canvas, lines, font, size, colour, x, cursor) - 2 * mm
-    footer = wrap(card.footer, TEXT, 7, TEXT_WIDTH, 3)
-    _draw_lines(canvas, footer, TEXT, 7, GREY, x, y + PADDING + len(footer) * 7 * LEADING)
+    for text, face, size, colour, max_lines in blocks:
+        lines = wrap(text, face, size, TEXT_WIDTH, max_lines)
+        cursor = _draw_lines(canvas, lines, face, size, colour, x, cursor) - 2 * mm
+    footer = wrap(card.footer, font, 7, TEXT_WIDTH, 3)
+    _draw_lines(canvas, footer, font, 7, GREY, x, y + PADDING + len(footer) * 7 * LEADING)
 
 
 def _draw_lines(
@@ -235,37 +236,16 @@ def _draw_lines(
 ) -> float:
     """Draw lines downward from ``top``; return where the next block may start."""
     canvas.setFillColor(colour)
+    canvas.setFont(font, size)
     for line in lines:
         top -= size * LEADING
-        left = x
-        for run_font, run in _runs(line, font):
-            canvas.setFont(run_font, size)
-            canvas.drawString(left, top + size * 0.25, run)
-            left += pdfmetrics.stringWidth(run, run_font, size)
+        canvas.drawString(x, top + size * 0.25, line)
     return top
 
 
-def _runs(text: str, font: str) -> list[tuple[str, str]]:
-    """Split mixed text into (font, run): ASCII in Helvetica, everything else in the CJK font.
-
-    The CJK font's Latin letters are spaced for its own glyphs and look
-    gappy wherever a viewer substitutes another Chinese font, so Latin
-    words, ids and dates are set in a standard PDF font instead.
-    """
-    if font != TEXT:
-        return [(font, text)]
-    return [
-        (
-            LATIN_FONT if run.isascii() else CJK_FONT,
-            run if run.isascii() else run.translate(PRINTABLE_DOTS),
-        )
-        for run in re.findall(r"[ -~]+|[^ -~]+", text)
-    ]
-
-
 def _width(text: str, font: str, size: float) -> float:
-    """Printed width of ``text`` in points, font runs included."""
-    return sum(pdfmetrics.stringWidth(run, run_font, size) for run_font, run in _runs(text, font))
+    """Printed width of ``text`` in points."""
+    return pdfmetrics.stringWidth(text, font, size)
 
 
 def wrap(text: str, font: str, size: float, width: float, max_lines: int) -> list[str]:

@@ -30,6 +30,7 @@ from pydantic import (
     model_validator,
 )
 
+from surveys.cells import FORBIDDEN
 from surveys.messages import N_
 
 RATER_GROUPS = ("superior", "peer", "subordinate", "public")
@@ -58,6 +59,15 @@ Grade = Literal["excellent", "competent", "basically_competent", "incompetent"]
 Comparison = Literal["at_least", "more_than"]
 # Minimum composite per grade when a questionnaire names no bands of its own.
 DEFAULT_BANDS = {"excellent": 90.0, "competent": 75.0, "basically_competent": 60.0}
+
+
+# A weight is a finite number: ``.inf`` (YAML for infinity) or ``.nan`` made every
+# composite nan and the grade Incompetent.  A million is far above any real weight,
+# and keeps a sum of weights from overflowing to infinity.
+MAX_WEIGHT = 1_000_000
+DimensionWeight = Annotated[float, Field(gt=0, le=MAX_WEIGHT, allow_inf_nan=False)]
+# A group weight may be 0: the group answers, but its answers do not count.
+GroupWeight = Annotated[float, Field(ge=0, le=MAX_WEIGHT, allow_inf_nan=False)]
 
 
 def _share(value: object) -> Fraction:
@@ -119,12 +129,22 @@ class FieldProblems(ValueError):
         super().__init__("; ".join(f"{field}: {message}" for field, message in problems))
 
 
+def _printable(text: str) -> str:
+    """Refuse control characters: YAML's "\\0" is a NUL, which no form, page or file shows."""
+    if FORBIDDEN.search(text):
+        raise ValueError("contains a control character (such as NUL)")
+    return text
+
+
+PrintableText = Annotated[str, Field(min_length=1), AfterValidator(_printable)]
+
+
 class Text(BaseModel):
     """A text in both languages of the product."""
 
     model_config = ConfigDict(extra="forbid")
-    zh: str = Field(min_length=1)
-    en: str = Field(min_length=1)
+    zh: PrintableText
+    en: PrintableText
 
     def get(self, locale: str) -> str:
         """Return the text for a locale, Chinese unless English is asked for."""
@@ -136,7 +156,7 @@ class ScaleOption(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     key: Key
-    points: float = Field(ge=0, le=100)
+    points: float = Field(ge=0, le=100, allow_inf_nan=False)
     label: Text
 
 
@@ -156,7 +176,7 @@ class Dimension(BaseModel):
     model_config = ConfigDict(extra="forbid")
     key: Key
     title: Text
-    weight: float = Field(default=1.0, gt=0)
+    weight: DimensionWeight = 1.0
     items: list[Item] = Field(min_length=1)
 
 
@@ -248,7 +268,7 @@ class Questionnaire(BaseModel):
     key: Key
     title: Text
     scale: list[ScaleOption] = Field(min_length=2)
-    group_weights: dict[str, Annotated[float, Field(ge=0)]] = Field(min_length=1)
+    group_weights: dict[str, GroupWeight] = Field(min_length=1)
     dimensions: list[Dimension] = Field(min_length=1)
     vote: Vote | None = None
     comment: Comment | None = None

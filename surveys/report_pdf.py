@@ -5,29 +5,25 @@ show (``surveys.reports``), so the PDF can never show more than the
 disclosure rule allows.  Charts are the PNGs of ``surveys.charts`` (Chinese
 rendered by the bundled Noto font), placed as images.
 
-Text uses ReportLab's CID font STSong-Light for Chinese, as the QR cards do:
-it is referenced, not embedded, so the file stays small and needs no font
-file; the text stays extractable (a ToUnicode map comes with the font), and
-viewers supply the glyphs (Adobe Reader, browsers, any Chinese system; a bare
-Linux box needs a CJK font package such as fonts-noto-cjk).  ASCII runs are
-set in Helvetica, whose Latin letters are spaced for Latin text.
+Every text, Latin and Chinese, is set in Noto Sans CJK SC, embedded as a
+subset of the characters the document uses (``surveys.pdf_fonts``): the
+names, units and comments print on any viewer or printer, Chinese font or
+not, and stay extractable.  A paragraph with Chinese in it wraps between any
+two characters; one without wraps at spaces, so English headers never break
+mid-word.
 """
 
 from __future__ import annotations
 
-import re
 from io import BytesIO
 from os import PathLike
 from typing import IO
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
-from reportlab.lib.fonts import addMapping
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import (
     Flowable,
     Image,
@@ -39,11 +35,12 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from surveys.cells import printable
 from surveys.charts import bars_png
 from surveys.messages import N_, translate
 from surveys.outcomes import group_label
 from surveys.outcomes import radar_chart as result_radar
-from surveys.qrcodes import CJK_FONT, LATIN_FONT, PRINTABLE_DOTS
+from surveys.pdf_fonts import current_font, document_font
 from surveys.reports import (
     CadreReport,
     CampaignOverview,
@@ -67,7 +64,7 @@ from surveys.scoring import rounded
 MARGIN = 15 * mm
 HEADER_FILL = colors.Color(0.93, 0.93, 0.93)
 RULE = colors.Color(0.75, 0.75, 0.75)
-BODY = ParagraphStyle("body", fontName=LATIN_FONT, fontSize=9.5, leading=13, wordWrap="CJK")
+BODY = ParagraphStyle("body", fontName="Helvetica", fontSize=9.5, leading=13, wordWrap="CJK")
 SMALL = ParagraphStyle("small", parent=BODY, fontSize=7.5, leading=9.5)
 HEADING = ParagraphStyle("heading", parent=BODY, fontSize=12.5, leading=17, spaceBefore=8)
 # Ranking columns (mm) on landscape A4; the deciding rule takes the rest of the 267 mm.
@@ -75,38 +72,44 @@ RANKING_WIDTHS = [w * mm for w in (10, 16, 18, 28, 18, 16, 16, 20, 18, 13, 16, 1
 TITLE = ParagraphStyle("title", parent=BODY, fontSize=17, leading=23, spaceAfter=4)
 
 
-def _register_fonts() -> None:
-    """The CID font, once per process (ReportLab keeps a global registry)."""
-    if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
-        for bold in (0, 1):  # one face: paragraphs may ask for bold or italic of it
-            for italic in (0, 1):
-                addMapping(CJK_FONT, bold, italic, CJK_FONT)
-
-
 def markup(text: object) -> str:
-    """Paragraph markup for any text: escaped, ASCII in Helvetica, the rest in the CJK font.
+    """Paragraph markup for any text: escaped, in the document's embedded font.
 
-    Line breaks become ``<br/>``, so a comment keeps its lines.
+    The style's own font (Helvetica) is never used: every run is set in the
+    font that ``surveys.pdf_fonts`` embeds.  Line breaks become ``<br/>``,
+    so a comment keeps its lines; control characters (a NUL in an old
+    roster name) are left out, as in the workbook.
     """
-    lines = []
-    for line in str(text).splitlines() or [""]:
-        runs = []
-        for run in re.findall(r"[ -~]+|[^ -~]+", line):
-            if run.isascii():
-                runs.append(escape(run))
-            else:
-                runs.append(
-                    f'<font name="{CJK_FONT}">{escape(run.translate(PRINTABLE_DOTS))}</font>'
-                )
-        lines.append("".join(runs))
-    return "<br/>".join(lines)
+    font = current_font()
+    lines = [escape(font.note(printable(line))) for line in str(text).splitlines() or [""]]
+    return f'<font name="{font.name}">' + "<br/>".join(lines) + "</font>"
+
+
+def has_cjk(text: str) -> bool:
+    """Whether a text has characters that wrap anywhere (Chinese, Japanese, full width)."""
+    return any(ord(char) >= 0x2E80 for char in text)
+
+
+_LATIN_STYLES: dict[str, ParagraphStyle] = {}
+
+
+def latin_style(style: ParagraphStyle) -> ParagraphStyle:
+    """The style with ordinary word wrap, for paragraphs without Chinese.
+
+    Words break at spaces and at their own hyphens ("Leniency-" / "adjusted"),
+    never mid-word unless a word alone is wider than its column.
+    """
+    if style.name not in _LATIN_STYLES:
+        _LATIN_STYLES[style.name] = ParagraphStyle(
+            f"{style.name}-latin", parent=style, wordWrap=None, embeddedHyphenation=1
+        )
+    return _LATIN_STYLES[style.name]
 
 
 def para(text: object, style: ParagraphStyle = BODY) -> Paragraph:
-    """A paragraph of mixed Chinese and Latin text (the font must be known when it is made)."""
-    _register_fonts()
-    return Paragraph(markup("" if text is None else text), style)
+    """A paragraph of mixed Chinese and Latin text; build it inside ``document_font``."""
+    text = "" if text is None else str(text)
+    return Paragraph(markup(text), style if has_cjk(text) else latin_style(style))
 
 
 def table(
@@ -116,6 +119,7 @@ def table(
     cells = [[para(cell, style) for cell in row] for row in rows]
     grid = Table(cells, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT")
     commands = [
+        ("FONTNAME", (0, 0), (-1, -1), current_font().name),  # else Helvetica, not embedded
         ("LINEBELOW", (0, 0), (-1, -1), 0.3, RULE),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 3),
@@ -144,8 +148,12 @@ def _build(target: str | PathLike | IO[bytes], story: list[Flowable], title: str
         rightMargin=MARGIN,
         topMargin=MARGIN,
         bottomMargin=MARGIN,
-        title=title,
+        title=printable(title),
     )
+    font = current_font()
+    font.embed()
+    # The canvas would start in Helvetica, a font named in the file but never embedded.
+    document.initialFontName = font.name
     document.build(story)
 
 
@@ -184,7 +192,8 @@ def cadre_story(report: CadreReport, locale: str) -> list[Flowable]:
     cadre = report.result.cadre
     story: list[Flowable] = [
         para(report.campaign.name, SMALL),
-        para(f"{cadre.name} · {_(N_('Assessment report'))}", TITLE),
+        # the title outside the f-string: extraction skips f-strings, so it was never translated
+        para(cadre.name + " · " + _(N_("Assessment report")), TITLE),
         table(cadre_facts(report, locale), [45 * mm, None], header=False),
         para(_(N_("Dimensions")), HEADING),
     ]
@@ -222,7 +231,8 @@ def write_cadre_report_pdf(
 ) -> None:
     """Write one cadre's report as an A4 PDF to a path or a binary buffer."""
     title = f"{report.campaign.name} · {report.result.cadre.name}"
-    _build(target, cadre_story(report, locale), title, A4)
+    with document_font():
+        _build(target, cadre_story(report, locale), title, A4)
 
 
 # --- the campaign -------------------------------------------------------------------------------
@@ -254,4 +264,6 @@ def write_overview_pdf(
     target: str | PathLike | IO[bytes], overview: CampaignOverview, locale: str
 ) -> None:
     """Write the campaign overview as a landscape A4 PDF to a path or a binary buffer."""
-    _build(target, overview_story(overview, locale), overview.campaign.name, landscape(A4))
+    with document_font():
+        story = overview_story(overview, locale)
+        _build(target, story, overview.campaign.name, landscape(A4))

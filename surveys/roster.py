@@ -17,6 +17,7 @@ import openpyxl
 from sqlmodel import Session
 
 from storage.models import Assignment, Cadre, Rater, Roster
+from surveys.cells import FORBIDDEN, printable
 from surveys.messages import N_
 
 SHEETS: dict[str, tuple[str, ...]] = {
@@ -105,7 +106,17 @@ def _rows_from(records: Iterable[tuple], sheet: str, problems: list[RowProblem])
             for name, cell in zip(columns, record, strict=False)
             if name in SHEETS[sheet]
         }
-        if any(values.values()):
+        if unprintable := [name for name, value in values.items() if FORBIDDEN.search(value)]:
+            # PostgreSQL refuses NUL in text, and no file or page can show these
+            problems.append(
+                RowProblem(
+                    sheet,
+                    number,
+                    N_("%(field)s contains a control character (such as NUL)"),
+                    {"field": unprintable[0]},
+                )
+            )
+        elif any(values.values()):
             rows.append((number, values))
     return rows
 
@@ -162,6 +173,15 @@ def read_csv_folder(folder: Path) -> RosterRows:
         except UnicodeDecodeError:
             problems.append(
                 RowProblem(sheet, 0, N_("file %(file)s is not UTF-8 text"), {"file": path.name})
+            )
+        except csv.Error as error:  # an unclosed quote, a field too long for the reader
+            problems.append(
+                RowProblem(
+                    sheet,
+                    0,
+                    N_("file %(file)s is not readable CSV: %(error)s"),
+                    {"file": path.name, "error": str(error)},
+                )
             )
     if problems:
         raise RosterError(problems)
@@ -316,12 +336,19 @@ def write_template(path: Path) -> None:
 
 
 def write_workbook(path: Path, sheets: dict[str, list[dict[str, str]]]) -> None:
-    """Write roster rows to a workbook in the import format (used by tests and the demo)."""
+    """Write roster rows to a workbook in the import format (used by tests and the demo).
+
+    Every cell is a string cell, never a formula, and without the characters
+    XML forbids: the file reads back as the same roster (a leading quote as
+    in the results workbook would come back as part of the name).
+    """
     workbook = openpyxl.Workbook()
     workbook.remove(workbook.active)
     for sheet, columns in SHEETS.items():
         worksheet = workbook.create_sheet(sheet)
         worksheet.append(list(columns))
         for row in sheets.get(sheet, []):
-            worksheet.append([row.get(column, "") for column in columns])
+            worksheet.append([printable(row.get(column, "")) for column in columns])
+            for written in worksheet[worksheet.max_row]:
+                written.data_type = "s"  # a name that starts with "=" stays a name, not a formula
     workbook.save(path)

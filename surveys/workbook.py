@@ -9,27 +9,29 @@ text, row by row as the tables give them: strings inline (no shared-string
 table to hold), numbers as numbers.  openpyxl, Excel and LibreOffice read it
 like any other workbook.
 
-A string is always text, never a formula, so a comment that begins with "="
-stays what the rater wrote; characters XML cannot carry (most control
-characters) are left out.
+A string is always text, never a formula, and goes through
+``surveys.cells.cell_text`` like every CSV cell: a comment that begins with
+"=" gets the leading quote that keeps it text even when HR types over it or
+saves the sheet as CSV, and characters XML cannot carry (NUL, most control
+characters) are left out, so no comment or roster name can break the file.
 """
 
 from __future__ import annotations
 
 import math
-import re
 import zipfile
 from collections.abc import Iterable
 from os import PathLike
 from typing import IO
 from xml.sax.saxutils import escape, quoteattr
 
+from surveys.cells import cell_text, printable
+
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PACKAGE = "http://schemas.openxmlformats.org/package/2006/relationships"
 CONTENT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
 DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 SHEET_NAME_LIMIT = 31  # Excel's
 CHUNK = 1000  # rows per write into the zip
 STYLES = f"""<styleSheet xmlns="{MAIN}">
@@ -63,7 +65,7 @@ def column_letter(index: int) -> str:
 
 def _text(value: str) -> str:
     """A string as the text of an inline-string cell (XML-safe, outer spaces kept)."""
-    value = escape(ILLEGAL.sub("", value))
+    value = escape(cell_text(value))
     if value[:1].isspace() or value[-1:].isspace():
         return f'<is><t xml:space="preserve">{value}</t></is>'
     return f"<is><t>{value}</t></is>"
@@ -149,7 +151,7 @@ def write_workbook(
             'Target="xl/workbook.xml"/></Relationships>',
         )
         sheets_xml = "".join(
-            f'<sheet name={quoteattr(ILLEGAL.sub("", title))} sheetId="{n}" r:id="rId{n}"/>'
+            f'<sheet name={quoteattr(printable(title))} sheetId="{n}" r:id="rId{n}"/>'
             for n, title in enumerate(titles, start=1)
         )
         archive.writestr(

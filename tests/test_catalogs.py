@@ -24,14 +24,19 @@ KEYWORDS = {**DEFAULT_KEYWORDS, "fail": (2,)}
 
 def source_messages() -> set[str]:
     """The message ids the code and templates use, as pybabel would extract them."""
+    return {message for message, _context in source_entries()}
+
+
+def source_entries() -> set[tuple[str, str | None]]:
+    """(message id, context) pairs: ``pgettext("campaign state", "Open")`` is its own entry."""
     found = set()
-    for _file, _line, message, _comments, _context in extract_from_dir(
+    for _file, _line, message, _comments, context in extract_from_dir(
         str(ROOT),
         method_map=METHODS,
         keywords=KEYWORDS,
         options_map={"webforms/templates/**.html": {}},
     ):
-        found.add(message if isinstance(message, str) else message[0])
+        found.add((message if isinstance(message, str) else message[0], context))
     return found
 
 
@@ -47,7 +52,9 @@ def catalog(locale: str):
 
 def test_every_message_has_a_chinese_translation():
     zh = catalog("zh")
-    missing = sorted(m for m in source_messages() if not (zh.get(m) and zh.get(m).string))
+    missing = sorted(
+        (m, c) for m, c in source_entries() if not (zh.get(m, c) and zh.get(m, c).string)
+    )
     assert missing == []
 
 
@@ -59,9 +66,9 @@ def test_no_fuzzy_or_obsolete_guesswork_in_chinese():
 @pytest.mark.parametrize("locale", LOCALES)
 def test_compiled_catalogs_match_the_sources(locale):
     with open(TRANSLATIONS_DIR / locale / "LC_MESSAGES" / "messages.mo", "rb") as handle:
-        compiled = {frozen(m.id): frozen(m.string) for m in read_mo(handle) if m.id}
+        compiled = {(m.context, frozen(m.id)): frozen(m.string) for m in read_mo(handle) if m.id}
     written = {
-        frozen(m.id): frozen(m.string)
+        (m.context, frozen(m.id)): frozen(m.string)
         for m in catalog(locale)
         if m.id and any(frozen(m.string)) and not m.fuzzy
     }

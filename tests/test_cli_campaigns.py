@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from importlib import resources
 
 import openpyxl
 import pytest
@@ -237,3 +238,21 @@ def test_a_campaign_may_have_its_own_time_zone(run, roster_id):
     assert "2026-12-01 08:00" in listed  # shown in the campaign's own zone
     bad = create(run, roster_id, "--timezone", "Asia/Nowhere")
     assert bad.exit_code == 2 and "unknown time zone Asia/Nowhere" in bad.output
+
+
+def test_campaign_create_refuses_an_infinite_weight(run, roster_id, tmp_path):
+    """Issue 14, finding 8: a template with ``weight: .inf`` created a campaign whose
+    composites came out nan, every grade Incompetent."""
+    text = (resources.files("surveys") / "templates" / "annual.yaml").read_text(encoding="utf-8")
+    template = tmp_path / "inf.yaml"
+    template.write_text(text.replace("weight: 20", "weight: .inf", 1), encoding="utf-8")
+    result = create(run, roster_id, "--template", template)
+    assert result.exit_code == 2, result.output
+    assert "dimensions[0].weight" in result.output and "Traceback" not in result.output
+
+
+def test_roster_template_into_a_missing_folder_exits_2(run, tmp_path):
+    """An unwritable path printed a traceback (FileNotFoundError) and exited 1."""
+    result = run("roster", "template", tmp_path / "missing" / "roster.xlsx")
+    assert result.exit_code == 2 and "Cannot write" in result.output
+    assert "Traceback" not in result.output

@@ -8,9 +8,11 @@ import xml.etree.ElementTree as ElementTree
 import pytest
 import qrcode
 from PIL import Image
+from pypdf import PdfReader
 from reportlab.pdfbase import pdfmetrics
 
 from surveys import qrcodes
+from surveys.pdf_fonts import document_font
 from surveys.qrcodes import (
     Card,
     qr_matrix,
@@ -129,7 +131,7 @@ def test_cards_pdf_has_eight_cards_a_page(tmp_path, count, pages):
     data = path.read_bytes()
     assert data.startswith(b"%PDF")
     assert pdf_pages(data) == pages
-    assert b"STSong-Light" in data
+    assert b"STSong-Light" not in data and b"/FontFile2" in data  # embedded, not referenced
 
 
 def test_cards_pdf_needs_cards(tmp_path):
@@ -137,23 +139,36 @@ def test_cards_pdf_needs_cards(tmp_path):
         write_cards_pdf(tmp_path / "empty.pdf", [])
 
 
-def test_wrap_breaks_chinese_and_urls_anywhere_and_keeps_urls_whole():
+@pytest.fixture
+def font():
+    """A document's embedded font, with the glyphs these tests print."""
+    with document_font() as font:
+        font.note("中华人民共和国 Anonymous ballot slip 12 word")
+        font.embed()
+        yield font.name
+
+
+def test_wrap_breaks_chinese_and_urls_anywhere_and_keeps_urls_whole(font):
     width = 90
     lines = wrap(URL, "Courier", 6.5, width, 6)
     assert "".join(lines) == URL and len(lines) > 1
     assert all(pdfmetrics.stringWidth(line, "Courier", 6.5) <= width for line in lines)
-    assert len(wrap("中华人民共和国" * 4, qrcodes.TEXT, 11, width, 9)) > 1
+    assert len(wrap("中华人民共和国" * 4, font, 11, width, 9)) > 1
 
 
-def test_wrap_prefers_spaces_and_clips_with_an_ellipsis():
-    assert wrap("Anonymous ballot slip 12", qrcodes.TEXT, 11, 90, 3) == [
+def test_wrap_prefers_spaces_and_clips_with_an_ellipsis(font):
+    width = pdfmetrics.stringWidth("Anonymous ballot", font, 11) + 1
+    assert wrap("Anonymous ballot slip 12", font, 11, width, 3) == [
         "Anonymous ballot",
         "slip 12",
     ]
-    clipped = wrap("word " * 40, qrcodes.TEXT, 7, 90, 2)
+    clipped = wrap("word " * 40, font, 7, 90, 2)
     assert len(clipped) == 2 and clipped[-1].endswith("…")
 
 
-def test_middle_dot_of_names_is_printed_with_a_glyph_the_font_has():
-    runs = qrcodes._runs("阿依古丽·买买提 (R7)", qrcodes.TEXT)
-    assert runs == [("STSong-Light", "阿依古丽・买买提"), ("Helvetica", " (R7)")]
+def test_middle_dot_of_names_is_printed_as_it_was_typed(tmp_path):
+    """The CID font lacked U+00B7, so cards printed a katakana dot instead; Noto has it."""
+    path = tmp_path / "cards.pdf"
+    write_cards_pdf(path, cards(1))
+    text = PdfReader(path).pages[0].extract_text()
+    assert "阿依古丽·买买提" in text

@@ -216,6 +216,42 @@ def test_negative_group_weight(tmp_path):
     assert_problem(caught.value, path, "group_weights.peer", "greater than or equal to 0")
 
 
+@pytest.mark.parametrize("value", [".inf", "-.inf", ".nan", "1e309"])
+@pytest.mark.parametrize("where", ["dimensions[0].weight", "group_weights.peer"])
+def test_non_finite_weights_are_refused_with_the_field(tmp_path, where, value):
+    """Issue 14, finding 8: ``weight: .inf`` made a campaign whose composites were nan
+    and every grade Incompetent; a group weight of ``.inf`` was accepted too."""
+    text = yaml.safe_dump(annual_data(), allow_unicode=True, sort_keys=False)
+    if where == "group_weights.peer":
+        text = text.replace("peer: 20", f"peer: {value}", 1)
+    else:
+        text = text.replace("weight: 20", f"weight: {value}", 1)
+    path = tmp_path / "t.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(TemplateError) as caught:
+        load_questionnaire(str(path))
+    assert_problem(caught.value, str(path), where)
+
+
+def test_a_weight_too_large_to_add_up_is_refused(tmp_path):
+    """Two weights of 1e308 add up to infinity: the composite was nan."""
+    data = annual_data()
+    data["dimensions"][0]["weight"] = 1e308
+    path = write_yaml(tmp_path / "t.yaml", data)
+    with pytest.raises(TemplateError) as caught:
+        load_questionnaire(path)
+    assert_problem(caught.value, path, "dimensions[0].weight", "less than or equal to 1000000")
+
+
+def test_zero_dimension_weight_is_refused(tmp_path):
+    data = annual_data()
+    data["dimensions"][2]["weight"] = 0
+    path = write_yaml(tmp_path / "t.yaml", data)
+    with pytest.raises(TemplateError) as caught:
+        load_questionnaire(path)
+    assert_problem(caught.value, path, "dimensions[2].weight", "greater than 0")
+
+
 def test_item_group_without_a_weight(tmp_path):
     data = annual_data()
     del data["group_weights"]["superior"]
@@ -331,3 +367,15 @@ def test_reminder_waves_must_be_opening_or_a_time_before_the_deadline(tmp_path):
 
 def test_the_annual_template_names_its_default_waves():
     assert load_questionnaire("annual").reminders == ["opening", "3d", "1d", "3h"]
+
+
+def test_a_nul_in_a_text_is_refused_with_the_field(tmp_path):
+    """YAML's "\\0" escape is a NUL: the template loaded, and the NUL went into every
+    form, page and file that shows the title (PostgreSQL refuses it in text columns)."""
+    text = (resources.files("surveys") / "templates" / "annual.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "t.yaml"
+    line = "en: Annual assessment of leading cadres"
+    path.write_text(text.replace(line, 'en: "Annual\\0assessment"', 1), encoding="utf-8")
+    with pytest.raises(TemplateError) as caught:
+        load_questionnaire(str(path))
+    assert_problem(caught.value, str(path), "title.en", "control character")

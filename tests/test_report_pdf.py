@@ -82,9 +82,9 @@ def test_the_overview_pdf(session, campaign):
     assert reader.pages[0].mediabox.width > reader.pages[0].mediabox.height  # landscape
 
 
-def test_markup_escapes_and_sets_fonts():
-    assert markup("a<b> & 王·伟\n2") == (
-        'a&lt;b&gt; &amp; <font name="STSong-Light">王・伟</font><br/>2'
+def test_markup_escapes_and_sets_the_embedded_font():
+    assert markup("a<b> & 王·伟\x00\n2") == (
+        '<font name="NotoSansSC">a&lt;b&gt; &amp; 王·伟<br/>2</font>'
     )
 
 

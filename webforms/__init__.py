@@ -52,6 +52,7 @@ def create_app(config: dict) -> Flask:
     app.config.from_mapping(_defaults(config["BASE_URL"]))
     app.config.from_mapping(config)
     db.init_app(app)
+    errors.refuse_nul(app)  # first of the request hooks
     i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)

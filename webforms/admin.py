@@ -25,7 +25,7 @@ from flask import (
     url_for,
 )
 from flask import session as web_session
-from flask_babel import gettext
+from flask_babel import gettext, pgettext
 from flask_limiter.errors import RateLimitExceeded
 from sqlmodel import Session
 from werkzeug.security import check_password_hash
@@ -186,10 +186,15 @@ def campaign_rows(session: Session, now: datetime) -> list[CampaignRow]:
 
 
 def state_labels() -> dict[str, str]:
-    """A campaign state as HR reads it."""
+    """A campaign state as HR reads it.
+
+    "Open" has a context: the same English word is an appeal waiting for a
+    decision elsewhere, and one Chinese word cannot say both (a running
+    campaign showed 待处理, "pending").
+    """
     return {
         "not_open": gettext("Not open yet"),
-        "open": gettext("Open"),
+        "open": pgettext("campaign state", "Open"),
         "closed": gettext("Closed"),
     }
 

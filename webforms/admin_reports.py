@@ -128,10 +128,15 @@ class EventRow:
     action: str
     cadre: str | None
     grade: str | None
+    actor: str = ""
 
 
 def action_labels() -> dict[str, str]:
-    """The audit trail's actions in words; an unknown action is shown as stored."""
+    """The audit trail's actions in words; an unknown action is shown as stored.
+
+    Every action ``record_event`` is called with has a label here (a test
+    reads them from the code), so HR never reads a raw key such as open_box.
+    """
     return {
         "open": gettext("Campaign opened"),
         "close": gettext("Deadline passed"),
@@ -140,7 +145,31 @@ def action_labels() -> dict[str, str]:
         "appeal_filed": gettext("Appeal filed"),
         "appeal_upheld": gettext("Appeal decided: result upheld"),
         "appeal_revised": gettext("Appeal decided: grade revised"),
+        "hr_login": gettext("HR sign-in"),
+        "hr_password_changed": gettext("HR password changed"),
+        "hr_user_created": gettext("HR account created"),
+        "hr_user_disabled": gettext("HR account disabled"),
     }
+
+
+def actor_label(actor: str) -> str:
+    """Who did a step, in words: the scheduler, the command line, a cadre, or an HR login.
+
+    Actors are stored as keys ("scheduler", "cli:alice", "cadre:C1"), which
+    the audit trail showed as they were.
+    """
+    kind, _, who = actor.partition(":")
+    if actor == "scheduler":
+        return gettext("Scheduler (automatic)")
+    if actor == "first start":
+        return gettext("First start of the server")
+    if kind == "cli":
+        if who:
+            return gettext("Command line (%(user)s)", user=who)
+        return gettext("Command line")
+    if kind == "cadre" and who:
+        return gettext("Cadre %(id)s", id=who)
+    return actor  # an HR account's user name
 
 
 def event_rows(session: Session, campaign: Campaign, locale: str) -> list[EventRow]:
@@ -156,6 +185,7 @@ def event_rows(session: Session, campaign: Campaign, locale: str) -> list[EventR
                 action=labels.get(event.action, event.action),
                 cadre=names.get(event.cadre_id) if event.cadre_id else None,
                 grade=grade_label(revised, locale) if revised else None,
+                actor=actor_label(event.actor),
             )
         )
     return rows

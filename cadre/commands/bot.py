@@ -18,10 +18,10 @@ from cadre.commands.invitations import (
     campaign_footer,
     emit_csv,
     image_format_option,
-    inert,
     write_codes,
 )
 from surveys.campaigns import get_campaign
+from surveys.cells import cell_text
 from surveys.chats import cadre_links
 from surveys.qrcodes import Card
 
@@ -149,7 +149,7 @@ def write_cadre_csv(ctx: Context, rows: list[tuple], out: Path | None) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(("cadre_id", "name", "unit", "post", "link"))
-    writer.writerows([inert(c) for c in row[:4]] + [row[4]] for row in rows)
+    writer.writerows([cell_text(c or "") for c in row[:4]] + [row[4]] for row in rows)
     if emit_csv(ctx, buffer.getvalue(), out):
         message = ctx._("Wrote %(count)s cadre links to %(path)s", count=len(rows), path=str(out))
         click.echo(message, err=True)

@@ -21,6 +21,7 @@ from sqlmodel import Session
 from cadre.cli import Context, UserError, fail, pass_context
 from storage.models import Campaign
 from surveys.campaigns import get_campaign
+from surveys.cells import cell_text, printable
 from surveys.chats import telegram_links
 from surveys.invitations import (
     InvitationLink,
@@ -134,15 +135,6 @@ def write_codes(
     return ctx._("Wrote %(count)s QR code files to %(path)s", count=len(named), path=str(out))
 
 
-def inert(text: str) -> str:
-    """A roster text that a spreadsheet will not run as a formula (OWASP CSV injection).
-
-    Names and ids come from whoever filled in the roster; a leading ``=``,
-    ``+``, ``-`` or ``@`` gets a quote.  Phone numbers are left alone: ``+86``.
-    """
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def links_csv(links: list[InvitationLink]) -> str:
     """The links as CSV text with a header row (Excel's CRLF line ends)."""
     buffer = io.StringIO()
@@ -151,10 +143,10 @@ def links_csv(links: list[InvitationLink]) -> str:
     for link in links:
         writer.writerow(
             [
-                inert(link.rater_id),
-                inert(link.rater_name),
-                link.phone or "",
-                link.telegram or "",
+                cell_text(link.rater_id),
+                cell_text(link.rater_name),
+                printable(link.phone or ""),  # +86 stays a phone number
+                cell_text(link.telegram or ""),
                 link.cadres,
                 link.status,
                 link.url,

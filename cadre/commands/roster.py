@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from cadre.cli import Context, pass_context
+from cadre.commands.invitations import cannot_write
 from surveys.roster import import_roster, read_roster, write_template
 
 
@@ -20,7 +21,10 @@ def roster_group() -> None:
 @pass_context
 def template_command(ctx: Context, out: Path) -> None:
     """Write an empty roster workbook with the right sheets and headers."""
-    write_template(out)
+    try:
+        write_template(out)
+    except OSError as error:  # a missing folder, no permission: a message, not a traceback
+        raise cannot_write(ctx, out, error) from None
     click.echo(ctx._("Wrote the roster template to %(path)s", path=out))
 
 
