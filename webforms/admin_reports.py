@@ -149,6 +149,9 @@ def action_labels() -> dict[str, str]:
         "hr_password_changed": gettext("HR password changed"),
         "hr_user_created": gettext("HR account created"),
         "hr_user_disabled": gettext("HR account disabled"),
+        "hr_totp_enabled": gettext("Two-step sign-in turned on"),
+        "hr_totp_disabled": gettext("Two-step sign-in turned off"),
+        "hr_recovery_code_used": gettext("Recovery code used to sign in"),
     }
 
 
