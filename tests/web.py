@@ -31,13 +31,12 @@ ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
 FORM = "/r/"  # where a rater's form lives once the link's token is in the session
 
 
-@pytest.fixture(name="app")
-def app_fixture(engine, sqlite_url, now) -> Iterator[Flask]:
-    """The real application on the migrated test database, standing at the fixed ``now``."""
-    application = create_app(
+def make_app(database_url: str, now) -> Flask:
+    """The real application on a migrated test database, standing at the fixed ``now``."""
+    return create_app(
         {
             "SECRET_KEY": SECRET,
-            "DATABASE_URL": sqlite_url,
+            "DATABASE_URL": database_url,
             "BASE_URL": BASE_URL,
             "CLOCK": lambda: now,
             "TESTING": True,
@@ -45,6 +44,20 @@ def app_fixture(engine, sqlite_url, now) -> Iterator[Flask]:
             "LEDGER_KEY": str(LEDGER_KEY),
         }
     )
+
+
+@pytest.fixture(name="app")
+def app_fixture(engine, sqlite_url, now) -> Iterator[Flask]:
+    """The application on the SQLite test database (most web tests)."""
+    application = make_app(sqlite_url, now)
+    yield application
+    application.extensions["cadre_engine"].dispose()
+
+
+@pytest.fixture(name="any_app")
+def any_app_fixture(any_engine, database_url, now) -> Iterator[Flask]:
+    """The application once on SQLite and once on PostgreSQL."""
+    application = make_app(database_url, now)
     yield application
     application.extensions["cadre_engine"].dispose()
 
