@@ -170,7 +170,7 @@ def key_file(folder: Path, campaign_id: str) -> Path:
 
 def write_key_file(folder: Path, campaign_id: str, keys: BoxKeys) -> Path:
     """Keep the box secret in a file only its owner reads (never overwriting one)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = key_file(folder, campaign_id)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as handle:
