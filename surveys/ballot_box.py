@@ -279,6 +279,16 @@ class ShareBasket:
     accepted: dict[int, bytes] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)
 
+    @classmethod
+    def for_campaign(cls, campaign) -> ShareBasket:
+        """An empty basket for a scrutineers' box, checking against what its campaign keeps."""
+        return cls(
+            campaign_id=campaign.id,
+            public_text=campaign.box_public_key or "",
+            digests=list(campaign.box_share_digests),
+            quorum=campaign.box_quorum or 0,
+        )
+
     def add(self, text: str, scrutineer: str) -> int:
         """Accept a share, or BoxError naming why it is wrong; return its number."""
         number, body = parse_share(text, self.campaign_id)

@@ -244,12 +244,7 @@ def scrutineer_campaign(session, now, shares=5, quorum=3):
 
 
 def basket(campaign) -> ShareBasket:
-    return ShareBasket(
-        campaign_id=campaign.id,
-        public_text=campaign.box_public_key,
-        digests=list(campaign.box_share_digests),
-        quorum=campaign.box_quorum,
-    )
+    return ShareBasket.for_campaign(campaign)
 
 
 def test_scrutineers_need_their_quorum_and_a_wrong_share_is_named(session, now):

@@ -179,18 +179,22 @@ def test_another_key_does_not_verify_the_checkpoint(published, tmp_path):
     assert not report.intact and report.notes
 
 
-def test_cadre_ledger_commands(tmp_path):
-    cadre = CadreCli(tmp_path)
-    campaign_id = cadre.create_closed_campaign()
-    during = CLOSED_DURING
+def answer_and_open(cadre: CadreCli, campaign_id: str) -> None:
+    """R1, R2 and R4 answer the closed campaign (five rows), then HR opens its box."""
     with cadre.session() as session:
         campaign = session.get(Campaign, campaign_id)
         for rater in ("R1", "R2", "R4"):
             token = tokens(session, campaign)[rater]
-            answers = complete_answers(session, token, during)
-            submit_ballot(session=session, token=token, answers=answers, now=during)
+            answers = complete_answers(session, token, CLOSED_DURING)
+            submit_ballot(session=session, token=token, answers=answers, now=CLOSED_DURING)
             session.commit()
     cadre("box", "open", campaign_id)
+
+
+def test_cadre_ledger_commands(tmp_path):
+    cadre = CadreCli(tmp_path)
+    campaign_id = cadre.create_closed_campaign()
+    answer_and_open(cadre, campaign_id)
     signed = cadre("ledger", "checkpoint", campaign_id).output
     assert "Checkpoint: 5 ballots" in signed
     assert "Every ballot matches the ledger." in cadre("ledger", "verify", campaign_id).output
@@ -260,14 +264,7 @@ def signed_cli(tmp_path, database_url):
     campaign_id = cadre.create_closed_campaign()
     pinned = tmp_path / "published-key.pem"
     pinned.write_text(cadre("ledger", "key").stdout, encoding="ascii")
-    with cadre.session() as session:
-        campaign = session.get(Campaign, campaign_id)
-        for rater in ("R1", "R2", "R4"):
-            token = tokens(session, campaign)[rater]
-            answers = complete_answers(session, token, CLOSED_DURING)
-            submit_ballot(session=session, token=token, answers=answers, now=CLOSED_DURING)
-            session.commit()
-    cadre("box", "open", campaign_id)
+    answer_and_open(cadre, campaign_id)
     assert "Checkpoint: 5 ballots" in cadre("ledger", "checkpoint", campaign_id).output
     return cadre, campaign_id, pinned
 

@@ -461,12 +461,7 @@ def box_keys() -> Path | None:
 def typed_shares(campaign: Campaign) -> tuple[BoxKeys, list[str]]:
     """The scrutineers' names and shares from the form, each checked; BoxError names the first
     wrong one.  Shares are read from this request only and never stored or logged."""
-    basket = ShareBasket(
-        campaign_id=campaign.id,
-        public_text=campaign.box_public_key or "",
-        digests=list(campaign.box_share_digests),
-        quorum=campaign.box_quorum or 0,
-    )
+    basket = ShareBasket.for_campaign(campaign)
     for number in range(1, (campaign.box_quorum or 0) + 1):
         name = request.form.get(f"name{number}", "").strip()
         share = request.form.get(f"share{number}", "")

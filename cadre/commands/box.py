@@ -89,12 +89,7 @@ def open_command(ctx: Context, campaign_id: str) -> None:
 
 def _shares_typed(ctx: Context, campaign):
     """Ask for scrutineers' names and shares until the quorum is in; wrong ones are named."""
-    basket = ShareBasket(
-        campaign_id=campaign.id,
-        public_text=campaign.box_public_key or "",
-        digests=list(campaign.box_share_digests),
-        quorum=campaign.box_quorum or 0,
-    )
+    basket = ShareBasket.for_campaign(campaign)
     attempts = 0
     while basket.missing:
         name = click.prompt(ctx._("Scrutineer's name"), err=True).strip()
