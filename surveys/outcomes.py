@@ -28,7 +28,11 @@ What ``shown_results`` adds to the raw scores and grades:
   cadre's ballots, whose answers would be taken away from the totals
   (``surveys.reports`` withholds them); a split vote also withholds the vote
   shares, the votes cast and the vote rules' figures: the votes cast less
-  the shown groups' voters would count a hidden group;
+  the shown groups' voters would count a hidden group.  The rules leave
+  split answers out (``rule_input``): a veto on a split item and, for a
+  split vote, the vote rules and the quota's vote share count the groups
+  shown on their own only, or the grade itself would move with the hidden
+  raters' answers;
 - the **Excellent quota** among cadres with a shown composite only: a cadre
   showing nothing neither takes a place nor counts toward the places;
 - the **recommended uses** of the grade as shown;
@@ -40,7 +44,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlmodel import Session, select
 
@@ -81,6 +85,11 @@ RULE_WITHHELD = N_(
 RULE_SPLIT = N_(
     "%(grade)s, by a rule whose figures, beside the ballots shown, would tell the answers "
     "of fewer than %(k)s raters, so they are not shown"
+)
+SPLIT_LEFT_OUT = N_(
+    "The vetoes and vote rules count only the groups shown on their own for this cadre: "
+    "the other raters who answered them are fewer than %(k)s, and counting them would "
+    "tell their answers"
 )
 RENORMALISED = N_(
     "No usable responses from %(groups)s: the composite weighs the other groups only, "
@@ -195,13 +204,21 @@ def shown_results(
     }
     k = campaign.anonymity_k
     shown = [disclose(score, questionnaire.group_weights, k) for score in scores]
+    splits = {
+        cadre.id: split_answers(
+            questionnaire, grouped.get(cadre.id, []), answers[cadre.id], disclosure, k
+        )
+        for cadre, disclosure in zip(cadres, shown, strict=True)
+    }
     inputs = [
-        GradingInput(
-            score=score,
-            roster_id=cadre.external_id,
-            unit=cadre.unit,
-            answers=answers[cadre.id],
-            shown=disclosure.composite is not None,
+        rule_input(
+            questionnaire,
+            cadre,
+            score,
+            answers[cadre.id],
+            grouped.get(cadre.id, []),
+            disclosure,
+            splits[cadre.id],
         )
         for cadre, score, disclosure in zip(cadres, scores, shown, strict=True)
     ]
@@ -214,9 +231,7 @@ def shown_results(
     appeals = revised_appeals(session=session, campaign=campaign)
     results = []
     for cadre, score, disclosure in zip(cadres, scores, shown, strict=True):
-        split = split_answers(
-            questionnaire, grouped.get(cadre.id, []), answers[cadre.id], disclosure, k
-        )
+        split = splits[cadre.id]
         decision = shown_decision(decisions[cadre.id], disclosure, score, k, split)
         if cadre.id in appeals:
             decision = revised_decision(decision, appeals[cadre.id])
@@ -232,7 +247,7 @@ def shown_results(
                 unit_average=average,
                 weakest=tuple(weakest_dimensions(disclosure.dimension_scores, average)),
                 uses=recommended_uses(decision.grade),
-                notes=tuple(renormalisation_notes(score, disclosure)),
+                notes=tuple(renormalisation_notes(score, disclosure) + split_notes(split, k)),
                 k=k,
                 split=split,
             )
@@ -284,6 +299,52 @@ def split_answers(
     if _splits(len(may), sum(1 for response in may if response.group in alone), k):
         split.add(COMMENT)
     return frozenset(split)
+
+
+def rule_input(
+    questionnaire: Questionnaire,
+    cadre: Cadre,
+    score: CadreScore,
+    answers: Mapping[str, Mapping[str, int]],
+    responses: list[ScoredResponse],
+    shown: Disclosure,
+    split: frozenset[str],
+) -> GradingInput:
+    """What the grading rules count of one cadre: every answer, but the split ones.
+
+    A split answer (see ``split_answers``) is one that 1 to k - 1 raters
+    outside the groups shown on their own gave.  Hiding a rule's figures is
+    not enough: the grade itself would move with their answers, and beside
+    shown ballots that all answered Good a capped grade says the hidden two
+    answered Poor.  So the vetoes on a split item and, for a split vote, the
+    vote rules and the quota's vote share count the groups shown on their own
+    only; the result's notes say so (``split_notes``).  Dimension items are
+    untouched: they reach the grade only through the composite, which
+    ``disclose`` guards.
+    """
+    if split - {COMMENT}:
+        alone = set(shown.groups) - {OTHER}
+        seen = [response for response in responses if response.group in alone]
+        counted = count_answers(questionnaire, seen)
+        answers = {
+            item: (counted.get(item, {}) if item in split else given)
+            for item, given in answers.items()
+        }
+        if VOTE in split:
+            votes = Counter(response.vote for response in seen if response.vote)
+            score = replace(score, votes=dict(votes), vote_shares={})
+    return GradingInput(
+        score=score,
+        roster_id=cadre.external_id,
+        unit=cadre.unit,
+        answers=answers,
+        shown=shown.composite is not None,
+    )
+
+
+def split_notes(split: frozenset[str], k: int) -> list[Note]:
+    """The note that the vetoes or vote rules left some answers out (see ``rule_input``)."""
+    return [Note(SPLIT_LEFT_OUT, {"k": k})] if split - {COMMENT} else []
 
 
 def _splits(total: int, seen: int, k: int) -> bool:
