@@ -25,11 +25,8 @@ from bot.results import result_lines
 from storage.engine import make_engine
 from storage.models import Campaign, Response
 from storage.shared import cadre_summary
-from surveys.accounts import AUDITOR
-from surveys.disclosure import OTHER, disclose
-from surveys.grading import QUOTA_OUTSIDE, QUOTA_WITHIN, count_answers
-from surveys.messages import translate
-from surveys.outcomes import (
+from surveys.notification.publication import CadreOutcome
+from surveys.results.outcomes import (
     COMMENT,
     RULE_SPLIT,
     SPLIT_LEFT_OUT,
@@ -37,10 +34,8 @@ from surveys.outcomes import (
     shown_results,
     split_answers,
 )
-from surveys.publication import CadreOutcome
-from surveys.questionnaire import load_questionnaire
-from surveys.report_pdf import write_cadre_report_pdf, write_overview_pdf
-from surveys.reports import (
+from surveys.results.report_pdf import write_cadre_report_pdf, write_overview_pdf
+from surveys.results.reports import (
     ballot_table,
     cadre_report,
     campaign_overview,
@@ -49,8 +44,13 @@ from surveys.reports import (
     vote_table,
     workbook_sheets,
 )
-from surveys.results import push_results
-from surveys.scoring import ScoredResponse, score_cadre
+from surveys.results.summaries import push_results
+from surveys.rules.disclosure import OTHER, disclose
+from surveys.rules.grading import QUOTA_OUTSIDE, QUOTA_WITHIN, count_answers
+from surveys.rules.messages import translate
+from surveys.rules.questionnaire import load_questionnaire
+from surveys.rules.scoring import ScoredResponse, score_cadre
+from surveys.setup.accounts import AUDITOR
 from tests.hr import hr_client
 from tests.report_campaign import report_campaign
 from tests.web import app_fixture, visible  # noqa: F401
