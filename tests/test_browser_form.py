@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from storage.models import Cadre
 from surveys.channels import create_channel, display_key
-from tests.browser import browser_fixture, screenshot, serving  # noqa: F401
+from tests.browser import ARTIFACTS_ENV, artifacts_dir, browser_fixture, screenshot, serving  # noqa: F401
 from tests.factories import SECRET, make_campaign, tokens
 from tests.web import app_fixture, rater_paths, responses  # noqa: F401
 
@@ -221,3 +221,11 @@ def test_the_window_display_fills_a_wall_screen_with_nothing_for_hr(
         assert "扫码评价" in page.inner_text("body") or "扫描" in page.inner_text("body")
         screenshot(page, f"display-{width}x{height}")
         context.close()
+
+
+def test_screenshots_go_to_the_folder_ci_names(monkeypatch, tmp_path):
+    """CI uploads the folder ``CADRE_TEST_ARTIFACTS`` names; without it, build/screenshots."""
+    monkeypatch.setenv(ARTIFACTS_ENV, str(tmp_path / "artifacts"))
+    assert artifacts_dir() == tmp_path / "artifacts" and artifacts_dir().is_dir()
+    monkeypatch.delenv(ARTIFACTS_ENV)
+    assert artifacts_dir().parts[-2:] == ("build", "screenshots")

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import re
 
+from sqlmodel import Session
+
 from tests.factories import make_campaign, tokens
 from tests.web import (  # noqa: F401
     FORM,
     ZH,
+    any_app_fixture,
     app_fixture,
     client_fixture,
     parse,
@@ -71,8 +74,11 @@ def test_the_form_and_the_thank_you_page_may_run_the_draft_script(client, sessio
     assert "script-src 'self'" in done.headers["Content-Security-Policy"]
 
 
-def test_without_javascript_a_plain_post_stores_the_ballot(client, session, engine, now):
-    campaign = make_campaign(session, now=now)
+def test_without_javascript_a_plain_post_stores_the_ballot(any_app, any_engine, now):
+    with Session(any_engine, expire_on_commit=False) as session:
+        campaign = make_campaign(session, now=now)
+    engine = any_engine
+    client = any_app.test_client()
     page = parse(client.get(rater_paths(engine, campaign)["R4"], follow_redirects=True).data)
     answers = page.valid_answers(choice=1, comment="没有脚本")
     response = client.post(FORM, data=answers)
