@@ -48,6 +48,11 @@ def stored(page) -> dict[str, str]:
     return page.evaluate("Object.fromEntries(Object.entries(localStorage))")
 
 
+def tab_stored(page) -> dict[str, str]:
+    """Everything in the tab's sessionStorage."""
+    return page.evaluate("Object.fromEntries(Object.entries(sessionStorage))")
+
+
 def section(page, index: int):
     """The page's ``index``-th cadre section."""
     return page.locator("section.cadre").nth(index)
@@ -142,7 +147,7 @@ def test_rater_answers_half_reloads_switches_language_and_sends(
         screenshot(page, f"{name}-4-done")
         # A later user of this phone finds nothing of the form in the browser's storage.
         page.wait_for_function(f"{DRAFTS}.length === 0")
-        assert stored(page) == {}
+        assert stored(page) == {} and tab_stored(page) == {}
         context.close()
     rows = {row.cadre_id: row for row in responses(engine)}
     first, second = sorted(rows.values(), key=lambda row: row.comment is None)
@@ -171,6 +176,49 @@ def test_the_next_rater_on_a_shared_phone_finds_nothing_of_the_first(
         assert first_key not in kept and len(kept) == 1
         assert "第一位测评人的意见" not in json.dumps(kept, ensure_ascii=False)
         context.close()
+
+
+def test_a_send_lost_on_a_weak_network_keeps_the_answers_in_the_tab_only(
+    browser, app, session, engine, now
+):
+    """Sending clears the phone's storage at once; the tab keeps a copy, so when the post
+    never arrives the form comes back filled, and the thank-you page clears that too."""
+    campaign = make_campaign(session, now=now)
+    with serving(app) as base:
+        context = browser.new_context(locale="zh-CN", **PHONE)
+        page = context.new_page()
+        page.goto(base + rater_paths(engine, campaign)["R1"])
+        answer_section(page, 0, 0, "信号不好")
+        answer_section(page, 1, 3, "")
+        lost = []
+
+        def drop_the_post(route):
+            """The network drops the form's post; everything else goes through."""
+            if route.request.method == "POST":
+                lost.append(route.request.url)
+                route.abort("internetdisconnected")
+            else:
+                route.continue_()
+
+        page.route("**/r/", drop_the_post)
+        page.locator("button[type=submit]").click()
+        page.wait_for_function("location.protocol !== 'http:'")  # the browser's error page
+        # Another tab on the phone finds nothing: the draft left the phone's storage.
+        probe = context.new_page()
+        probe.goto(base + "/")
+        assert lost and stored(probe) == {} and tab_stored(probe) == {}
+        probe.close()
+        page.unroute("**/r/")
+        page.goto(base + "/r/")
+        assert checked_choices(page, 0) == [0] * (QUESTIONS + 1)
+        assert checked_choices(page, 1) == [3] * QUESTIONS + [3]
+        assert section(page, 0).locator("textarea").input_value() == "信号不好"
+        page.locator("button[type=submit]").click()
+        page.wait_for_url("**/done")
+        page.wait_for_function(f"{DRAFTS}.length === 0")
+        assert stored(page) == {} and tab_stored(page) == {}
+        context.close()
+    assert len(responses(engine)) == 2
 
 
 def test_without_javascript_the_form_shows_no_progress_line_and_still_sends(

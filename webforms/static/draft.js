@@ -5,15 +5,23 @@
    server made for this form session (never the link's token), as positions
    only: option numbers and comment texts in page order, no names, no ids.
    Other forms' drafts are removed, old ones expire, and the thank-you page
-   removes them all.  Without this script the form works as before. */
+   removes them all.  Sending moves the draft from the phone's storage to
+   the tab's, which the tab takes with it when closed, so a send lost on a
+   weak network can still be restored.  Without this script the form works
+   as before. */
 (function () {
-  var PREFIX = "cadre-draft:", DAY = 864e5, store;
+  var PREFIX = "cadre-draft:", DAY = 864e5, store, tab;
   try { store = window.localStorage; store.getItem(PREFIX); } catch (e) { return; }
-  function purge(keep) {
-    for (var i = store.length - 1; i >= 0; i--) {
-      var key = store.key(i);
-      if (key && key.indexOf(PREFIX) === 0 && key !== keep) { store.removeItem(key); }
+  try { tab = window.sessionStorage; tab.getItem(PREFIX); } catch (e) { tab = null; }
+  function purgeIn(area, keep) {
+    for (var i = area.length - 1; i >= 0; i--) {
+      var key = area.key(i);
+      if (key && key.indexOf(PREFIX) === 0 && key !== keep) { area.removeItem(key); }
     }
+  }
+  function purge(keep) {
+    purgeIn(store, keep);
+    if (tab) { purgeIn(tab, keep); }
   }
   var form = document.getElementById("ballot");
   if (!form) { purge(""); return; }  // the thank-you page: the answers were stored
@@ -60,7 +68,9 @@
     var answers = read(), draft;
     // A form the server sent back with answers (problems, expiry) shows what was posted.
     if (answers.some(function (a) { return a !== -1 && a !== ""; })) { return; }
-    try { draft = JSON.parse(store.getItem(key)); } catch (e) { return; }
+    try {
+      draft = JSON.parse(store.getItem(key) || (tab && tab.getItem(key)));
+    } catch (e) { return; }
     if (!draft || draft.n !== groups.length || Date.now() - draft.t > 2 * DAY) { return; }
     groups.forEach(function (group, i) {
       var a = draft.a[i];
@@ -72,4 +82,8 @@
   save();
   form.addEventListener("change", save);
   form.addEventListener("input", save);
+  form.addEventListener("submit", function () {
+    try { if (tab) { tab.setItem(key, store.getItem(key)); } } catch (e) { /* no copy */ }
+    store.removeItem(key);
+  });
 }());
