@@ -27,6 +27,7 @@ code's window a form may be sent, default 60), ``PUBLIC_RATE_LIMIT``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -396,7 +397,7 @@ def chosen_cadre(ballot: BallotForm) -> str:
 
 
 def render(
-    slug: str, ballot: BallotForm, state: FormState, rated: frozenset[str] | set[str] = frozenset()
+    slug: str, ballot: BallotForm, state: FormState, rated: AbstractSet[str] = frozenset()
 ) -> str:
     """The public form page, with the person's answers and problems when it comes back.
 

@@ -5,6 +5,11 @@ the (signed, HttpOnly) session cookie and the browser is sent on to the
 token-free address ``/r/``, so the token leaves no trace in access logs,
 browser history or a screenshot of the address bar after that one request.
 An unknown token is an ordinary 404 and a used one says so.
+
+With JavaScript the page keeps the answers in the browser as the rater goes
+(``static/draft.js``), so a reload, a language switch or a lost tab loses
+nothing.  They are stored under a random draft key kept in the session beside
+the token, never the token itself, and the thank-you page removes them.
 """
 
 from __future__ import annotations
