@@ -17,7 +17,7 @@ import pytest
 from sqlmodel import select
 
 from storage.models import Cadre
-from surveys.channels import create_channel, display_key
+from surveys.setup.channels import create_channel, display_key
 from tests.browser import ARTIFACTS_ENV, artifacts_dir, browser_fixture, screenshot, serving  # noqa: F401
 from tests.factories import SECRET, make_campaign, tokens
 from tests.web import app_fixture, rater_paths, responses  # noqa: F401

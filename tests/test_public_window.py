@@ -15,7 +15,7 @@ import re
 from sqlmodel import Session, select
 
 from storage.models import Cadre, PublicCodeUse
-from surveys.channels import create_channel, display_key
+from surveys.setup.channels import create_channel, display_key
 from tests.factories import SECRET, make_campaign
 from tests.test_public_form import scanned
 from tests.web import ZH, app_fixture, client_fixture, parse, responses, visible  # noqa: F401
