@@ -230,7 +230,7 @@ def answer_some(scenario: Scenario) -> None:
     """A third of the raters answer, so the progress has something to count."""
     engine = make_engine(scenario.url)
     with Session(engine) as session:
-        for rater, token in sorted(scenario.tokens.items())[::3]:
+        for _rater, token in sorted(scenario.tokens.items())[::3]:
             answers = complete_answers(session, token, NOW)
             submit_ballot(session=session, token=token, answers=answers, now=NOW)
         session.commit()
@@ -258,7 +258,9 @@ def test_hr_progress_costs_the_same_for_3_or_30_cadres_while_sealed(scenarios, t
     def bot(scenario: Scenario) -> None:
         config = BotConfig(secret_key=SECRET, base_url=BASE_URL, hr_chats=frozenset({HR_CHAT}))
         core = BotCore(engine=scenario.engine, config=config, clock=lambda: NOW)
-        incoming = Incoming(chat_id=HR_CHAT, language="zh", text=f"/progress {scenario.campaign.id}")
+        incoming = Incoming(
+            chat_id=HR_CHAT, language="zh", text=f"/progress {scenario.campaign.id}"
+        )
         (reply,) = core.handle(incoming)
         assert f"干部{scenario.size - 1}" in reply.text
 
