@@ -145,10 +145,10 @@ def counted(engine: sa.Engine | type[sa.Engine]) -> Iterator[list[str]]:
 
 
 def assert_same_count(counts: dict[int, list[str]], what: str) -> None:
-    """The same number of statements at both sizes; on failure, show what the large one added."""
+    """The same number of statements at both sizes; on failure, show what the large one sent."""
     small, large = counts[SMALL], counts[LARGE]
     assert len(small) == len(large), (
-        f"{what}: {len(small)} statements for {SMALL} cadres but {len(large)} for {LARGE}:\n"
+        f"{what}: {len(small)} statements when small but {len(large)} when large:\n"
         + "\n".join(large)
     )
 
