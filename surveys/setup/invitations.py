@@ -192,9 +192,7 @@ def campaigns_invitation_counts(
         return {}
     is_slip = col(Invitation.rater_id).is_(None)
     rows = session.exec(
-        select(
-            Invitation.campaign_id, is_slip, Invitation.group, Invitation.status, func.count()
-        )
+        select(Invitation.campaign_id, is_slip, Invitation.group, Invitation.status, func.count())
         .where(col(Invitation.campaign_id).in_(campaign_ids))
         .group_by(Invitation.campaign_id, is_slip, Invitation.group, Invitation.status)
     ).all()
