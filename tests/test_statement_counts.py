@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -28,11 +28,15 @@ from bot.core import BotCore
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.models import Campaign
+from surveys.appeals import file_appeal
 from surveys.ballots import submit_ballot
+from surveys.campaigns import campaign_cadres
 from surveys.channels import create_channel
+from surveys.publication import publish_results
 from surveys.roster import RosterRows
 from tests.cli import CadreCli
 from tests.factories import (
+    CLOSES,
     SECRET,
     complete_answers,
     make_campaign,
@@ -47,6 +51,8 @@ from tests.web import BASE_URL, make_app, parse
 SMALL, LARGE = 3, 30
 # Inside the factories' campaign window (12:00 in Asia/Shanghai), as the `now` fixture.
 NOW = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
+AFTER = CLOSES + timedelta(hours=2)  # results published, appeals filed
+NOTICE_UNTIL = date(2026, 12, 20)
 SUPERIOR = "S"  # rates every cadre: the longest rater form
 HR_CHAT = 4242
 
@@ -84,7 +90,8 @@ class Scenario:
 
 def build(folder: Path, size: int, *, answered: bool = False) -> Scenario:
     """A migrated SQLite file with the campaign and a public window rating every cadre;
-    with ``answered`` every named rater has answered and the ballot box is open."""
+    with ``answered`` every named rater has answered, the ballot box is open, the results
+    are published (on public notice) and every cadre has appealed; the app stands then."""
     folder.mkdir()
     url = f"sqlite:///{folder / 'cadre.db'}"
     engine = make_engine(url)
@@ -105,9 +112,24 @@ def build(folder: Path, size: int, *, answered: bool = False) -> Scenario:
                 submit_ballot(session=session, token=token, answers=answers, now=NOW)
             session.commit()
             open_boxes(session)
+            publish_and_appeal(session, campaign)
     engine.dispose()
-    app = make_app(url, NOW)
+    app = make_app(url, AFTER if answered else NOW)
     return Scenario(size, app, app.extensions["cadre_engine"], url, campaign, links, channel.slug)
+
+
+def publish_and_appeal(session: Session, campaign: Campaign) -> None:
+    """Publish with a public notice, and file one appeal per cadre."""
+    campaign = session.get(Campaign, campaign.id)
+    assert publish_results(
+        session=session, campaign=campaign, now=AFTER, publicity_until=NOTICE_UNTIL
+    )
+    for cadre in campaign_cadres(session=session, campaign=campaign):
+        file_appeal(
+            session=session, campaign=campaign, cadre=cadre, reason="评分有误", actor="cadre",
+            now=AFTER,
+        )  # fmt: skip
+    session.commit()
 
 
 @pytest.fixture
@@ -289,8 +311,9 @@ def test_the_dashboard_reads_all_campaigns_at_once(scenarios):
 # --- results once the box is open --------------------------------------------------------------
 
 
-def test_the_results_cost_the_same_for_3_or_30_cadres(opened):
-    """Overview, one cadre's page, its radar and PDF, and both downloads."""
+def test_the_results_cost_the_same_for_3_or_30_cadres(opened, tmp_path):
+    """Overview, one cadre's page, its radar and PDF, both downloads, the appeals (one per
+    cadre), the public notice once published, and ``cadre results`` (overview, report)."""
     clients = {s.size: hr_client(s.app, "auditor") for s in opened}
 
     def get(path: str, check: str | None = None):
@@ -309,5 +332,23 @@ def test_the_results_cost_the_same_for_3_or_30_cadres(opened):
         ("/cadres/C01/report.pdf", None, "one cadre's PDF"),
         ("/results.xlsx", None, "the results workbook"),
         ("/overview.pdf", None, "the overview PDF"),
+        ("/appeals", "干部{last}", "the appeals"),
     ):
         assert_same_count(statements_of(opened, get(path, check)), what)
+
+    def notice(scenario: Scenario) -> None:
+        ok(english(scenario.app).get(f"/publicity/{scenario.campaign.id}"))
+
+    assert_same_count(statements_of(opened, notice), "the public notice")
+
+    def command(*args: str):
+        def action(scenario: Scenario) -> None:
+            runner = CadreCli(tmp_path / f"cli-{scenario.size}", database_url=scenario.url)
+            words = [word.format(campaign=scenario.campaign.id) for word in args]
+            assert "干部1" in runner("results", *words).output
+
+        return action
+
+    for args in (("{campaign}",), ("report", "{campaign}", "C01")):
+        what = " ".join(("cadre results", *args))
+        assert_same_count(statements_of(opened, command(*args), sa.Engine), what)
