@@ -28,12 +28,12 @@ from bot.core import BotCore
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.models import Campaign
-from surveys.appeals import file_appeal
-from surveys.ballots import submit_ballot
-from surveys.campaigns import campaign_cadres
-from surveys.channels import create_channel
-from surveys.publication import publish_results
-from surveys.roster import RosterRows
+from surveys.collection.ballots import submit_ballot
+from surveys.notification.publication import publish_results
+from surveys.results.appeals import file_appeal
+from surveys.setup.campaigns import campaign_cadres
+from surveys.setup.channels import create_channel
+from surveys.setup.roster import RosterRows
 from tests.cli import CadreCli
 from tests.factories import (
     CLOSES,
