@@ -2,25 +2,35 @@
 
 Screenshots are kept as CI artifacts: they are written to the folder named
 by ``CADRE_TEST_ARTIFACTS`` (CI uploads it), or to ``build/screenshots/``
-in the repository (git-ignored) on a developer's machine.  Import the
-``browser`` fixture into a test module with
-``from tests.browser import browser_fixture  # noqa: F401`` (named ``browser``
-in tests, as ``tests/web.py`` does with ``app``).  Chromium is launched as
-``tests/test_browser.py`` launches it: Debian's binary, never a download.
+in the repository (git-ignored) on a developer's machine.  The ``browser``
+fixture reaches the web tests through ``tests/webforms/conftest.py``.
+Chromium is Debian's binary, never a download.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, serving  # noqa: F401
+from flask import Flask
+from waitress import create_server
 
 ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS_ENV = "CADRE_TEST_ARTIFACTS"
 DEFAULT_ARTIFACTS = ROOT / "build" / "screenshots"
 
@@ -58,3 +68,27 @@ def screenshot(page, name: str, *, full_page: bool = False) -> Path:
     path = artifacts_dir() / f"{safe}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+@contextmanager
+def serving(application: Flask) -> Iterator[str]:
+    """Serve the app with waitress on a free local port for the length of the block."""
+    server = create_server(application, host="127.0.0.1", port=0, threads=2)
+    stop = threading.Event()
+
+    def run() -> None:
+        # Serve in short turns and close the sockets in this same thread: closing them
+        # from the test's thread while the loop polls them races ("Bad file descriptor").
+        while not stop.is_set():
+            server.asyncore.loop(timeout=0.05, map=server._map, count=1)
+        server.asyncore.close_all(server._map)  # the listener and every open connection
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        server.task_dispatcher.shutdown()
+        assert not thread.is_alive(), "waitress did not stop"
