@@ -126,7 +126,7 @@ def test_hr_runs_a_campaign_in_the_console(browser, app, session, engine, now, s
         page.goto(base + admin + "/waves")
         assert_touch_sized_text(page)
         page.fill("#at", "2026-11-26T09:00")
-        page.locator("form[action$='/waves'] button[type=submit]").click()
+        page.click("#plan-wave")
         page.wait_for_selector("#waves tbody tr")
         assert "2026-11-26 09:00" in page.inner_text("#waves")
         assert session.exec(select(ReminderWave)).one().status == "planned"

@@ -114,6 +114,23 @@ def test_waves_are_planned_listed_and_cancelled_and_the_scheduler_sees_them(app,
     assert unknown.status_code == 404 and "0123456789abcdef" in visible(unknown.data)
 
 
+def test_send_now_plans_a_wave_due_at_once_for_the_scheduler(app, campaign, now):
+    officer = hr_client(app, OFFICER)
+    sent = hr_post(officer, path(campaign, "/waves/now"), {"at": "", "message": "今天截止"})
+    assert sent.status_code == 303
+    with fresh(app) as db:
+        (wave,) = unfinished_waves(session=db)
+    assert (wave.origin, wave.send_at, wave.message) == ("now", now, "今天截止")
+    page = visible(officer.get(path(campaign, "/waves")).data)
+    assert f"The wave {wave.id[:8]} goes out now." in page and "send-now" in page
+    stand_at(app, now + timedelta(hours=11))  # 23:00 in Shanghai: quiet hours
+    assert log_in(officer, OFFICER).status_code == 303
+    quiet = hr_post(officer, path(campaign, "/waves/now"), {}, path(campaign, "/waves"))
+    assert quiet.status_code == 303
+    text = visible(officer.get(path(campaign, "/waves")).data)
+    assert "It is quiet hours now; the wave will go out at 2026-11-26 08:00." in text
+
+
 def test_a_wave_in_quiet_hours_is_moved_and_the_page_says_so(app, campaign):
     officer = hr_client(app, OFFICER)
     moved = hr_post(officer, path(campaign, "/waves"), {"at": "2026-11-26 23:30"})

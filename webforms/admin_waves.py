@@ -180,6 +180,35 @@ def add_wave_view(campaign_id: str):
     return redirect(url_for("admin.waves", campaign_id=campaign.id), code=303)
 
 
+@bp.post("/campaigns/<campaign_id>/waves/now", endpoint="send_wave_now")
+@roles_required(*WRITERS)
+def send_now_view(campaign_id: str):
+    """Remind every pending rater now (``cadre waves send-now``): a wave due at once.
+
+    The scheduler sends it on its next turn, as it sends every wave; the web
+    request itself never talks to Telegram.  In quiet hours it waits for
+    their end, and the page says until when.
+    """
+    campaign = campaign_or_404(campaign_id)
+    entered = {"at": "", "message": request.form.get("message", "")[: MESSAGE_LIMIT + 100]}
+    db, now = get_session(), current_time()
+    try:
+        wave = add_wave(
+            session=db, campaign=campaign, at=now, now=now, quiet=quiet_hours(),
+            message=entered["message"], origin="now",
+        )  # fmt: skip
+    except CampaignError as error:
+        db.rollback()
+        return waves_page(campaign, 422, campaign_message(error), entered)
+    when = local_time(campaign, wave.send_at)
+    db.commit()
+    if wave.send_at > now:
+        flash(gettext("It is quiet hours now; the wave will go out at %(when)s.", when=when))
+    else:
+        flash(gettext("The wave %(id)s goes out now.", id=wave.id[:8]))
+    return redirect(url_for("admin.waves", campaign_id=campaign.id), code=303)
+
+
 @bp.post("/waves/<wave_id>/cancel", endpoint="cancel_wave")
 @roles_required(*WRITERS)
 def cancel_wave_view(wave_id: str):
