@@ -8,6 +8,7 @@ scheduler and the command line use.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -433,9 +434,14 @@ def test_audit_trail_page_lists_every_step(app, session, campaign, now):
 
 def test_the_console_pages_speak_chinese(app, campaign):
     officer = hr_client(app, OFFICER)
+    assert hr_post(officer, path(campaign, "/waves"), {"at": "2026-11-26T09:00"}).status_code == 303
     officer.environ_base["HTTP_ACCEPT_LANGUAGE"] = ZH["Accept-Language"]
+    english = re.compile(
+        r"\b(Reminder waves|Progress|Ledger|Audit trail|Publish|Cancel|Refresh|"
+        r"planned|by HR|Invited|Completed|Results|When|Signed|Plan)\b"
+    )
     for page, words in [
-        ("/waves", "提醒"),
+        ("/waves", "提醒批次"),
         ("/progress", "进度"),
         ("/ledger", "账本"),
         ("/audit", "操作记录"),
@@ -443,3 +449,4 @@ def test_the_console_pages_speak_chinese(app, campaign):
     ]:
         text = visible(officer.get(path(campaign, page)).data)
         assert words in text, page
+        assert not english.findall(text), (page, english.findall(text))
