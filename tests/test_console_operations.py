@@ -313,6 +313,10 @@ def test_progress_needs_a_sign_in(app, campaign):
     assert response.status_code == 302 and response.headers["Location"].startswith("/admin/login")
     officer = hr_client(app, OFFICER)
     assert officer.get("/admin/campaigns/0123456789abcdef/progress.json").status_code == 404
+    dashboard = officer.get("/admin/").data.decode()
+    sealed = officer.get(path(campaign)).data.decode()
+    assert f'href="{path(campaign, "/progress")}"' in dashboard
+    assert f'href="{path(campaign, "/progress")}"' in sealed
 
 
 # -- publication -----------------------------------------------------------------------------
