@@ -9,25 +9,23 @@ a reload.  The layout is measured, not looked at: no header of a results
 table wraps (one Chinese character per line was the complaint), every input
 and button has at least 16 px text, and on the phone only the tables scroll
 sideways, never the page.  A screenshot of each key page is kept in
-``CADRE_TEST_ARTIFACTS`` (or ``build/screenshots``) for CI to keep.
+``CADRE_TEST_ARTIFACTS`` (or ``build/screenshots``) for CI to keep (``tests/browser.py``).
 """
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 from sqlmodel import Session, select
 
 from storage.models import Cadre, CadreChat, Campaign, ReminderWave
-from surveys.accounts import OFFICER
-from surveys.ballots import submit_ballot
+from surveys.collection.ballots import submit_ballot
+from surveys.setup.accounts import OFFICER
+from tests.browser import browser_fixture, screenshot, serving  # noqa: F401
 from tests.factories import CLOSES, complete_answers, make_campaign, tokens
 from tests.hr import PASSWORD, make_hr_user
-from tests.test_browser import CHROMIUM_ARGS, browser, serving  # noqa: F401
 from tests.web import app_fixture  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -42,7 +40,6 @@ PHONE = {
 }
 SIZES = {"desktop": DESKTOP, "phone": PHONE}
 LOCALES = {"zh": "zh-CN", "en": "en-US"}
-ROOT = Path(__file__).resolve().parent.parent
 
 # Every control a person types into or presses, as the computed style sees it.
 CONTROL_FONT_SIZES = """() => Array.from(document.querySelectorAll(
@@ -62,16 +59,9 @@ WRAPPED_HEADERS = """() => Array.from(document.querySelectorAll('table.data th')
   .filter(([, lines]) => lines > 1.5)"""
 
 
-def artifacts() -> Path:
-    """Where screenshots go: CADRE_TEST_ARTIFACTS, or build/screenshots in the repository."""
-    folder = Path(os.environ.get("CADRE_TEST_ARTIFACTS") or ROOT / "build" / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 def shoot(page, size: str, language: str, name: str) -> None:
-    """Keep a full-page screenshot of a key page."""
-    page.screenshot(path=str(artifacts() / f"console-{size}-{language}-{name}.png"), full_page=True)
+    """Keep a full-page screenshot of a key page (``tests/browser.py`` says where)."""
+    screenshot(page, f"console-{size}-{language}-{name}", full_page=True)
 
 
 def sign_in(page, base: str, username: str) -> None:
@@ -107,7 +97,7 @@ def answer(session: Session, campaign: Campaign, now: datetime, *raters: str) ->
 
 @pytest.mark.parametrize("language", sorted(LOCALES))
 @pytest.mark.parametrize("size", sorted(SIZES))
-def test_hr_runs_a_campaign_in_the_console(browser, app, session, engine, now, size, language):  # noqa: F811
+def test_hr_runs_a_campaign_in_the_console(browser, app, session, engine, now, size, language):
     campaign = make_campaign(session, now=now)
     c1 = session.exec(select(Cadre).where(Cadre.external_id == "C1")).one()
     session.add(CadreChat(cadre_id=c1.id, nonce="n", code_hash="h", chat_id=7_100_000_001))

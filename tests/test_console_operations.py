@@ -28,10 +28,10 @@ from storage.models import (
     ReminderWave,
     Response,
 )
-from surveys.accounts import AUDITOR, OFFICER
-from surveys.ballots import submit_ballot
-from surveys.outbox import wave_counts
-from surveys.reminders import start_wave, unfinished_waves
+from surveys.collection.ballots import submit_ballot
+from surveys.collection.reminders import start_wave, unfinished_waves
+from surveys.notification.outbox import wave_counts
+from surveys.setup.accounts import AUDITOR, OFFICER
 from tests.factories import CLOSES, complete_answers, make_campaign, open_boxes, tokens
 from tests.hr import anonymous_client, hr_client, hr_post, log_in
 from tests.web import ZH, any_app_fixture, visible  # noqa: F401

@@ -15,7 +15,7 @@ from pathlib import Path
 from flask import Flask
 from flask_compress import Compress
 
-from surveys.accounts import MIN_SECRET_LENGTH, weak_secret
+from surveys.setup.accounts import MIN_SECRET_LENGTH, weak_secret
 from webforms import (
     admin,
     admin_ledger,  # noqa: F401  (console pages on admin.bp: ledger and audit trail)

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from flask_babel import gettext
 
 from storage.models import Campaign, LedgerCheckpoint
-from surveys.ballot_ledger import checkpoints, server_public_key, verify_campaign
-from surveys.campaigns import campaign_state
-from surveys.messages import N_
+from surveys.rules.messages import N_
+from surveys.sealing.ballot_ledger import checkpoints, server_public_key, verify_campaign
+from surveys.setup.campaigns import campaign_state
 from webforms.admin import admin_page, bp, state_labels
 from webforms.admin_reports import campaign_or_404, event_rows, ledger_key
 from webforms.clock import current_time

@@ -20,9 +20,9 @@ from flask_babel import gettext
 from sqlmodel import Session
 
 from storage.models import Campaign
-from surveys.campaigns import campaign_state
-from surveys.progress import CadreProgress, GroupProgress, campaign_progress
-from surveys.questionnaire import GROUP_LABELS, RATER_GROUPS
+from surveys.collection.progress import CadreProgress, GroupProgress, campaign_progress
+from surveys.rules.questionnaire import GROUP_LABELS, RATER_GROUPS
+from surveys.setup.campaigns import campaign_state
 from webforms.admin import admin_page, bp, state_labels
 from webforms.admin_reports import campaign_or_404
 from webforms.clock import current_time

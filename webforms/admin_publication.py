@@ -16,8 +16,8 @@ from flask import request
 from flask_babel import gettext
 
 from storage.models import Cadre, Campaign
-from surveys.campaigns import campaign_cadres, campaign_state, local_time
-from surveys.outbox import result_notice_chats
+from surveys.notification.outbox import result_notice_chats
+from surveys.setup.campaigns import campaign_cadres, campaign_state, local_time
 from webforms.admin import admin_page, bp, state_labels
 from webforms.admin_reports import (
     FieldProblem,

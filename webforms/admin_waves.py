@@ -19,11 +19,7 @@ from flask_babel import gettext
 from sqlmodel import Session
 
 from storage.models import Campaign, ReminderWave
-from surveys.accounts import WRITERS
-from surveys.campaigns import CampaignError, campaign_state, local_time
-from surveys.messages import N_
-from surveys.outbox import wave_counts
-from surveys.reminders import (
+from surveys.collection.reminders import (
     DEFAULT_QUIET_HOURS,
     MESSAGE_LIMIT,
     QuietHours,
@@ -31,6 +27,10 @@ from surveys.reminders import (
     campaign_waves,
     cancel_wave,
 )
+from surveys.notification.outbox import wave_counts
+from surveys.rules.messages import N_
+from surveys.setup.accounts import WRITERS
+from surveys.setup.campaigns import CampaignError, campaign_state, local_time
 from webforms.admin import admin_page, bp, state_labels
 from webforms.admin_reports import campaign_message, campaign_or_404
 from webforms.clock import current_time
