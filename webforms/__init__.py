@@ -18,7 +18,11 @@ from flask_compress import Compress
 from surveys.setup.accounts import MIN_SECRET_LENGTH, weak_secret
 from webforms import (
     admin,
+    admin_ledger,  # noqa: F401  (console pages on admin.bp: ledger and audit trail)
+    admin_progress,  # noqa: F401  (live progress)
+    admin_publication,  # noqa: F401  (the confirmation before publishing)
     admin_reports,  # noqa: F401  (adds the results pages to admin.bp)
+    admin_waves,  # noqa: F401  (reminder waves)
     db,
     errors,
     i18n,

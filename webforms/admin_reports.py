@@ -425,6 +425,8 @@ def publish(campaign_id: str):
         until, days = publicity_day(entered["publicity_until"]), appeal_days(entered["appeal_days"])
     except FieldProblem as problem:
         return overview_page(campaign, 422, str(problem), entered)
+    if request.form.get("confirmed") != "yes":  # only the confirmation page's button publishes
+        return redirect(url_for("admin.publish_confirm", campaign_id=campaign.id, **entered), 303)
     db = get_session()
     try:
         fresh = publish_results(

@@ -193,14 +193,24 @@ def wave_counts(*, session: Session, wave_ids: list[str]) -> dict[str, Counter]:
     return counts
 
 
-def queue_result_notices(*, session: Session, campaign: Campaign) -> int:
-    """One notice row per cadre of the campaign with a bound chat (once); returns new rows."""
+def result_notice_chats(*, session: Session, campaign: Campaign) -> dict[str, int]:
+    """The chat each cadre's result notice goes to, by cadre id; cadres without one are absent.
+
+    Publication queues exactly these, and the console's confirmation lists
+    them before HR publishes, so both read the rule here.
+    """
     cadre_ids = [cadre.id for cadre in campaign_cadres(session=session, campaign=campaign)]
     bound = session.exec(
         select(CadreChat.cadre_id, CadreChat.chat_id).where(
             col(CadreChat.cadre_id).in_(cadre_ids), col(CadreChat.chat_id).is_not(None)
         )
     ).all()
+    return dict(bound)
+
+
+def queue_result_notices(*, session: Session, campaign: Campaign) -> int:
+    """One notice row per cadre of the campaign with a bound chat (once); returns new rows."""
+    bound = result_notice_chats(session=session, campaign=campaign).items()
     known = set(
         session.exec(
             select(OutboxMessage.cadre_id).where(

@@ -109,7 +109,7 @@ def cadre_path(campaign: Campaign, cadre: str) -> str:
 
 def publish(client, campaign: Campaign, **fields):
     """Post the publication form with a token from the overview page."""
-    data = {"appeal_days": "7", "publicity_until": "", **fields}
+    data = {"appeal_days": "7", "publicity_until": "", "confirmed": "yes", **fields}
     return hr_post(client, overview_path(campaign) + "/publish", data, overview_path(campaign))
 
 

@@ -1,0 +1,101 @@
+"""The confirmation step before publishing: who will be told, and how, before it happens.
+
+Publishing tells every cadre with a bound bot chat their result and
+cannot be undone, so the results page only leads here; this page lists
+each cadre and whether the bot will notify them, and its button posts
+to ``admin.publish`` with ``confirmed=yes`` (a post without it publishes
+nothing and comes back here).  Before the deadline, before the box is
+opened, or once published, the page says why instead of offering the button.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import request
+from flask_babel import gettext
+
+from storage.models import Cadre, Campaign
+from surveys.notification.outbox import result_notice_chats
+from surveys.setup.campaigns import campaign_cadres, campaign_state, local_time
+from webforms.admin import admin_page, bp, state_labels
+from webforms.admin_reports import (
+    FieldProblem,
+    appeal_days,
+    campaign_or_404,
+    publicity_day,
+    publish_entered,
+)
+from webforms.clock import current_time
+from webforms.db import get_session
+from webforms.hr_auth import login_required
+
+
+@dataclass(frozen=True)
+class NoticeRow:
+    """One cadre and how their result notice goes out (the bot, or not at all)."""
+
+    cadre: Cadre
+    by_bot: bool
+
+
+def notice_rows(campaign: Campaign) -> list[NoticeRow]:
+    """Every cadre of the campaign, in roster order, with whether the bot will notify them."""
+    session = get_session()
+    chats = result_notice_chats(session=session, campaign=campaign)
+    return [
+        NoticeRow(cadre=cadre, by_bot=cadre.id in chats)
+        for cadre in campaign_cadres(session=session, campaign=campaign)
+    ]
+
+
+def publication_refusal(campaign: Campaign) -> str | None:
+    """Why publishing is not possible now, in words; None when it is.
+
+    The same order of checks as ``surveys.publication.publish_results``,
+    which still has the last word when the button is pressed.
+    """
+    if campaign.published_at is not None:
+        return gettext(
+            "The results were published %(time)s.",
+            time=local_time(campaign, campaign.published_at),
+        )
+    if campaign_state(campaign, current_time()) != "closed":
+        return gettext(
+            "Results can be published only after the deadline (%(time)s).",
+            time=local_time(campaign, campaign.closes_at),
+        )
+    if campaign.box_opened_at is None:
+        return gettext("Results can be published only once the ballot box is opened.")
+    return None
+
+
+@bp.get("/campaigns/<campaign_id>/publish", endpoint="publish_confirm")
+@login_required
+def publish_confirm(campaign_id: str):
+    """Show who will be notified and ask to confirm; say why not when publishing cannot happen.
+
+    Reading this page is always allowed (200): a refusal here is an explanation,
+    and only unreadable fields are an error (422).
+    """
+    campaign = campaign_or_404(campaign_id)
+    entered = publish_entered(request.args)
+    refusal, status = publication_refusal(campaign), 200
+    try:
+        until, days = publicity_day(entered["publicity_until"]), appeal_days(entered["appeal_days"])
+    except FieldProblem as problem:
+        refusal, status, until, days = str(problem), 422, None, None
+    rows = notice_rows(campaign)
+    return admin_page(
+        "admin/publish.html",
+        status,
+        campaign=campaign,
+        state=campaign_state(campaign, current_time()),
+        states=state_labels(),
+        refusal=refusal,
+        rows=rows,
+        by_bot=sum(row.by_bot for row in rows),
+        entered=entered,
+        until=until,
+        days=campaign.appeal_days if days is None else days,
+    )
