@@ -1,7 +1,7 @@
 """The HR console's ledger status and audit trail pages.
 
 The ledger page shows what ``cadre ledger checkpoint`` and ``cadre ledger
-verify`` print, from the same ``surveys.ballot_ledger.verify_campaign``
+verify`` print, from the same ``surveys.sealing.ballot_ledger.verify_campaign``
 with this server's own key: the ledger's size and root, each signed
 checkpoint, whom they name as signer, and every ballot that no longer
 matches.  Like the command without ``--public-key``, it says that the

@@ -52,7 +52,7 @@ def notice_rows(campaign: Campaign) -> list[NoticeRow]:
 def publication_refusal(campaign: Campaign) -> str | None:
     """Why publishing is not possible now, in words; None when it is.
 
-    The same order of checks as ``surveys.publication.publish_results``,
+    The same order of checks as ``surveys.notification.publication.publish_results``,
     which still has the last word when the button is pressed.
     """
     if campaign.published_at is not None:

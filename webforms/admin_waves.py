@@ -1,7 +1,7 @@
 """The HR console's reminder waves: list, plan, cancel, and each wave's sending status.
 
 The same operations as ``cadre waves list/add/cancel/status``, through the
-same use cases of ``surveys.reminders`` and ``surveys.outbox``: a wave
+same use cases of ``surveys.collection.reminders`` and ``surveys.notification.outbox``: a wave
 planned here is a row the scheduler picks up like any other, and a wave
 cancelled here skips its unsent messages exactly as the command does.
 Refusals (a time already past, after the deadline, a wave already sent or

@@ -34,7 +34,7 @@ from surveys.notification.outbox import wave_counts
 from surveys.setup.accounts import AUDITOR, OFFICER
 from tests.factories import CLOSES, complete_answers, make_campaign, open_boxes, tokens
 from tests.hr import anonymous_client, hr_client, hr_post, log_in
-from tests.web import ZH, any_app_fixture, visible  # noqa: F401
+from tests.web import ZH, visible
 
 AFTER = CLOSES + timedelta(hours=2)  # 10:00 on 1 December in Asia/Shanghai
 
@@ -323,7 +323,7 @@ def test_progress_needs_a_sign_in(app, campaign):
 
 
 def bind_cadre_chat(session: Session, external_id: str, chat_id: int) -> None:
-    """The cadre has linked the bot (as ``surveys.chats.bind_chat`` leaves it)."""
+    """The cadre has linked the bot (as ``surveys.collection.chats.bind_chat`` leaves it)."""
     cadre = session.exec(select(Cadre).where(Cadre.external_id == external_id)).one()
     session.add(CadreChat(cadre_id=cadre.id, nonce="n", code_hash=f"h{chat_id}", chat_id=chat_id))
     session.commit()

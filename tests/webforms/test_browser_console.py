@@ -1,6 +1,6 @@
 """HR runs a campaign in a real Chromium: a wave, live progress, the box, publication.
 
-Debian's chromium (launched as in ``tests/test_browser.py``) drives the real
+Debian's chromium (launched as in ``tests/webforms/test_browser.py``) drives the real
 app under waitress, on a desktop (1280 × 800) and a phone (390 × 844), in
 Chinese and in English.  The app's clock is the test's (moved past the
 deadline half-way); ballots arrive through the same use case the rater form
@@ -23,10 +23,9 @@ from sqlmodel import Session, select
 from storage.models import Cadre, CadreChat, Campaign, ReminderWave
 from surveys.collection.ballots import submit_ballot
 from surveys.setup.accounts import OFFICER
-from tests.browser import browser_fixture, screenshot, serving  # noqa: F401
+from tests.browser import screenshot, serving
 from tests.factories import CLOSES, complete_answers, make_campaign, tokens
 from tests.hr import PASSWORD, make_hr_user
-from tests.web import app_fixture  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
