@@ -34,7 +34,8 @@ def list_command(ctx: Context, campaign_id: str) -> None:
     if not appeals:
         click.echo(ctx._("No appeals."))
         return
-    rows = [[ctx._("Appeal"), ctx._("Cadre"), ctx._("Filed (%(zone)s)", zone=campaign.timezone), ctx._("Status"), ctx._("Reason")]]
+    filed = ctx._("Filed (%(zone)s)", zone=campaign.timezone)
+    rows = [[ctx._("Appeal"), ctx._("Cadre"), filed, ctx._("Status"), ctx._("Reason")]]
     for appeal in appeals:
         status = ctx._(STATUS[appeal.status])
         if appeal.revised_grade:
