@@ -58,8 +58,8 @@ def write_template(path: Path, locale: str) -> None:
             worksheet.column_dimensions[chr(ord("A") + index)].width = 18
     assignments = workbook["assignments"]
     choices = [
-        ("A", f"=raters!$A$2:$A${LAST_ROW}"),
-        ("B", f"=cadres!$A$2:$A${LAST_ROW}"),
+        ("A", f"raters!$A$2:$A${LAST_ROW}"),
+        ("B", f"cadres!$A$2:$A${LAST_ROW}"),
         ("C", '"' + ",".join(GROUP_ALIASES) + '"'),
     ]
     for column, source in choices:
