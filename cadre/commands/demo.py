@@ -164,7 +164,7 @@ def _one_per_kind(links: list[InvitationLink]) -> list[InvitationLink]:
 @click.option("--json", "as_json_flag", is_flag=True, help="Print one JSON object for scripts.")
 @pass_context
 def demo_command(ctx: Context, as_json_flag: bool) -> None:
-    """Load a fictional bureau (8 cadres, 40 raters, 2 public channels) and print its links."""
+    """Load a fictional bureau (8 cadres, 40 raters, 2 windows), last round opened; print links."""
     base_url = ctx.settings.base_url
     view = ensure_demo(ctx, base_url)
     if as_json_flag:
