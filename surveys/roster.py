@@ -325,7 +325,7 @@ def import_roster(*, session: Session, rows: RosterRows, name: str, now: datetim
             roster_id=roster.id,
             external_id=row["id"],
             name=row["name"],
-            phone=mobile_number(row["phone"]) if row.get("phone") else None,
+            phone=row.get("phone") or None,
             telegram=row.get("telegram") or None,
         )
         for _, row in rows.sheets["raters"]
