@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from storage.models import Campaign, PublicChannel, Roster
-from surveys.ballots import CadreAnswers, open_ballot, open_public, submit_ballot, submit_public
+from surveys.ballots import CadreAnswers, open_ballot, open_public, submit_form, submit_public
 from surveys.campaigns import KeyFileCustody, create_campaign
 from surveys.channels import create_channel, record_tally
 from surveys.invitations import issue_invitations, named_links
@@ -236,7 +236,7 @@ def load_opened_demo(
             )
             for section in form.sections
         }  # fmt: skip
-        submit_ballot(session=session, token=token, answers=answers, now=moment)
+        submit_form(session=session, form=form, answers=answers, now=moment)
         ballots += 1
     public = 0
     for channel in channels:
