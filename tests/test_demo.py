@@ -26,6 +26,8 @@ from surveys.demo import (
 )
 from surveys.reports import campaign_overview
 from tests.factories import BOX_KEYS, LEDGER_KEY, SECRET
+from tests.hr import hr_client
+from tests.web import app_fixture, visible  # noqa: F401
 
 
 def load_both(session: Session, now) -> tuple[Campaign, Campaign]:
@@ -126,3 +128,18 @@ def test_the_summary_points_at_last_rounds_results(demo):
     assert summary.exit_code == 0, summary.output
     assert "Last round, closed and opened with fictional sample ballots" in summary.output
     assert f"cadre results {data['opened_campaign_id'][:8]}" in summary.output
+
+
+def test_the_admin_console_shows_last_rounds_grades_at_once(app, now):
+    with Session(app.extensions["cadre_engine"], expire_on_commit=False) as session:
+        current, opened = load_both(session, now)
+    officer = hr_client(app, "officer")
+    dashboard = visible(officer.get("/admin/").data)
+    assert OPENED_DEMO_CAMPAIGN in dashboard and DEMO_CAMPAIGN in dashboard
+    page = officer.get(f"/admin/campaigns/{opened.id}")
+    assert page.status_code == 200
+    assert "周建国" in visible(page.data) and "Excellent" in visible(page.data)
+    report = officer.get(f"/admin/campaigns/{opened.id}/cadres/G01")
+    assert report.status_code == 200 and "周建国" in visible(report.data)
+    sealed = visible(officer.get(f"/admin/campaigns/{current.id}").data)
+    assert "Excellent" not in sealed  # the open round shows progress only
