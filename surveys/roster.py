@@ -52,7 +52,7 @@ GROUP_ALIASES = {"上级": "superior", "同级": "peer", "下级": "subordinate"
 # The longest value each column takes in the database (storage.models); others take 200.
 MAX_LENGTHS = {"id": 64, "phone": 64, "telegram": 64}
 NAMED_GROUPS = ("superior", "peer", "subordinate")
-# A mainland mobile number, optionally with the country code: reminders go out by SMS.
+# A mainland mobile number, optionally with the country code: HR's SMS tool sends the links.
 MOBILE = re.compile(r"(?:\+?86)?(1[3-9]\d{9})")
 
 
@@ -269,8 +269,8 @@ def _check_people(rows, sheet: str, problems: list[RowProblem]) -> set[str]:
 def mobile_number(text: str) -> str | None:
     """The 11-digit mobile number in ``text`` (spaces, dashes and +86 allowed), else None.
 
-    A typo such as "12345" would otherwise be stored and only fail when the
-    first reminder cannot be sent, days into the campaign.
+    A typo such as "12345" would otherwise be stored and exported with the
+    links, and fail only when HR's SMS tool cannot send them, days later.
     """
     match = MOBILE.fullmatch(re.sub(r"[\s-]", "", text.strip()))
     return match.group(1) if match else None
