@@ -11,7 +11,7 @@ from surveys.results.outcomes import grade_label
 from surveys.results.reports import format_table
 from surveys.rules.messages import N_
 from surveys.rules.questionnaire import GRADES
-from surveys.setup.campaigns import campaign_cadres, get_campaign
+from surveys.setup.campaigns import campaign_cadres, get_campaign, local_time
 
 STATUS = {"open": N_("open"), "upheld": N_("upheld"), "revised": N_("revised")}
 
@@ -25,7 +25,7 @@ def appeals_group() -> None:
 @click.argument("campaign_id", metavar="CAMPAIGN")
 @pass_context
 def list_command(ctx: Context, campaign_id: str) -> None:
-    """Every appeal of a campaign: who, when, why, and the decision."""
+    """Every appeal of a campaign: who, when (in the campaign's time zone), why, the decision."""
     with ctx.session() as session:
         campaign = get_campaign(session=session, campaign_id=campaign_id)
         appeals = campaign_appeals(session=session, campaign_id=campaign.id)
@@ -34,7 +34,8 @@ def list_command(ctx: Context, campaign_id: str) -> None:
     if not appeals:
         click.echo(ctx._("No appeals."))
         return
-    rows = [[ctx._("Appeal"), ctx._("Cadre"), ctx._("Filed"), ctx._("Status"), ctx._("Reason")]]
+    filed = ctx._("Filed (%(zone)s)", zone=campaign.timezone)
+    rows = [[ctx._("Appeal"), ctx._("Cadre"), filed, ctx._("Status"), ctx._("Reason")]]
     for appeal in appeals:
         status = ctx._(STATUS[appeal.status])
         if appeal.revised_grade:
@@ -43,7 +44,7 @@ def list_command(ctx: Context, campaign_id: str) -> None:
             [
                 appeal.id[:8],
                 names.get(appeal.cadre_id, appeal.cadre_id),
-                f"{appeal.filed_at:%Y-%m-%d %H:%M} UTC",
+                local_time(campaign, appeal.filed_at),
                 status,
                 appeal.reason,
             ]

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import click
 
 from cadre.cli import Context, pass_context
 from storage.models import Campaign, PublicChannel
 from surveys.collection.reminders import plan_template_waves
-from surveys.demo import find_demo, load_demo
+from surveys.demo import find_demo, find_opened_demo, load_demo, load_opened_demo
 from surveys.documents.qrcodes import qr_terminal
+from surveys.results.opening import after_opening
+from surveys.setup.campaigns import local_time
 from surveys.setup.channels import list_channels, public_url
 from surveys.setup.invitations import InvitationLink, named_links
 
@@ -25,11 +26,13 @@ class DemoView:
     links: list[InvitationLink]
     channels: list[PublicChannel]
     created: bool
+    opened: Campaign
 
 
 def ensure_demo(ctx: Context, base_url: str) -> DemoView:
     """Load the demo once; later calls show the same campaign and links."""
     secret = ctx.settings.resolved_secret_key()
+    opened = ensure_opened_demo(ctx)
     with ctx.session() as session:
         campaign = find_demo(session=session)
         created = campaign is None
@@ -45,7 +48,25 @@ def ensure_demo(ctx: Context, base_url: str) -> DemoView:
             session=session, campaign=campaign, secret_key=secret, base_url=base_url
         )
         channels = list_channels(session=session, campaign=campaign)
-    return DemoView(campaign=campaign, links=links, channels=channels, created=created)
+    return DemoView(
+        campaign=campaign, links=links, channels=channels, created=created, opened=opened
+    )
+
+
+def ensure_opened_demo(ctx: Context) -> Campaign:
+    """Load last round's opened demo once, then scrub and destroy its key as at a real close."""
+    with ctx.session() as session:
+        campaign = find_opened_demo(session=session)
+        if campaign is not None:
+            return campaign
+        box_keys = ctx.settings.resolved_box_keys()
+        campaign = load_opened_demo(
+            session=session, now=ctx.now(), secret_key=ctx.settings.resolved_secret_key(),
+            timezone=ctx.settings.timezone, box_keys=box_keys,
+            ledger_key=ctx.settings.resolved_ledger_key(),
+        ).campaign  # fmt: skip
+    after_opening(engine=ctx.engine, campaign_id=campaign.id, key_folder=box_keys)
+    return campaign
 
 
 def as_json(view: DemoView, base_url: str) -> str:
@@ -54,6 +75,8 @@ def as_json(view: DemoView, base_url: str) -> str:
         {
             "campaign_id": view.campaign.id,
             "campaign_name": view.campaign.name,
+            "opened_campaign_id": view.opened.id,
+            "opened_campaign_name": view.opened.name,
             "rater_links": [
                 {
                     "rater_id": link.rater_id,
@@ -76,7 +99,6 @@ def as_json(view: DemoView, base_url: str) -> str:
 
 def print_summary(ctx: Context, view: DemoView, base_url: str) -> None:
     """The HR summary: campaign, counts, three rater links, the public links, one QR code."""
-    zone = ZoneInfo(view.campaign.timezone)
     title = (
         ctx._("Demo campaign loaded:") if view.created else ctx._("Demo campaign (already loaded):")
     )
@@ -85,8 +107,8 @@ def print_summary(ctx: Context, view: DemoView, base_url: str) -> None:
     click.echo(
         ctx._(
             "Open %(opens)s, deadline %(deadline)s",
-            opens=f"{view.campaign.opens_at.astimezone(zone):%Y-%m-%d %H:%M}",
-            deadline=f"{view.campaign.closes_at.astimezone(zone):%Y-%m-%d %H:%M}",
+            opens=local_time(view.campaign, view.campaign.opens_at),
+            deadline=local_time(view.campaign, view.campaign.closes_at),
         )
     )
     pending = sum(link.status == "pending" for link in view.links)
@@ -110,6 +132,23 @@ def print_summary(ctx: Context, view: DemoView, base_url: str) -> None:
             + ctx._("Scan with a phone to open %(rater)s's form:", rater=view.links[0].rater_name)
         )
         click.echo(qr_terminal(view.links[0].url))
+    print_opened(ctx, view.opened)
+
+
+def print_opened(ctx: Context, opened: Campaign) -> None:
+    """Where to look at once: last round's campaign, closed and opened with sample ballots."""
+    click.echo(
+        "\n" + ctx._("Last round, closed and opened with fictional sample ballots:") + " "
+        + opened.name
+    )  # fmt: skip
+    click.echo(
+        ctx._(
+            "Campaign id: %(id)s (closed %(closed)s)",
+            id=opened.id,
+            closed=local_time(opened, opened.closes_at),
+        )
+    )
+    click.echo(ctx._("Its results: cadre results %(id)s, or /admin/", id=opened.id[:8]))
 
 
 def _one_per_kind(links: list[InvitationLink]) -> list[InvitationLink]:
@@ -125,7 +164,7 @@ def _one_per_kind(links: list[InvitationLink]) -> list[InvitationLink]:
 @click.option("--json", "as_json_flag", is_flag=True, help="Print one JSON object for scripts.")
 @pass_context
 def demo_command(ctx: Context, as_json_flag: bool) -> None:
-    """Load a fictional bureau (8 cadres, 40 raters, 2 public channels) and print its links."""
+    """Load a fictional bureau (8 cadres, 40 raters, 2 windows), last round opened; print links."""
     base_url = ctx.settings.base_url
     view = ensure_demo(ctx, base_url)
     if as_json_flag:

@@ -8,7 +8,8 @@ import click
 
 from cadre.cli import Context, pass_context
 from cadre.commands.invitations import cannot_write
-from surveys.setup.roster import import_roster, read_roster, write_template
+from surveys.setup.roster import RosterError, import_roster, read_roster
+from surveys.setup.roster_template import example_rows_left, write_template
 
 
 @click.group("roster")
@@ -20,9 +21,9 @@ def roster_group() -> None:
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @pass_context
 def template_command(ctx: Context, out: Path) -> None:
-    """Write an empty roster workbook with the right sheets and headers."""
+    """Write a roster workbook to fill in: sheets, headers, an example row, drop-down lists."""
     try:
-        write_template(out)
+        write_template(out, ctx.locale)
     except OSError as error:  # a missing folder, no permission: a message, not a traceback
         raise cannot_write(ctx, out, error) from None
     click.echo(ctx._("Wrote the roster template to %(path)s", path=out))
@@ -35,6 +36,8 @@ def template_command(ctx: Context, out: Path) -> None:
 def import_command(ctx: Context, source: Path, name: str | None) -> None:
     """Import an .xlsx workbook, or a folder with cadres.csv, raters.csv, assignments.csv."""
     rows = read_roster(source)
+    if examples := example_rows_left(rows):
+        raise RosterError(examples)
     with ctx.session() as session:
         roster = import_roster(session=session, rows=rows, name=name or source.stem, now=ctx.now())
     counts = {sheet: len(rows.sheets[sheet]) for sheet in rows.sheets}

@@ -52,11 +52,12 @@ from surveys.rules.quality import (
     AdjustedComposite,
     QualityFlag,
     check_ballots,
+    form_numbers,
     leniency_adjusted,
     to_ballot,
 )
 from surveys.rules.questionnaire import GRADES, RATER_GROUPS, Questionnaire
-from surveys.rules.reliability import ICC, Alpha, dimension_alphas, group_icc
+from surveys.rules.reliability import ICC, Alpha, dimension_alpha_gaps, dimension_alphas, group_icc
 from surveys.rules.scoring import ScoredResponse, rounded
 from surveys.setup.campaigns import CampaignError, snapshot
 from surveys.setup.channels import ChannelFlag, channel_flags
@@ -610,9 +611,15 @@ def reliability_table(overview: CampaignOverview, locale: str) -> list[list]:
             _(N_("Ratings per cadre")),
         ]
     ]
+    gaps = {}
+    if any(alpha is None for alpha in overview.alphas.values()):  # why, beside the blank
+        scored = [visible.ballot.scored() for visible in overview.ballots]
+        gaps = dimension_alpha_gaps(overview.questionnaire, scored)
     for key, alpha in overview.alphas.items():
         if alpha is None:
-            rows.append([_(N_("Cronbach's alpha")), titles[key], None, None, None, None, None])
+            gap = gaps.get(key)
+            why = translate(gap.message, gap.values, locale=locale) if gap else None
+            rows.append([_(N_("Cronbach's alpha")), titles[key], why, None, None, None, None])
         else:
             rows.append(
                 [
@@ -644,7 +651,8 @@ def ballot_table(overview: CampaignOverview, locale: str) -> list[list]:
     labels = {option.key: option.label.get(locale) for option in questionnaire.scale}
     answered = {key for v in overview.ballots for key in v.ballot.answers}
     items = [item for item in questionnaire.items() if item.key in answered]
-    links = any(v.ballot.link for v in overview.ballots)
+    forms = form_numbers(v.ballot.link for v in overview.ballots)  # as the quality checks say
+    links = bool(forms)
     header = [_(N_("Ballot")), _(N_("Cadre id")), _(N_("Group"))]
     header += [item.text.get(locale) for item in items] + [_(N_("Vote")), _(N_("Comment"))]
     header += [_(N_("Form link"))] if links else []
@@ -654,7 +662,7 @@ def ballot_table(overview: CampaignOverview, locale: str) -> list[list]:
         row = [visible.ref, visible.cadre.external_id, group_label(ballot.group, locale)]
         row += [labels.get(ballot.answers.get(item.key)) for item in items]
         row += [grade_label(ballot.vote, locale) if ballot.vote else None, visible.comment]
-        row += [ballot.link] if links else []
+        row += [forms.get(ballot.link)] if links else []
         rows.append(row)
     return rows
 

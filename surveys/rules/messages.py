@@ -18,6 +18,7 @@ from babel.support import NullTranslations, Translations
 TRANSLATIONS_DIR = Path(__file__).parent.parent / "translations"
 LOCALES = ("zh", "en")
 DEFAULT_LOCALE = "zh"
+PORTABLE_LOCALES = frozenset({"C", "POSIX"})
 
 
 def N_(message: str) -> str:
@@ -43,6 +44,8 @@ def best_locale(*preferences: str | None) -> str:
         if not preference:
             continue
         tag = preference.split(".")[0].replace("-", "_")
+        if tag.upper() in PORTABLE_LOCALES:  # LANG=C.UTF-8 chooses an encoding, not English
+            continue
         try:
             language = Locale.parse(tag).language
         except (ValueError, UnknownLocaleError):

@@ -18,7 +18,10 @@ so checks that need links apply only where the caller has them.
 - **lenient or severe**: for linked ballots, how far each ballot's mean lies
   from the mean of the other ballots of its group on the same cadre,
   averaged over the form's cadres; flagged at ``threshold`` points (default
-  15 on the 0-100 scale) over at least ``min_cadres`` cadres;
+  15 on the 0-100 scale) over at least ``min_cadres`` cadres.  A form is
+  named by its number in the campaign (``form_numbers``: F1, F2, ... in the
+  order its first ballot comes in the caller's list), never by the stored
+  link, which is a random id HR can do nothing with;
 - **bursts** on a public channel: at least ``minimum`` submissions within
   ``window`` (the caller gives (channel, day or time) pairs; with days, a
   window of one day means one calendar day);
@@ -55,11 +58,11 @@ OUTLIER = N_(
     "(median %(median)s, robust z %(z)s, beyond %(threshold)s)"
 )
 LENIENT = N_(
-    "Ballots on form %(link)s rate %(cadres)s cadres %(difference)s points above the other "
+    "The ballots of form %(form)s rate %(cadres)s cadres %(difference)s points above the other "
     "raters on average"
 )
 SEVERE = N_(
-    "Ballots on form %(link)s rate %(cadres)s cadres %(difference)s points below the other "
+    "The ballots of form %(form)s rate %(cadres)s cadres %(difference)s points below the other "
     "raters on average"
 )
 BURST = N_(
@@ -192,6 +195,7 @@ def lenient_or_severe(
     ballots: Iterable[Ballot], threshold: float = 15.0, min_cadres: int = 2
 ) -> list[QualityFlag]:
     """Linked forms whose ballots sit well above (lenient) or below (severe) the others'."""
+    ballots = list(ballots)
     grouped = _by_cadre_and_group(ballots)
     differences: dict[str, list[tuple[Ballot, float]]] = defaultdict(list)
     for members in grouped.values():
@@ -199,16 +203,34 @@ def lenient_or_severe(
             others = [other.mean for other in members if other is not ballot]
             if ballot.link is not None and others:
                 differences[ballot.link].append((ballot, ballot.mean - fmean(others)))
+    numbers = form_numbers(ballot.link for ballot in ballots)
     flags = []
     for link, found in differences.items():
         cadres = {ballot.cadre_id for ballot, _ in found}
         average = fmean(difference for _, difference in found)
         if len(cadres) >= min_cadres and abs(average) >= threshold:
             check, message = ("lenient", LENIENT) if average > 0 else ("severe", SEVERE)
-            values = {"link": link, "cadres": len(cadres), "difference": rounded(abs(average))}
+            form = numbers[link]
+            values = {"form": form, "cadres": len(cadres), "difference": rounded(abs(average))}
             refs = tuple(ballot.ref for ballot, _ in found)
             flags.append(QualityFlag(check, refs, None, message, values))
     return flags
+
+
+def form_numbers(links: Iterable[str | None]) -> dict[str, str]:
+    """Each form link as F1, F2, ... in order of first appearance.
+
+    The stored link is a random id: it leaks nothing, but HR cannot find it
+    anywhere else.  Numbered over the caller's list (the visible ballots,
+    sorted by content), the same form gets the same number in the quality
+    checks and in the ballots table, and the number says nothing about when
+    or by whom the form was filled in.
+    """
+    numbers: dict[str, str] = {}
+    for link in links:
+        if link is not None and link not in numbers:
+            numbers[link] = f"F{len(numbers) + 1}"
+    return numbers
 
 
 def check_ballots(ballots: Iterable[Ballot]) -> list[QualityFlag]:

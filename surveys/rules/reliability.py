@@ -19,7 +19,10 @@
   then the reliability of a mean of k0 ratings.
 
 Each returns None where the statistic is undefined (too few items, rows,
-cadres or ratings, or no variance at all) rather than a misleading number.
+cadres or ratings, or no variance at all) rather than a misleading number;
+``alpha_gap`` says which of these it was, so HR reads a reason beside a blank
+alpha instead of guessing (typically: the dimension's items are answered by
+different rater groups, so no ballot answers all of them).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from statistics import fmean
 
 import numpy as np
 
+from surveys.rules.messages import N_
 from surveys.rules.questionnaire import Questionnaire
 from surveys.rules.scoring import ScoredResponse, lookup, response_points, weighted_mean
 
@@ -43,6 +47,23 @@ class Alpha:
     items: int
     responses: int
     dropped: int
+
+
+@dataclass(frozen=True)
+class AlphaGap:
+    """Why a dimension has no alpha: a message id and its values."""
+
+    message: str
+    values: dict
+
+
+ONE_ITEM = N_("Only %(items)s item: alpha needs at least 2")
+NO_BALLOTS = N_("Fewer than 2 ballots answer these items (%(responses)s)")
+GROUPS_DIFFER = N_(
+    "The items differ by rater group: only %(responses)s of %(answered)s ballots answer all "
+    "%(items)s items"
+)
+NO_SPREAD = N_("All %(responses)s ballots give the same total: no spread to measure")
 
 
 @dataclass(frozen=True)
@@ -79,6 +100,25 @@ def cronbach_alpha(rows: Sequence[Sequence[float | None]]) -> Alpha | None:
     return Alpha(float(alpha), items, responses, table.shape[0] - responses)
 
 
+def alpha_gap(rows: Sequence[Sequence[float | None]]) -> AlphaGap | None:
+    """Why ``cronbach_alpha`` of the same table is None; None when alpha exists."""
+    table = np.array([[np.nan if v is None else v for v in row] for row in rows], dtype=float)
+    items = table.shape[1] if table.ndim == 2 else 0
+    if items < 2:
+        return AlphaGap(ONE_ITEM, {"items": items})
+    answered = int((~np.isnan(table)).any(axis=1).sum())
+    complete = table[~np.isnan(table).any(axis=1)]
+    responses = complete.shape[0]
+    if responses < 2:
+        if answered > responses:
+            values = {"responses": responses, "answered": answered, "items": items}
+            return AlphaGap(GROUPS_DIFFER, values)
+        return AlphaGap(NO_BALLOTS, {"responses": responses})
+    if complete.sum(axis=1).var(ddof=1) == 0:
+        return AlphaGap(NO_SPREAD, {"responses": responses})
+    return None
+
+
 def _item_points(questionnaire: Questionnaire, response: ScoredResponse) -> dict[str, float]:
     """The points of one response's answers to its group's items."""
     return response_points(lookup(questionnaire), response)
@@ -102,6 +142,21 @@ def dimension_alphas(
             [[points.get(item) for item in items] for points in answered]
         )
     return alphas
+
+
+def dimension_alpha_gaps(
+    questionnaire: Questionnaire, responses: Iterable[ScoredResponse], group: str | None = None
+) -> dict[str, AlphaGap]:
+    """Why each dimension without an alpha has none (same table as ``dimension_alphas``)."""
+    chosen = [r for r in responses if group is None or r.group == group]
+    answered = [_item_points(questionnaire, response) for response in chosen]
+    gaps = {}
+    for dimension in questionnaire.dimensions:
+        items = [item.key for item in dimension.items if group is None or group in item.groups]
+        gap = alpha_gap([[points.get(item) for item in items] for points in answered])
+        if gap is not None:
+            gaps[dimension.key] = gap
+    return gaps
 
 
 def icc_oneway(ratings: Sequence[Sequence[float]]) -> ICC | None:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlmodel import Session, select
 
 from storage.models import Cadre, Campaign, Roster
-from storage.queries import by_id_or_prefix
+from storage.queries import Row, by_id_or_prefix, prefix_candidates
 from surveys.rules.messages import N_
 from surveys.rules.questionnaire import Questionnaire
 from surveys.sealing.ballot_box import Share, new_box, share_digest, split_secret, write_key_file
@@ -114,8 +114,7 @@ def create_campaign(
         raise CampaignError(N_("opening time and deadline need a time zone"))
     if closes_at <= opens_at:
         raise CampaignError(N_("the deadline must be after the opening time"))
-    if session.get(Roster, roster_id) is None:
-        raise CampaignError(N_("no roster with id %(id)s"), {"id": roster_id})
+    roster_id = get_roster(session=session, roster_id=roster_id).id
     time_zone(timezone)
     campaign = Campaign(
         name=name,
@@ -145,10 +144,27 @@ def create_campaign(
 
 def get_campaign(*, session: Session, campaign_id: str) -> Campaign:
     """Find a campaign by id, or by a unique id prefix as HR types it."""
-    campaign = by_id_or_prefix(session, Campaign, campaign_id)
-    if campaign is not None:
-        return campaign
-    raise CampaignError(N_("no campaign with id %(id)s"), {"id": campaign_id})
+    return by_typed_id(session, Campaign, campaign_id, N_("no campaign with id %(id)s"))
+
+
+def get_roster(*, session: Session, roster_id: str) -> Roster:
+    """Find a roster by id, or by a unique id prefix, as campaigns are found."""
+    return by_typed_id(session, Roster, roster_id, N_("no roster with id %(id)s"))
+
+
+def by_typed_id(session: Session, model: type[Row], key: str, missing: str) -> Row:
+    """The row an id or unique prefix names; an ambiguous prefix is refused with the ids it
+    could mean, so HR types a few more characters instead of guessing."""
+    row = by_id_or_prefix(session, model, key)
+    if row is not None:
+        return row
+    candidates = prefix_candidates(session, model, key)
+    if len(candidates) > 1:
+        raise CampaignError(
+            N_("%(id)s could mean several ids: %(candidates)s"),
+            {"id": key, "candidates": ", ".join(candidates)},
+        )
+    raise CampaignError(missing, {"id": key})
 
 
 def list_campaigns(*, session: Session) -> list[Campaign]:

@@ -8,6 +8,7 @@ error stores nothing.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -51,6 +52,8 @@ GROUP_ALIASES = {"上级": "superior", "同级": "peer", "下级": "subordinate"
 # The longest value each column takes in the database (storage.models); others take 200.
 MAX_LENGTHS = {"id": 64, "phone": 64, "telegram": 64}
 NAMED_GROUPS = ("superior", "peer", "subordinate")
+# A mainland mobile number, optionally with the country code: HR's SMS tool sends the links.
+MOBILE = re.compile(r"(?:\+?86)?(1[3-9]\d{9})")
 
 
 @dataclass(frozen=True)
@@ -249,9 +252,28 @@ def _check_people(rows, sheet: str, problems: list[RowProblem]) -> set[str]:
                     {"field": too_long[0], "limit": MAX_LENGTHS.get(too_long[0], 200)},
                 )
             )
+        elif (phone := row.get("phone")) and mobile_number(phone) is None:
+            problems.append(
+                RowProblem(
+                    sheet,
+                    number,
+                    N_("phone %(phone)s is not a mainland mobile number (11 digits, 13-19…)"),
+                    {"phone": phone},
+                )
+            )
         seen.add(row.get("id", ""))
     seen.discard("")
     return seen
+
+
+def mobile_number(text: str) -> str | None:
+    """The 11-digit mobile number in ``text`` (spaces, dashes and +86 allowed), else None.
+
+    A typo such as "12345" would otherwise be stored and exported with the
+    links, and fail only when HR's SMS tool cannot send them, days later.
+    """
+    match = MOBILE.fullmatch(re.sub(r"[\s-]", "", text.strip()))
+    return match.group(1) if match else None
 
 
 def _assignment_problem(row, cadre_ids, rater_ids, pairs) -> tuple[str, dict] | None:
@@ -321,18 +343,6 @@ def import_roster(*, session: Session, rows: RosterRows, name: str, now: datetim
     )
     session.flush()
     return roster
-
-
-def write_template(path: Path) -> None:
-    """Write an empty roster workbook with the right sheets and header rows."""
-    workbook = openpyxl.Workbook()
-    workbook.remove(workbook.active)
-    for sheet, columns in SHEETS.items():
-        worksheet = workbook.create_sheet(sheet)
-        worksheet.append(list(columns))
-        for index in range(len(columns)):
-            worksheet.column_dimensions[chr(ord("A") + index)].width = 18
-    workbook.save(path)
 
 
 def write_workbook(path: Path, sheets: dict[str, list[dict[str, str]]]) -> None:

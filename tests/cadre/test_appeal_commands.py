@@ -13,7 +13,7 @@ from storage.models import AuditEvent, Cadre, Campaign
 from surveys.collection.ballots import submit_ballot
 from surveys.results.appeals import file_appeal
 from surveys.setup.campaigns import CampaignError
-from tests.cli import CLOSED_DURING, CadreCli
+from tests.cli import CLOSED_DURING, CadreCli, local
 from tests.factories import complete_answers, tokens
 
 DURING = CLOSED_DURING
@@ -93,6 +93,18 @@ def test_a_revised_appeal_reaches_the_shared_database(closed):
         actions = [event.action for event in session.exec(select(AuditEvent)).all()]
     assert actions.count("publish") == 1 and "appeal_filed" in actions
     assert "appeal_revised" in actions
+
+
+def test_appeals_are_listed_in_the_campaigns_time_zone(closed):
+    cadre, campaign_id = closed
+    cadre("results", "publish", campaign_id, "--appeal-days", "7")
+    moment = datetime.now(UTC)
+    appeal_for(cadre, campaign_id, moment)
+    listed = cadre("appeals", "list", campaign_id[:8]).output
+    header, row = listed.splitlines()[:2]
+    assert "Filed (Asia/Shanghai)" in header
+    assert local(moment, "Asia/Shanghai") in row  # eight hours ahead of UTC, as HR reads it
+    assert "UTC" not in listed
 
 
 def test_an_appeal_after_the_period_is_refused(closed):

@@ -9,12 +9,14 @@ from importlib import resources
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from cadre.cli import cli
 from storage.engine import make_engine
-from storage.models import Campaign
+from storage.migrate import upgrade
+from storage.models import Campaign, Roster
 from surveys.setup.roster import write_workbook
+from tests.conftest import NOW
 from tests.factories import ROSTER
 
 
@@ -32,6 +34,7 @@ def run(tmp_path):
     def invoke(*args, **extra_env):
         return CliRunner().invoke(cli, [str(arg) for arg in args], env=env | extra_env)
 
+    invoke.folder = tmp_path
     return invoke
 
 
@@ -65,6 +68,48 @@ def test_roster_template_has_the_three_sheets(run, tmp_path):
     workbook = openpyxl.load_workbook(tmp_path / "empty.xlsx")
     assert workbook.sheetnames == ["cadres", "raters", "assignments"]
     assert [cell.value for cell in workbook["assignments"][1]] == ["rater_id", "cadre_id", "group"]
+
+
+def test_the_template_imported_as_written_names_the_example_rows_and_exits_2(run, tmp_path):
+    run("roster", "template", tmp_path / "roster.xlsx")
+    result = run("roster", "import", tmp_path / "roster.xlsx")
+    assert result.exit_code == 2
+    assert "sheet cadres, row 2: 示例G01 is the template's example row" in result.output
+    assert "sheet assignments, row 2" in result.output and "Traceback" not in result.output
+    assert stored_column(tmp_path, Roster.id) == []  # nothing imported
+
+
+def test_roster_ids_take_a_unique_prefix(run, roster_id):
+    result = create(run, roster_id[:6])
+    assert result.exit_code == 0, result.output
+    assert stored_column(run.folder, Campaign.roster_id) == [roster_id]
+
+
+def stored_column(folder, column) -> list:
+    """One column of every row, read from the command's own database file."""
+    engine = make_engine(f"sqlite:///{folder / 'cadre.db'}")
+    upgrade(engine)  # a refused import may not have created it
+    try:
+        with Session(engine) as session:
+            return list(session.exec(select(column)).all())
+    finally:
+        engine.dispose()
+
+
+def test_an_ambiguous_roster_prefix_exits_2_listing_the_rosters_it_could_mean(run, tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'cadre.db'}")
+    upgrade(engine)
+    ids = ["abcd1111" + "0" * 24, "abcd2222" + "0" * 24]
+    with Session(engine) as session:
+        session.add_all(Roster(id=key, name=key[:8], imported_at=NOW) for key in ids)
+        session.commit()
+    engine.dispose()
+    result = create(run, "abcd")
+    assert result.exit_code == 2
+    assert f"abcd could mean several ids: {ids[0]}, {ids[1]}" in result.output
+    assert create(run, "abcd2").exit_code == 0
+    unknown = create(run, "ffff")
+    assert unknown.exit_code == 2 and "no roster with id ffff" in unknown.output
 
 
 def test_bad_roster_lists_rows_and_exits_2(run, tmp_path):

@@ -46,6 +46,26 @@ def test_help_is_english_on_request(tmp_path):
     )
 
 
+def terminal(**chosen: str) -> dict[str, str]:
+    """The locale variables of a terminal: only those given are set."""
+    return {name: "" for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")} | chosen
+
+
+def test_the_portable_locale_falls_back_to_chinese_as_the_readme_says(tmp_path):
+    # LANG=C.UTF-8 (Docker images, CI, ssh sessions) chooses an encoding, not English.
+    for portable in ("C.UTF-8", "C", "POSIX"):
+        result = cadre("--help", CADRE_DATA_DIR=str(tmp_path), **terminal(LANG=portable))
+        assert result.returncode == 0
+        assert "用法：" in result.stdout, portable
+
+
+def test_a_chosen_english_locale_is_still_english(tmp_path):
+    result = cadre("--help", CADRE_DATA_DIR=str(tmp_path), **terminal(LANG="en_US.UTF-8"))
+    assert result.returncode == 0 and "Usage:" in result.stdout
+    after_c = cadre("--help", CADRE_DATA_DIR=str(tmp_path), **terminal(LC_ALL="C", LANG="en_GB"))
+    assert "Usage:" in after_c.stdout  # C says nothing; the next setting decides
+
+
 def test_a_bad_setting_stops_the_entry_point_with_a_message(tmp_path):
     result = cadre("demo", CADRE_DATA_DIR=str(tmp_path), CADRE_SECRET_KEY="secret")
     assert result.returncode == 2

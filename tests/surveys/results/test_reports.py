@@ -186,10 +186,20 @@ def test_a_burst_on_a_public_channel_is_among_the_quality_checks(session, campai
     assert burst[2] == "3号窗口" and "35" in burst[4]
 
 
+REASONS = ("Only", "Fewer than 2", "The items differ", "All ")
+
+
 def test_reliability_of_the_visible_groups(overview):
     rows = reliability_table(overview, "en")
     alphas = [row for row in rows[1:] if row[0] == "Cronbach's alpha"]
     assert len(alphas) == 5
+    # A blank alpha says why in its value cell; a computed one is a number.
+    assert all(isinstance(row[2], float) or row[2].startswith(REASONS) for row in alphas)
+    assert [row[1] for row in alphas if isinstance(row[2], str)] == [
+        "Diligence and work style",
+        "Work performance",
+        "Integrity and self-discipline",
+    ]
     assert {row[1] for row in rows[1:] if row[0].startswith("ICC")} == {"Superior", "Subordinate"}
     icc = next(row for row in rows if row[:2] == ["ICC(1)", "Subordinate"])
     assert icc[4:7] == [10, 2, 5.0]  # ratings, cadres, ratings per cadre
@@ -211,6 +221,7 @@ def test_ballots_are_the_visible_groups_sorted_with_links_and_comments(overview)
     assert [row[-1] for row in ballots if row[1] == "C3"] == [None] * 3
     links = Counter(row[-1] for row in ballots if row[-1])
     assert sorted(links.values()) == [2] * 5  # each links one rater's C1 and C2 ballots
+    assert sorted(links) == ["F1", "F2", "F3", "F4", "F5"]  # numbers, never the stored link
     assert ballots == sorted(ballots, key=lambda row: (row[1], row[2] != "Superior"))
 
 

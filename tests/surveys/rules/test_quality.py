@@ -15,6 +15,7 @@ from surveys.rules.quality import (
     Ballot,
     bursts,
     check_ballots,
+    form_numbers,
     leniency_adjusted,
     lenient_or_severe,
     outliers,
@@ -137,7 +138,7 @@ def test_lenient_form():
     form = [ballot("f1", "C1", 90, link="F1"), ballot("f2", "C2", 85, link="F1")]
     flags = lenient_or_severe([*OTHERS, *form])
     assert [(f.check, f.refs, f.message) for f in flags] == [("lenient", ("f1", "f2"), LENIENT)]
-    assert flags[0].values == {"link": "F1", "cadres": 2, "difference": 27.5}
+    assert flags[0].values == {"form": "F1", "cadres": 2, "difference": 27.5}
 
 
 def test_severe_form():
@@ -145,6 +146,17 @@ def test_severe_form():
     form = [ballot("f1", "C1", 40, link="F2"), ballot("f2", "C2", 30, link="F2")]
     flags = lenient_or_severe([*OTHERS, *form])
     assert [(f.check, f.message, f.values["difference"]) for f in flags] == [("severe", SEVERE, 25)]
+
+
+def test_forms_are_named_by_their_number_never_by_the_stored_link():
+    # The stored link is a random id; HR reads F1, F2 ... in the order of the list given.
+    links = ["9f3c2a", "9f3c2a", None, "07b1e4", "9f3c2a", "07b1e4", "e5d0aa"]
+    assert form_numbers(links) == {"9f3c2a": "F1", "07b1e4": "F2", "e5d0aa": "F3"}
+    severe = [ballot("s1", "C1", 40, link="0b8e61d4c3"), ballot("s2", "C2", 30, link="0b8e61d4c3")]
+    lenient = [ballot("l1", "C1", 95, link="fa11e2"), ballot("l2", "C2", 90, link="fa11e2")]
+    flags = lenient_or_severe([*OTHERS, *severe, *lenient])
+    assert [(f.check, f.values["form"]) for f in flags] == [("severe", "F1"), ("lenient", "F2")]
+    assert not any("0b8e61d4c3" in str(f.values) or "fa11e2" in str(f.values) for f in flags)
 
 
 def test_lenient_needs_links_two_cadres_and_a_clear_gap():

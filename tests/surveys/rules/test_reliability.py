@@ -8,7 +8,14 @@ import pytest
 
 from surveys.rules.questionnaire import load_questionnaire
 from surveys.rules.reliability import (
+    GROUPS_DIFFER,
+    NO_BALLOTS,
+    NO_SPREAD,
+    ONE_ITEM,
+    AlphaGap,
+    alpha_gap,
     cronbach_alpha,
+    dimension_alpha_gaps,
     dimension_alphas,
     group_icc,
     icc_oneway,
@@ -206,3 +213,26 @@ def test_dimension_alphas_per_group():
     assert dimension_alphas(ANNUAL, responses)["qin"] is None
     # Subordinates answer neng_leadership, peers do not: listwise, no complete peer row.
     assert dimension_alphas(ANNUAL, responses)["neng"] is None
+
+
+def test_every_blank_alpha_has_its_reason():
+    assert alpha_gap([[1], [2], [3]]) == AlphaGap(ONE_ITEM, {"items": 1})
+    assert alpha_gap([]) == AlphaGap(ONE_ITEM, {"items": 0})
+    assert alpha_gap([[1, 2]]) == AlphaGap(NO_BALLOTS, {"responses": 1})
+    # Two rows answered, each a different item (two rater groups): none answers both.
+    differ = alpha_gap([[1, None], [None, 3], [2, None]])
+    assert differ == AlphaGap(GROUPS_DIFFER, {"responses": 0, "answered": 3, "items": 2})
+    assert alpha_gap([[1, 3], [2, 2], [3, 1]]) == AlphaGap(NO_SPREAD, {"responses": 3})
+    assert alpha_gap([[1, 2], [2, 1], [3, 3]]) is None  # alpha exists: nothing to explain
+
+
+def test_dimension_alpha_gaps_are_the_blank_dimensions():
+    rows = [("good", "fairly_good"), ("fairly_good", "fair"), ("fair", "fair")]
+    responses = [peer("C1", a, b, "good", "good", "good", "good", "good") for a, b in rows]
+    alphas = dimension_alphas(ANNUAL, responses)
+    gaps = dimension_alpha_gaps(ANNUAL, responses)
+    assert set(gaps) == {key for key, alpha in alphas.items() if alpha is None}
+    assert gaps["qin"] == AlphaGap(NO_SPREAD, {"responses": 3})
+    # neng: peers answer neng_expertise only, subordinates neng_leadership too.
+    assert gaps["neng"].message == GROUPS_DIFFER and gaps["neng"].values["responses"] == 0
+    assert dimension_alpha_gaps(ANNUAL, responses, "peer")["lian"].message == ONE_ITEM

@@ -23,6 +23,7 @@ from sqlmodel import Session, func, select
 
 from storage.engine import make_engine
 from storage.models import Assignment, Campaign, Invitation, Response, SealedBallot
+from surveys.demo import DEMO_CAMPAIGN
 from surveys.results.opening import open_with_key_file
 from surveys.sealing.ballot_ledger import verify_campaign
 from tests.cadre.test_serve import free_port
@@ -72,7 +73,7 @@ def demo_campaign(folder) -> str:
     engine = make_engine(f"sqlite:///{folder / 'cadre.db'}")
     try:
         with Session(engine) as session:
-            return session.exec(select(Campaign.id)).one()
+            return session.exec(select(Campaign.id).where(Campaign.name == DEMO_CAMPAIGN)).one()
     finally:
         engine.dispose()
 
@@ -116,9 +117,12 @@ def test_sigkill_mid_burst_loses_no_acknowledged_ballot(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'cadre.db'}")
     try:
         with Session(engine, expire_on_commit=False) as session:
-            campaign = session.exec(select(Campaign)).one()
+            # The demo's open campaign (last round's, opened at load, is not touched).
+            campaign = session.exec(select(Campaign).where(Campaign.name == DEMO_CAMPAIGN)).one()
             completed = session.exec(
-                select(func.count()).where(Invitation.status == "completed")
+                select(func.count()).where(
+                    Invitation.status == "completed", Invitation.campaign_id == campaign.id
+                )
             ).one()
             sealed = session.exec(select(func.count()).select_from(SealedBallot)).one()
             assert completed >= len(acknowledged)  # nothing acknowledged was lost
@@ -128,12 +132,14 @@ def test_sigkill_mid_burst_loses_no_acknowledged_ballot(tmp_path):
                 ledger_key=tmp_path / "ledger.pem", now=campaign.closes_at,
             )  # fmt: skip
             session.commit()
-            comments = session.exec(select(Response.comment)).all()
+            comments = session.exec(
+                select(Response.comment).where(Response.campaign_id == campaign.id)
+            ).all()
             expected = session.exec(
                 select(func.count())
                 .select_from(Assignment)
                 .join(Invitation, Invitation.rater_id == Assignment.rater_id)
-                .where(Invitation.status == "completed")
+                .where(Invitation.status == "completed", Invitation.campaign_id == campaign.id)
             ).one()
             # Every completed invitation has a row for each of its cadres (all with the
             # comment "durable"), and nothing else was stored.

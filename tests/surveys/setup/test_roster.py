@@ -12,13 +12,16 @@ from sqlmodel import Session, select
 from storage.models import Assignment, Cadre, Rater, Roster
 from surveys.setup.roster import (
     RosterError,
+    RosterRows,
     import_roster,
+    mobile_number,
     read_csv_folder,
     read_roster,
     read_workbook,
-    write_template,
     write_workbook,
 )
+from surveys.setup.roster_template import example_rows_left, write_template
+from tests.factories import roster_rows
 
 CADRES = [
     {"id": "C1", "name": "王伟", "unit": "市发展改革委", "post": "主任"},
@@ -81,6 +84,12 @@ def do_import(engine, rows, now, name="名册"):
         roster = import_roster(session=session, rows=rows, name=name, now=now)
         session.commit()
         return roster
+
+
+def rows_of(cadres: list[dict], raters: list[dict], assignments: list[dict]) -> RosterRows:
+    """Rows as the readers number them (from 2, after the header)."""
+    links = [(a["rater_id"], a["cadre_id"], a["group"]) for a in assignments]
+    return roster_rows(cadres, raters, links)
 
 
 def reasons(error: RosterError) -> list[tuple[str, int, str]]:
@@ -187,9 +196,9 @@ def test_csv_with_byte_order_mark_blank_rows_and_spaces(engine, now, tmp_path):
     assert sorted(cadres) == ["C1", "C2", "C3"]
 
 
-def test_write_template_has_the_right_sheets_and_headers(tmp_path):
+def test_write_template_has_headers_an_example_row_and_drop_downs(tmp_path):
     path = tmp_path / "template.xlsx"
-    write_template(path)
+    write_template(path, "zh")
     workbook = openpyxl.load_workbook(path)
     assert workbook.sheetnames == ["cadres", "raters", "assignments"]
     headers = {name: [cell.value for cell in workbook[name][1]] for name in workbook.sheetnames}
@@ -198,19 +207,72 @@ def test_write_template_has_the_right_sheets_and_headers(tmp_path):
         "raters": ["id", "name", "phone", "telegram"],
         "assignments": ["rater_id", "cadre_id", "group"],
     }
-    assert all(workbook[name].max_row == 1 for name in workbook.sheetnames)
+    examples = {name: [cell.value for cell in workbook[name][2]] for name in workbook.sheetnames}
+    assert examples["assignments"] == ["示例R01", "示例G01", "上级"]
+    assert examples["cadres"][0] == examples["assignments"][1]  # the example rows agree
+    assert "示例" in workbook["cadres"]["A1"].comment.text  # the hint, in Chinese
+    lists = {
+        str(validation.sqref): validation.formula1
+        for validation in workbook["assignments"].data_validations.dataValidation
+    }
+    assert lists == {
+        "A2:A10000": "raters!$A$2:$A$10000",
+        "B2:B10000": "cadres!$A$2:$A$10000",
+        "C2:C10000": '"上级,同级,下级"',
+    }
+
+
+def test_the_example_rows_import_as_a_roster_but_are_refused_until_replaced(engine, now, tmp_path):
+    path = tmp_path / "template.xlsx"
+    write_template(path, "en")
+    rows = read_roster(path)
+    assert [(p.sheet, p.row, p.values) for p in example_rows_left(rows)] == [
+        ("cadres", 2, {"id": "示例G01"}),
+        ("raters", 2, {"id": "示例R01"}),
+        ("assignments", 2, {"id": "示例R01"}),
+    ]
+    do_import(engine, rows, now)  # the example is a valid roster: its phone passes too
+    assert stored(engine)[2] == [("示例R01", "示例G01", "superior")]
 
 
 def test_filled_in_template_imports(engine, now, tmp_path):
     path = tmp_path / "template.xlsx"
-    write_template(path)
+    write_template(path, "zh")
     workbook = openpyxl.load_workbook(path)
+    for sheet in workbook.sheetnames:
+        workbook[sheet].delete_rows(2)
     workbook["cadres"].append(["C1", "王伟", "市发展改革委", "主任"])
     workbook["raters"].append(["R1", "赵敏", None, None])
     workbook["assignments"].append(["R1", "C1", "上级"])
     workbook.save(path)
-    do_import(engine, read_roster(path), now)
+    rows = read_roster(path)
+    assert example_rows_left(rows) == []
+    do_import(engine, rows, now)
     assert counts(engine) == {"roster": 1, "cadre": 1, "rater": 1, "assignment": 1}
+
+
+@pytest.mark.parametrize(
+    "typed", ["13800000001", "+86 138 0000 0001", "86-139-1234-5678", "+8619912345678"]
+)
+def test_mainland_mobile_numbers_are_kept_as_typed(engine, now, typed):
+    raters = [{**RATERS[0], "phone": typed}, *RATERS[1:]]
+    do_import(engine, rows_of(CADRES, raters, ASSIGNMENTS), now)
+    assert stored(engine)[1]["R1"].phone == typed
+    assert mobile_number(typed)[0] == "1" and len(mobile_number(typed)) == 11
+
+
+def test_other_phone_numbers_are_row_errors_and_nothing_is_stored(engine, now):
+    bad = ["12345", "12800000000", "1380000000", "138000000012", "+1 415 555 0100", "电话"]
+    raters = [
+        {"id": f"R{n}", "name": f"测评人{n}", "phone": phone, "telegram": ""}
+        for n, phone in enumerate(bad, start=1)
+    ]
+    with pytest.raises(RosterError) as caught:
+        do_import(engine, rows_of(CADRES, raters, []), now)
+    found = reasons(caught.value)
+    assert [(sheet, row) for sheet, row, _ in found] == [("raters", n) for n in range(2, 8)]
+    assert "phone 12345 is not a mainland mobile number" in found[0][2]
+    assert counts(engine)["roster"] == 0
 
 
 # --- bad rosters ------------------------------------------------------------------------------
@@ -272,7 +334,8 @@ def test_bad_rows_in_csv_are_reported_with_their_line_numbers(engine, now, tmp_p
 
 def test_longest_values_the_database_takes(any_engine, now, tmp_path):
     cadre = {"id": "C" * 64, "name": "长" * 200, "unit": "单" * 200, "post": "职" * 200}
-    rater = {"id": "R" * 64, "name": "名" * 200, "phone": "1" * 64, "telegram": "t" * 64}
+    # A phone is checked as a mainland mobile number, so it never reaches its 64 characters.
+    rater = {"id": "R" * 64, "name": "名" * 200, "phone": "+86 138-0000-0001", "telegram": "t" * 64}
     folder = csv_folder(
         tmp_path / "roster",
         cadres=[cadre],
