@@ -60,7 +60,7 @@ from surveys.grading import (
     grade_campaign,
 )
 from surveys.messages import N_, translate
-from surveys.questionnaire import GRADE_LABELS, GRADES, GROUP_LABELS, Questionnaire
+from surveys.questionnaire import GRADE_LABELS, GRADES, Questionnaire
 from surveys.ranking import (
     DimensionGap,
     RankingEntry,
@@ -70,6 +70,7 @@ from surveys.ranking import (
     unit_averages,
     weakest_dimensions,
 )
+from surveys.rater_groups import label_id
 from surveys.scoring import CadreScore, ScoredResponse, by_cadre, lookup, score_campaign
 
 OTHER_LABEL = N_("Other raters")
@@ -372,7 +373,7 @@ def group_label(group: str, locale: str) -> str:
     """A rater group's name, or "Other raters" for the folded line."""
     if group == OTHER:
         return translate(OTHER_LABEL, locale=locale)
-    return translate(GROUP_LABELS.get(group, group), locale=locale)
+    return translate(label_id(group), locale=locale)
 
 
 def grade_label(grade: str | None, locale: str) -> str:

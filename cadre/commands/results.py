@@ -17,12 +17,12 @@ from surveys.ballot_box import BoxSealed
 from surveys.campaigns import get_campaign
 from surveys.progress import campaign_progress
 from surveys.publication import publish_results
-from surveys.questionnaire import GROUP_LABELS
+from surveys.rater_groups import label_id
 from surveys.report_pdf import write_cadre_report_pdf, write_overview_pdf
+from surveys.report_text import format_table
 from surveys.reports import (
     cadre_report,
     campaign_overview,
-    format_table,
     overview_text,
     report_text,
     write_results_workbook,
@@ -181,7 +181,7 @@ def sealed_progress_text(ctx: Context, progress) -> str:
     rows = [[ctx._("Cadre"), ctx._("Group"), ctx._("Invited"), ctx._("Completed")]]
     for cadre in progress:
         for group, numbers in cadre.groups.items():
-            label = ctx._(GROUP_LABELS.get(group, group))
+            label = ctx._(label_id(group))
             rows.append([cadre.cadre.name, label, numbers.assigned, numbers.completed])
     return format_table(rows)
 
