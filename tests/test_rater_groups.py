@@ -11,7 +11,9 @@ from __future__ import annotations
 import openpyxl
 import pytest
 from pydantic import ValidationError
+from sqlmodel import select
 
+from storage.models import Invitation
 from surveys import rater_groups
 from surveys.ballots import submit_ballot
 from surveys.campaigns import CampaignError, KeyFileCustody, create_campaign
@@ -33,6 +35,7 @@ from tests.factories import (
     OPENS,
     SECRET,
     complete_answers,
+    make_campaign,
     open_boxes,
     roster_rows,
     tokens,
@@ -76,9 +79,13 @@ def test_an_unknown_group_is_refused_with_the_names_that_work():
 
 
 def test_slips_take_the_same_names(session, now):
+    campaign = make_campaign(session, now=now)
     with pytest.raises(CampaignError) as refused:
-        issue_slips(session=session, campaign=None, group="public", count=3)
-    assert "superior (上级)" in refused.value.values["groups"]
+        issue_slips(session=session, campaign=campaign, group="public", count=3)
+    assert refused.value.values["groups"] == "superior (上级), peer (同级), subordinate (下级)"
+    issue_slips(session=session, campaign=campaign, group="同级", count=2)
+    stored = session.exec(select(Invitation.group).where(Invitation.rater_id.is_(None))).all()
+    assert stored == ["peer", "peer"]
 
 
 def mentored_questionnaire() -> Questionnaire:
