@@ -34,7 +34,6 @@ from surveys.cells import FORBIDDEN
 from surveys.messages import N_
 from surveys.rater_groups import group_keys
 
-RATER_GROUPS = group_keys()  # the built-in groups; code reads group_keys() when it runs
 GRADES = ("excellent", "competent", "basically_competent", "incompetent")
 # What people call the grades (message ids; translate at the edge).
 GRADE_LABELS = {

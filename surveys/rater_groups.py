@@ -40,7 +40,7 @@ GROUPS: tuple[RaterGroup, ...] = (
     RaterGroup("superior", N_("Superior"), ("上级",)),
     RaterGroup("peer", N_("Peer"), ("同级",)),
     RaterGroup("subordinate", N_("Subordinate"), ("下级",)),
-    RaterGroup("public", N_("Public"), ("群众",), named=False),
+    RaterGroup("public", N_("Public"), named=False),
 )
 UNKNOWN_GROUP = N_("unknown group %(group)s; use one of %(groups)s")
 

@@ -58,7 +58,6 @@ def test_the_groups_in_display_order_and_who_is_named():
         (" Peer ", "peer"),
         ("SUBORDINATE", "subordinate"),
         ("public", None),  # the public is never named on a roster
-        ("群众", None),
         ("boss", None),
         ("", None),
     ],
