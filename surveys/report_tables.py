@@ -59,10 +59,13 @@ class Table:
         return bool(self.rows) or self.empty is not None
 
     def __iter__(self):
+        """Rows of the grid, header first: a table reads like the sheet it becomes."""
         return iter(self.grid())
 
     def __getitem__(self, index):
+        """A row of the grid (0: the header, when there are columns)."""
         return self.grid()[index]
 
     def __len__(self) -> int:
+        """Rows in the grid, the header included."""
         return len(self.grid())
