@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from bot.conversation import Conversation
 from bot.router import Router
-from surveys.campaigns import CampaignError, get_campaign, list_campaigns
-from surveys.messages import N_
-from surveys.progress import campaign_progress
-from surveys.rater_groups import group_order as order_of
-from surveys.rater_groups import label_id
+from surveys.collection.progress import campaign_progress
+from surveys.rules.messages import N_
+from surveys.rules.rater_groups import group_order as order_of
+from surveys.rules.rater_groups import label_id
+from surveys.setup.campaigns import CampaignError, get_campaign, list_campaigns
 
 router = Router()
 

@@ -1,4 +1,4 @@
-"""Rater groups are defined once (``surveys.rater_groups``) and everything reads them there.
+"""Rater groups are defined once (``surveys.rules.rater_groups``) and everything reads them there.
 
 The last test adds a group to the one registry, inside the test only, and
 sees it accepted in a roster under its Chinese name, answer a questionnaire,
@@ -14,13 +14,8 @@ from pydantic import ValidationError
 from sqlmodel import select
 
 from storage.models import Invitation
-from surveys import rater_groups
-from surveys.ballots import submit_ballot
-from surveys.campaigns import CampaignError, KeyFileCustody, create_campaign
-from surveys.invitations import issue_invitations, issue_slips
-from surveys.questionnaire import Questionnaire, load_questionnaire
-from surveys.rater_groups import RaterGroup, group_keys, named_group, named_keys
-from surveys.reports import (
+from surveys.collection.ballots import submit_ballot
+from surveys.results.reports import (
     cadre_report,
     cadre_tables,
     campaign_overview,
@@ -28,7 +23,12 @@ from surveys.reports import (
     report_text,
     write_results_workbook,
 )
-from surveys.roster import check_roster, import_roster
+from surveys.rules import rater_groups
+from surveys.rules.questionnaire import Questionnaire, load_questionnaire
+from surveys.rules.rater_groups import RaterGroup, group_keys, named_group, named_keys
+from surveys.setup.campaigns import CampaignError, KeyFileCustody, create_campaign
+from surveys.setup.invitations import issue_invitations, issue_slips
+from surveys.setup.roster import check_roster, import_roster
 from tests.factories import (
     BOX_KEYS,
     CLOSES,

@@ -13,13 +13,13 @@ from io import BytesIO
 import openpyxl
 from pypdf import PdfReader
 
-from surveys import reports
-from surveys.accounts import OFFICER
-from surveys.report_pdf import write_overview_pdf
-from surveys.report_tables import LIST, PAIRS, Table
-from surveys.report_text import tables_text
-from surveys.report_xlsx import table_sheets
-from surveys.reports import campaign_overview, overview_text, write_results_workbook
+from surveys.documents.report_tables import LIST, PAIRS, Table
+from surveys.documents.report_text import tables_text
+from surveys.documents.report_xlsx import table_sheets
+from surveys.results import reports
+from surveys.results.report_pdf import write_overview_pdf
+from surveys.results.reports import campaign_overview, overview_text, write_results_workbook
+from surveys.setup.accounts import OFFICER
 from tests.hr import hr_client
 from tests.report_campaign import report_campaign
 from tests.web import app_fixture, visible  # noqa: F401

@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 import click
 
 from cadre.cli import Context, fail, pass_context
-from surveys.ballot_box import write_share_cards
-from surveys.campaigns import (
+from surveys.collection.reminders import plan_template_waves
+from surveys.rules.questionnaire import load_questionnaire
+from surveys.sealing.ballot_box import write_share_cards
+from surveys.setup.campaigns import (
     KINDS,
     KeyFileCustody,
     ScrutineerCustody,
@@ -18,9 +20,7 @@ from surveys.campaigns import (
     list_campaigns,
     time_zone,
 )
-from surveys.invitations import issue_invitations
-from surveys.questionnaire import load_questionnaire
-from surveys.reminders import plan_template_waves
+from surveys.setup.invitations import issue_invitations
 
 
 @click.group("campaign")

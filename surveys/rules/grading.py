@@ -1,0 +1,359 @@
+"""Grades from scores and votes, by the rules in the questionnaire's ``grading`` section.
+
+For each cadre with a composite, in this order:
+
+1. **band**: the best grade whose minimum the composite reaches, the composite
+   taken as shown (rounded half up to two decimals), so a cadre shown with
+   90.00 is never refused a band of 90; below every band: the worst grade;
+2. **vote rules that require** (in the order of GRADES): a cadre at that
+   grade without enough votes for it goes one grade lower;
+3. **vetoes**: an item failed by enough of the raters who answered it caps
+   the grade;
+4. **vote rules that cap**: enough votes for a grade make it the best the
+   cadre can have;
+5. **the Excellent quota**: of the cadres still Excellent in a scope (a unit or
+   the whole campaign), only the best ranked keep it; the rest go one grade
+   lower.  The places are the quota's share of the cadres graded in the
+   scope, rounded down (or to the nearest, half up, if the template says so).
+   Only cadres whose composite is shown (``GradingInput.shown``) count toward
+   the places or compete for them: a cadre with fewer than k responses in all
+   shows no figure, so taking a place (or swelling the count) would let the
+   other cadres' quota texts reveal that cadre's rank and a composite at or
+   above theirs.
+
+Ranking for the quota, best first: the higher composite as shown (two
+decimals); on a tie, the higher share of Excellent votes; then the higher
+composite before rounding; then the roster id, in plain string order.
+
+Each step that changes the grade is recorded as a message id with its values,
+and so is the quota's verdict for every cadre who reached it; the last step is
+the rule that decided.  Values named ``grade`` or ``result`` hold keys of
+GRADES and ``item`` an item key: the edge shows them through GRADE_LABELS and
+the item text.  Percentages are rounded half up to one decimal.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from surveys.rules.messages import N_
+from surveys.rules.questionnaire import GRADES, Grading, Questionnaire
+from surveys.rules.scoring import CadreScore, ScoredResponse, lookup, rounded
+
+EXCELLENT = GRADES[0]
+
+NO_SCORE = N_("No scored responses, so no grade")
+BAND = N_("Score %(score)s is in the band for %(grade)s (from %(minimum)s)")
+BELOW_BANDS = N_("Score %(score)s is below %(minimum)s, the lowest band, so %(grade)s")
+REQUIRES = {
+    "at_least": N_(
+        "%(grade)s needs at least %(threshold)s%% of votes for it; it had %(share)s%%, "
+        "so one grade lower: %(result)s"
+    ),
+    "more_than": N_(
+        "%(grade)s needs more than %(threshold)s%% of votes for it; it had %(share)s%%, "
+        "so one grade lower: %(result)s"
+    ),
+}
+CAPS = {
+    "at_least": N_(
+        "%(share)s%% of votes are for %(grade)s, at least %(threshold)s%%, so at best %(result)s"
+    ),
+    "more_than": N_(
+        "%(share)s%% of votes are for %(grade)s, more than %(threshold)s%%, so at best %(result)s"
+    ),
+}
+VETOES = {
+    "at_least": N_(
+        "%(share)s%% of %(answered)s raters answered item %(item)s with %(answers)s, "
+        "at least %(threshold)s%%, so at best %(result)s"
+    ),
+    "more_than": N_(
+        "%(share)s%% of %(answered)s raters answered item %(item)s with %(answers)s, "
+        "more than %(threshold)s%%, so at best %(result)s"
+    ),
+}
+QUOTA_WITHIN = {
+    "unit": N_(
+        "Ranked %(rank)s of %(candidates)s for Excellent in %(unit)s, within the quota of "
+        "%(places)s (%(quota)s%% of %(graded)s graded)"
+    ),
+    "campaign": N_(
+        "Ranked %(rank)s of %(candidates)s for Excellent in the campaign, within the quota "
+        "of %(places)s (%(quota)s%% of %(graded)s graded)"
+    ),
+}
+QUOTA_OUTSIDE = {
+    "unit": N_(
+        "Ranked %(rank)s of %(candidates)s for Excellent in %(unit)s, outside the quota of "
+        "%(places)s (%(quota)s%% of %(graded)s graded), so %(result)s"
+    ),
+    "campaign": N_(
+        "Ranked %(rank)s of %(candidates)s for Excellent in the campaign, outside the quota "
+        "of %(places)s (%(quota)s%% of %(graded)s graded), so %(result)s"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class GradingInput:
+    """What grading needs of one cadre: the scores, where they sit, how items were answered.
+
+    ``answers`` counts, per item, how many raters gave each scale answer (see
+    ``count_answers``); vetoes read it.  ``roster_id`` breaks the last tie.
+    ``shown`` says whether the anonymity rule lets the composite be shown: a
+    cadre without a shown composite neither counts toward the Excellent quota
+    nor competes for it, or the quota's texts would give it away.
+    """
+
+    score: CadreScore
+    roster_id: str
+    unit: str = ""
+    answers: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    shown: bool = True
+
+    @property
+    def cadre_id(self) -> str:
+        """The cadre the score is about (the key of the decisions)."""
+        return self.score.cadre_id
+
+
+@dataclass(frozen=True)
+class GradeStep:
+    """One rule that applied: the grade after it, and why, as a message id and values."""
+
+    grade: str | None
+    message: str
+    values: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GradeDecision:
+    """A cadre's grade and the rule that decided it (``message``, ``values``); ``steps``
+    holds every rule that applied, in order, the deciding one last."""
+
+    cadre_id: str
+    grade: str | None
+    message: str
+    values: dict
+    steps: tuple[GradeStep, ...]
+
+
+def count_answers(
+    questionnaire: Questionnaire, responses: Iterable[ScoredResponse]
+) -> dict[str, dict[str, int]]:
+    """Per item, how many raters gave each answer: only the groups' own items, only scale keys.
+
+    The same answers that scoring counts, so a veto never rests on an answer
+    the scores ignored.
+    """
+    table = lookup(questionnaire)
+    scale = table.points
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    for response in responses:
+        answers = response.answers
+        for item in table.items_for(response.group):
+            answer = answers.get(item)
+            if answer in scale:
+                given = counts[item]
+                given[answer] = given.get(answer, 0) + 1
+    return dict(counts)
+
+
+def percent(share: Fraction) -> float:
+    """A share as a percentage for messages: one decimal, half up."""
+    return rounded(float(share * 100), 1)
+
+
+def _meets(share: Fraction, threshold: Fraction, comparison: str) -> bool:
+    """Whether a share passes a threshold, exactly (no float between votes and the rule)."""
+    return share > threshold if comparison == "more_than" else share >= threshold
+
+
+def _lower(grade: str) -> str:
+    """One grade lower; the worst grade stays."""
+    return GRADES[min(GRADES.index(grade) + 1, len(GRADES) - 1)]
+
+
+def _worse(grade: str, cap: str) -> bool:
+    """Whether ``cap`` is a worse grade than ``grade``."""
+    return GRADES.index(cap) > GRADES.index(grade)
+
+
+def vote_share(score: CadreScore, grade: str) -> Fraction:
+    """The exact share of the votes cast for a grade (0 when none were cast)."""
+    cast = sum(score.votes.values())
+    return Fraction(score.votes.get(grade, 0), cast) if cast else Fraction(0)
+
+
+def band_step(grading: Grading, composite: float) -> GradeStep:
+    """The best grade whose band minimum the composite, as shown, reaches."""
+    score = rounded(composite)
+    for grade in GRADES:
+        minimum = grading.bands.get(grade)
+        if minimum is not None and score >= minimum:
+            return GradeStep(grade, BAND, {"score": score, "grade": grade, "minimum": minimum})
+    worst = GRADES[-1]
+    lowest = min(grading.bands.values())
+    return GradeStep(worst, BELOW_BANDS, {"score": score, "grade": worst, "minimum": lowest})
+
+
+def required_votes_steps(grading: Grading, score: CadreScore, grade: str) -> list[GradeStep]:
+    """Vote rules that require: each one not met sends the cadre one grade lower."""
+    steps = []
+    for rule in sorted(
+        (rule for rule in grading.votes if rule.effect == "requires"),
+        key=lambda rule: GRADES.index(rule.grade),
+    ):
+        share = vote_share(score, rule.grade)
+        if grade == rule.grade and not _meets(share, rule.share, rule.comparison):
+            grade = _lower(grade)
+            values = {
+                "grade": rule.grade,
+                "threshold": percent(rule.share),
+                "share": percent(share),
+                "result": grade,
+            }
+            steps.append(GradeStep(grade, REQUIRES[rule.comparison], values))
+    return steps
+
+
+def veto_steps(
+    grading: Grading, answers: Mapping[str, Mapping[str, int]], grade: str
+) -> list[GradeStep]:
+    """Vetoes: an item failed by enough of those who answered it caps the grade."""
+    steps = []
+    for veto in grading.vetoes:
+        given = answers.get(veto.item, {})
+        answered = sum(given.values())
+        if answered < veto.min_answers:
+            continue
+        failed = Fraction(sum(given.get(answer, 0) for answer in veto.answers), answered)
+        if _meets(failed, veto.share, veto.comparison) and _worse(grade, veto.caps_at):
+            grade = veto.caps_at
+            values = {
+                "share": percent(failed),
+                "answered": answered,
+                "item": veto.item,
+                "answers": ", ".join(veto.answers),
+                "threshold": percent(veto.share),
+                "result": grade,
+            }
+            steps.append(GradeStep(grade, VETOES[veto.comparison], values))
+    return steps
+
+
+def capping_votes_steps(grading: Grading, score: CadreScore, grade: str) -> list[GradeStep]:
+    """Vote rules that cap: enough votes for a grade make it the best the cadre can have."""
+    steps = []
+    for rule in grading.votes:
+        if rule.effect != "caps":
+            continue
+        share = vote_share(score, rule.grade)
+        if _meets(share, rule.share, rule.comparison) and _worse(grade, rule.grade):
+            grade = rule.grade
+            values = {
+                "share": percent(share),
+                "grade": rule.grade,
+                "threshold": percent(rule.share),
+                "result": grade,
+            }
+            steps.append(GradeStep(grade, CAPS[rule.comparison], values))
+    return steps
+
+
+def cadre_steps(grading: Grading, entry: GradingInput) -> list[GradeStep]:
+    """Every rule but the quota, for one cadre (empty when there is no composite)."""
+    if entry.score.composite is None:
+        return []
+    steps = [band_step(grading, entry.score.composite)]
+    steps += required_votes_steps(grading, entry.score, steps[-1].grade)
+    steps += veto_steps(grading, entry.answers, steps[-1].grade)
+    steps += capping_votes_steps(grading, entry.score, steps[-1].grade)
+    return steps
+
+
+def quota_rank_key(entry: GradingInput) -> tuple:
+    """Best first: composite as shown, Excellent vote share, composite unrounded, roster id."""
+    composite = entry.score.composite
+    return (
+        -rounded(composite),
+        -vote_share(entry.score, EXCELLENT),
+        -composite,
+        entry.roster_id,
+    )
+
+
+def quota_places(share: Fraction, graded: int, rounding: str) -> int:
+    """How many Excellent grades a scope allows: down by default, or to the nearest."""
+    exact = share * graded
+    return math.floor(exact + Fraction(1, 2)) if rounding == "nearest" else math.floor(exact)
+
+
+def quota_steps(
+    grading: Grading, entries: list[GradingInput], grades: dict[str, str | None]
+) -> dict[str, GradeStep]:
+    """The quota's verdict for every cadre still Excellent with a shown composite, by scope.
+
+    Cadres whose composite is not shown are left out of both the count and the
+    race: nothing about them may be read off their colleagues' quota texts.
+    """
+    quota = grading.quota
+    if quota is None:
+        return {}
+    scopes: dict[str, list[GradingInput]] = defaultdict(list)
+    for entry in entries:
+        if grades[entry.cadre_id] is not None and entry.shown:
+            scopes[entry.unit if quota.scope == "unit" else ""].append(entry)
+    verdicts = {}
+    for unit, members in scopes.items():
+        places = quota_places(quota.share, len(members), quota.rounding)
+        candidates = sorted(
+            (entry for entry in members if grades[entry.cadre_id] == EXCELLENT),
+            key=quota_rank_key,
+        )
+        for rank, entry in enumerate(candidates, start=1):
+            values = {
+                "rank": rank,
+                "candidates": len(candidates),
+                "unit": unit,
+                "places": places,
+                "quota": percent(quota.share),
+                "graded": len(members),
+            }
+            if rank <= places:
+                verdicts[entry.cadre_id] = GradeStep(EXCELLENT, QUOTA_WITHIN[quota.scope], values)
+            else:
+                lower = _lower(EXCELLENT)
+                verdicts[entry.cadre_id] = GradeStep(
+                    lower, QUOTA_OUTSIDE[quota.scope], values | {"result": lower}
+                )
+    return verdicts
+
+
+def grade_campaign(
+    questionnaire: Questionnaire, inputs: Iterable[GradingInput]
+) -> dict[str, GradeDecision]:
+    """Every cadre's grade and the rule that decided it, keyed by cadre id."""
+    grading = questionnaire.grading
+    entries = list(inputs)
+    steps = {entry.cadre_id: cadre_steps(grading, entry) for entry in entries}
+    grades = {cadre: (trail[-1].grade if trail else None) for cadre, trail in steps.items()}
+    for cadre, verdict in quota_steps(grading, entries, grades).items():
+        steps[cadre].append(verdict)
+    decisions = {}
+    for entry in entries:
+        trail = tuple(steps[entry.cadre_id]) or (GradeStep(None, NO_SCORE),)
+        last = trail[-1]
+        decisions[entry.cadre_id] = GradeDecision(
+            cadre_id=entry.cadre_id,
+            grade=last.grade,
+            message=last.message,
+            values=last.values,
+            steps=trail,
+        )
+    return decisions
