@@ -13,7 +13,7 @@ from sqlmodel import select
 from storage.models import Cadre
 from surveys.setup.channels import create_channel, rotating_code, window_number
 from tests.factories import SECRET, later, make_campaign
-from tests.web import ZH, app_fixture, client_fixture, parse, responses, visible  # noqa: F401
+from tests.web import ZH, parse, responses, visible
 
 ZH_ATTITUDE = "服务态度热情、耐心"
 PUBLIC_ITEMS = {"pub_attitude", "pub_efficiency", "pub_overall", "pub_clean"}

@@ -34,7 +34,7 @@ from tests.factories import (
 )
 from tests.hr import hr_client, hr_post, log_in
 from tests.report_campaign import COMMENTS, report_campaign
-from tests.web import app_fixture, parse, visible  # noqa: F401
+from tests.web import parse, visible
 
 PNG = b"\x89PNG\r\n\x1a\n"
 AFTER = CLOSES + timedelta(hours=2)  # 10:00 on 1 December in Asia/Shanghai

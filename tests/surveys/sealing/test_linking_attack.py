@@ -9,7 +9,7 @@ every response written in one shuffled batch, so no attack may do better
 than chance among all of a cadre's raters.  The same attack on rows stored
 in submission order succeeds every time, which shows the attack itself
 works.  (The attacks on the log itself, WAL and dead tuples, are in
-tests/test_wal_attack.py and tests/test_pg_attack.py.)
+tests/surveys/sealing/test_wal_attack.py and tests/surveys/sealing/test_pg_attack.py.)
 """
 
 from __future__ import annotations

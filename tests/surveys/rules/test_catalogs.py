@@ -11,7 +11,7 @@ from babel.messages.pofile import read_po
 
 from surveys.rules.messages import LOCALES, TRANSLATIONS_DIR, translate
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 METHODS = [
     ("webforms/templates/**.html", "jinja2"),
     ("tests/**.py", "ignore"),

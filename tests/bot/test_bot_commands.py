@@ -129,7 +129,7 @@ def test_cadre_bot_run_polls_a_self_hosted_bot_api_server(tmp_path, runtime):
         )
         try:
             fake.push_update(message_update(fake.next_update_id(), chat_id=77, text="/help"))
-            assert fake.wait_for(lambda: fake.sent_to(77), timeout=30), process.poll()
+            assert fake.wait_for(lambda: fake.sent_to(77), timeout=90), process.poll()
             assert "/pending" in fake.last(77)["text"]
             assert fake.commands.get("zh")  # the command menu was registered in Chinese
         finally:

@@ -26,14 +26,7 @@ from surveys.setup.channels import create_channel
 from surveys.setup.roster import RosterError, import_roster, read_roster
 from tests.factories import SECRET, make_campaign
 from tests.hr import LOGIN, hr_client
-from tests.web import (  # noqa: F401
-    BASE_URL,
-    FORM,
-    any_app_fixture,
-    client_fixture,
-    parse,
-    rater_paths,
-)
+from tests.web import FORM, parse, rater_paths
 
 FUZZ = settings(
     max_examples=60,

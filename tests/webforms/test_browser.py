@@ -6,34 +6,18 @@ machine; in CI (CI=true) a missing browser is a failure, not a skip.
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from flask import Flask
 from sqlmodel import select
-from waitress import create_server
 
 from storage.models import Cadre
+from tests.browser import screenshot, serving
 from tests.factories import SECRET, make_campaign
-from tests.web import app_fixture, rater_paths, responses  # noqa: F401
+from tests.web import rater_paths, responses
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PHONE = {
     "viewport": {"width": 360, "height": 740},
     "is_mobile": True,
@@ -42,48 +26,6 @@ PHONE = {
     "device_scale_factor": 2,
 }
 SCREEN = {"width": 800, "height": 900}  # the window's screen
-SCREENSHOT = Path("/tmp/rater_form.png")
-
-
-@pytest.fixture
-def browser():
-    """Debian's chromium driven by Playwright, or a skip (a failure in CI) when it is missing."""
-    if not CHROMIUM.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(
-                f"{CHROMIUM} is missing; CI must run the browser tests (apt install chromium)"
-            )
-        pytest.skip(f"{CHROMIUM} is missing; install Debian's chromium to run the browser tests")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@contextmanager
-def serving(application: Flask) -> Iterator[str]:
-    """Serve the app with waitress on a free local port for the length of the block."""
-    server = create_server(application, host="127.0.0.1", port=0, threads=2)
-    stop = threading.Event()
-
-    def run() -> None:
-        # Serve in short turns and close the sockets in this same thread: closing them
-        # from the test's thread while the loop polls them races ("Bad file descriptor").
-        while not stop.is_set():
-            server.asyncore.loop(timeout=0.05, map=server._map, count=1)
-        server.asyncore.close_all(server._map)  # the listener and every open connection
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        stop.set()
-        thread.join(timeout=10)
-        server.task_dispatcher.shutdown()
-        assert not thread.is_alive(), "waitress did not stop"
 
 
 @pytest.fixture
@@ -113,7 +55,7 @@ def test_rater_answers_on_a_phone(browser, live, engine):
     page.goto(base + paths["R1"])
     assert page.locator("h2").all_inner_texts() == ["王伟", "李娜"]
     assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
-    page.screenshot(path=str(SCREENSHOT))
+    screenshot(page, "rater-form-phone")
     answer_everything(page, "工作扎实")
     assert page.locator("h1").count() == 1 and "/r/" not in page.url
     rows = responses(engine)
@@ -229,7 +171,7 @@ def test_mini_app_opens_the_bound_raters_form(browser, app, session, engine, now
     from urllib.parse import quote
 
     from surveys.collection.chats import bind_chat, telegram_links
-    from tests.test_miniapp import BOT_TOKEN, CHAT, init_fields, sign
+    from tests.webforms.test_miniapp import BOT_TOKEN, CHAT, init_fields, sign
 
     campaign = make_campaign(session, now=now)
     links = telegram_links(session=session, campaign=campaign, secret_key=SECRET, bot_username="b")

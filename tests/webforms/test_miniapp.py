@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from surveys.collection.chats import bind_chat, telegram_links
 from tests.factories import SECRET, later, make_campaign
-from tests.web import BASE_URL, app_fixture, client_fixture, rater_paths  # noqa: F401
+from tests.web import BASE_URL, rater_paths
 from webforms import create_app
 from webforms.miniapp import InitDataRefused, check_init_data
 

@@ -9,17 +9,7 @@ from sqlmodel import select
 
 from storage.models import Cadre, Invitation
 from tests.factories import RESPONSE_COLUMNS, later, make_campaign
-from tests.web import (  # noqa: F401
-    FORM,
-    ZH,
-    app_fixture,
-    client_fixture,
-    invitation_statuses,
-    parse,
-    rater_paths,
-    responses,
-    visible,
-)
+from tests.web import FORM, ZH, invitation_statuses, parse, rater_paths, responses, visible
 
 ZH_STANCE = "政治立场坚定，坚决贯彻上级决策部署"
 EN_STANCE = "Firm political stance; carries out decisions of higher authorities"

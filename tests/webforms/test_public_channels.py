@@ -38,8 +38,8 @@ from surveys.setup.channels import (
 from tests.cli import BASE_URL as CLI_BASE_URL
 from tests.cli import CadreCli, png_matrix, terminal_matrix
 from tests.factories import SECRET, later, make_campaign
-from tests.test_public_form import scanned
-from tests.web import BASE_URL, app_fixture, client_fixture, parse, responses, visible  # noqa: F401
+from tests.web import BASE_URL, parse, responses, visible
+from tests.webforms.test_public_form import scanned
 from webforms import create_app
 
 REDIS_URL = os.environ.get("CADRE_TEST_REDIS", "redis://127.0.0.1:6379/15")

@@ -25,8 +25,8 @@ from storage.engine import make_engine
 from storage.models import Assignment, Campaign, Invitation, Response, SealedBallot
 from surveys.results.opening import open_with_key_file
 from surveys.sealing.ballot_ledger import verify_campaign
+from tests.cadre.test_serve import free_port
 from tests.factories import SECRET
-from tests.test_serve import free_port
 from tests.web import parse
 
 

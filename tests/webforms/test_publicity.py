@@ -19,7 +19,7 @@ from surveys.setup.campaigns import campaign_cadres
 from tests.factories import CLOSES
 from tests.hr import anonymous_client, hr_client, hr_post
 from tests.report_campaign import report_campaign
-from tests.web import app_fixture, visible  # noqa: F401
+from tests.web import visible
 
 AFTER = CLOSES + timedelta(hours=2)  # 1 December, 10:00 in Asia/Shanghai
 LAST_DAY = "2026-12-10"

