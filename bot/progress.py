@@ -6,7 +6,8 @@ from bot.conversation import Conversation
 from bot.router import Router
 from surveys.collection.progress import campaign_progress
 from surveys.rules.messages import N_
-from surveys.rules.questionnaire import GROUP_LABELS, RATER_GROUPS
+from surveys.rules.rater_groups import group_order as order_of
+from surveys.rules.rater_groups import label_id
 from surveys.setup.campaigns import CampaignError, get_campaign, list_campaigns
 
 router = Router()
@@ -52,7 +53,7 @@ def progress_text(conversation: Conversation, campaign) -> str:
     ]
     for row in rows:
         groups = ", ".join(
-            f"{_(GROUP_LABELS.get(group, group))} {entry.completed}/{entry.assigned}"
+            f"{_(label_id(group))} {entry.completed}/{entry.assigned}"
             + (f" ({entry.responses})" if entry.responses != entry.completed else "")
             for group, entry in sorted(row.groups.items(), key=group_order)
         )
@@ -64,4 +65,4 @@ def progress_text(conversation: Conversation, campaign) -> str:
 def group_order(entry: tuple[str, object]) -> int:
     """Superior, peer, subordinate, public: the order every report uses."""
     group = entry[0]
-    return RATER_GROUPS.index(group) if group in RATER_GROUPS else len(RATER_GROUPS)
+    return order_of(group)

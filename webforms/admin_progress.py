@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from storage.models import Campaign
 from surveys.collection.progress import CadreProgress, GroupProgress, campaign_progress
-from surveys.rules.questionnaire import GROUP_LABELS, RATER_GROUPS
+from surveys.rules.rater_groups import group_keys, group_order, label_id
 from surveys.setup.campaigns import campaign_state
 from webforms.admin import admin_page, bp, state_labels
 from webforms.admin_reports import campaign_or_404
@@ -32,11 +32,6 @@ from webforms.security import content_security_policy
 
 # How often the page asks for fresh counts, in milliseconds.
 POLL_MILLISECONDS = 5000
-
-
-def group_order(group: str) -> int:
-    """Superior, peer, subordinate, public: the order every report uses."""
-    return RATER_GROUPS.index(group) if group in RATER_GROUPS else len(RATER_GROUPS)
 
 
 def named_counts(entry: GroupProgress | CadreProgress) -> dict[str, int]:
@@ -94,7 +89,7 @@ def progress_snapshot(session: Session, campaign: Campaign) -> dict:
 
 def group_names() -> dict[str, str]:
     """Each rater group in the reader's language."""
-    return {group: gettext(label) for group, label in GROUP_LABELS.items()}
+    return {group: gettext(label_id(group)) for group in group_keys()}
 
 
 @bp.get("/campaigns/<campaign_id>/progress", endpoint="progress")

@@ -35,6 +35,8 @@ from werkzeug.utils import secure_filename
 
 from storage.models import Appeal, AuditEvent, Cadre, Campaign
 from surveys.collection.progress import campaign_progress
+from surveys.documents.report_tables import Table
+from surveys.documents.report_xlsx import write_tables
 from surveys.notification.publication import on_publicity, publish_results
 from surveys.results.appeals import appeal_deadline, campaign_appeals, decide_appeal
 from surveys.results.opening import after_opening, open_box, sealed_count
@@ -43,26 +45,15 @@ from surveys.results.report_pdf import radar_chart, write_cadre_report_pdf, writ
 from surveys.results.reports import (
     CadreReport,
     CampaignOverview,
-    cadre_dimension_table,
-    cadre_facts,
-    cadre_group_table,
     cadre_report,
-    cadre_vote_table,
+    cadre_tables,
     campaign_overview,
-    comment_lines,
-    completion_table,
-    grade_table,
-    overview_table,
-    quality_table,
-    ranking_table,
-    reliability_table,
-    result_notes,
-    uses_text,
-    weakest_text,
-    write_results_workbook,
+    printed,
 )
+from surveys.results.reports import overview_tables as surveys_overview_tables
 from surveys.rules.messages import N_
-from surveys.rules.questionnaire import GRADES, GROUP_LABELS
+from surveys.rules.questionnaire import GRADES
+from surveys.rules.rater_groups import label_id
 from surveys.sealing.audit import campaign_events
 from surveys.sealing.ballot_box import BoxError, BoxKeys, BoxSealed, ShareBasket, read_key_file
 from surveys.setup.accounts import WRITERS
@@ -194,16 +185,9 @@ def event_rows(session: Session, campaign: Campaign, locale: str) -> list[EventR
     return rows
 
 
-def overview_tables(overview: CampaignOverview, locale: str) -> dict[str, list[list]]:
-    """The overview's tables, by name, exactly as the workbook and the PDF have them."""
-    return {
-        "figures": overview_table(overview, locale)[1:],
-        "grades": grade_table(overview, locale),
-        "ranking": ranking_table(overview, locale),
-        "completion": completion_table(overview, locale),
-        "quality": quality_table(overview, locale) if overview.flags or overview.bursts else [],
-        "reliability": reliability_table(overview, locale),
-    }
+def overview_tables(overview: CampaignOverview, locale: str) -> list[Table]:
+    """The overview's tables a page shows, exactly as the workbook and the PDF have them."""
+    return printed(surveys_overview_tables(overview, locale))
 
 
 def cadre_links(overview: CampaignOverview) -> dict[str, str]:
@@ -259,7 +243,7 @@ def sealed_page(campaign: Campaign, sealed: BoxSealed, status: int, error: str |
     """While the ballot box is sealed: progress only, and when the box opens."""
     session = get_session()
     progress = [
-        (cadre.cadre, gettext(GROUP_LABELS.get(group, group)), numbers)
+        (cadre.cadre, gettext(label_id(group)), numbers)
         for cadre in campaign_progress(session=session, campaign=campaign)
         for group, numbers in cadre.groups.items()
     ]
@@ -298,7 +282,7 @@ def campaign_workbook(campaign_id: str):
     campaign = campaign_or_404(campaign_id)
     overview = campaign_overview(session=get_session(), campaign=campaign)
     buffer = BytesIO()
-    write_results_workbook(buffer, overview, current_locale())  # openpyxl takes a file too
+    write_tables(buffer, surveys_overview_tables(overview, current_locale()))
     return download(buffer.getvalue(), XLSX, f"results-{file_stem(campaign)}.xlsx")
 
 
@@ -327,22 +311,28 @@ def cadre_view(campaign_id: str, cadre_id: str):
     """One cadre's report: the headline facts, dimensions, groups as disclosed, votes, comments."""
     campaign = campaign_or_404(campaign_id)
     report, locale = report_or_404(campaign, cadre_id), current_locale()
-    votes = cadre_vote_table(report, locale)
     return admin_page(
         "admin/cadre.html",
         campaign=campaign,
         cadre=report.result.cadre,
-        facts=cadre_facts(report, locale),
-        dimensions=cadre_dimension_table(report, locale),
-        weakest=weakest_text(report, locale),
-        radar=has_radar(report),
-        groups=cadre_group_table(report, locale),
-        votes=votes if len(votes) > 1 else [],
-        comments=comment_lines(report, locale),
-        has_comments=bool(report.comments.comments),
-        uses=uses_text(report, locale),
-        notes=result_notes(report.result, report.questionnaire, locale),
+        tables=cadre_tables(report, locale),
+        charts=page_charts(campaign, report),
     )
+
+
+def page_charts(campaign: Campaign, report: CadreReport) -> dict[str, tuple[str, str]]:
+    """The charts a cadre's page shows, by name: address and description.
+
+    Only the radar is served as an image of its own; the page's policy
+    allows no other image source.
+    """
+    if not has_radar(report):
+        return {}
+    address = url_for(
+        "admin.cadre_radar", campaign_id=campaign.id, cadre_id=report.result.cadre.external_id
+    )
+    described = gettext("Radar chart of the dimension scores against the unit average")
+    return {"radar": (address, described)}
 
 
 @bp.get("/campaigns/<campaign_id>/cadres/<cadre_id>/radar.png", endpoint="cadre_radar")

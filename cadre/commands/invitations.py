@@ -24,7 +24,7 @@ from surveys.collection.chats import telegram_links
 from surveys.documents.qrcodes import FORMATS, Card, write_cards_pdf, write_qr_files
 from surveys.results.reports import format_table
 from surveys.rules.cells import cell_text, printable
-from surveys.rules.questionnaire import GROUP_LABELS
+from surveys.rules.rater_groups import label_id, named_keys
 from surveys.setup.campaigns import get_campaign
 from surveys.setup.invitations import (
     InvitationLink,
@@ -34,7 +34,6 @@ from surveys.setup.invitations import (
     named_links,
 )
 
-SLIP_GROUPS = ("superior", "peer", "subordinate")
 CSV_COLUMNS = ("rater_id", "rater_name", "phone", "telegram", "cadres", "status", "link")
 UTF8_BOM = "\ufeff"
 
@@ -62,7 +61,7 @@ telegram_option = click.option(
 
 def group_label(ctx: Context, group: str) -> str:
     """A rater group's name in the user's language."""
-    return ctx._(GROUP_LABELS[group]) if group in GROUP_LABELS else group
+    return ctx._(label_id(group))
 
 
 def deadline_text(ctx: Context, campaign: Campaign) -> str:
@@ -271,7 +270,7 @@ def print_slips(
 @click.option(
     "--group",
     required=True,
-    type=click.Choice(SLIP_GROUPS),
+    type=click.Choice(named_keys()),
     help="The rater group the slips vote as.",
 )
 @click.option("--count", required=True, type=int, help="How many slips (1 to 2000).")
@@ -315,7 +314,8 @@ def slips_command(ctx: Context, campaign_id: str, group: str, count: int, out: P
 
 def status_rows(ctx: Context, counts: dict[tuple[str, str], int]) -> list[list[str]]:
     """The status table: named invitations, each slip group present, and a total."""
-    kinds = ["named"] + [group for group in SLIP_GROUPS if any(kind == group for kind, _ in counts)]
+    present = {kind for kind, _ in counts}
+    kinds = ["named"] + [group for group in named_keys() if group in present]
     rows = [[ctx._("Kind"), ctx._("Pending"), ctx._("Completed"), ctx._("Total")]]
     for kind in [*kinds, "total"]:
         pending, done = tally(counts, kind, "pending"), tally(counts, kind, "completed")

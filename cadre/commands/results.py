@@ -14,18 +14,18 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cadre.cli import Context, fail, pass_context
 from surveys.collection.progress import campaign_progress
+from surveys.documents.report_text import format_table
 from surveys.notification.publication import publish_results
 from surveys.results.report_pdf import write_cadre_report_pdf, write_overview_pdf
 from surveys.results.reports import (
     cadre_report,
     campaign_overview,
-    format_table,
     overview_text,
     report_text,
     write_results_workbook,
 )
 from surveys.results.summaries import push_results
-from surveys.rules.questionnaire import GROUP_LABELS
+from surveys.rules.rater_groups import label_id
 from surveys.sealing.ballot_box import BoxSealed
 from surveys.setup.campaigns import get_campaign
 
@@ -181,7 +181,7 @@ def sealed_progress_text(ctx: Context, progress) -> str:
     rows = [[ctx._("Cadre"), ctx._("Group"), ctx._("Invited"), ctx._("Completed")]]
     for cadre in progress:
         for group, numbers in cadre.groups.items():
-            label = ctx._(GROUP_LABELS.get(group, group))
+            label = ctx._(label_id(group))
             rows.append([cadre.cadre.name, label, numbers.assigned, numbers.completed])
     return format_table(rows)
 

@@ -62,7 +62,7 @@ from surveys.rules.grading import (
     grade_campaign,
 )
 from surveys.rules.messages import N_, translate
-from surveys.rules.questionnaire import GRADE_LABELS, GRADES, GROUP_LABELS, Questionnaire
+from surveys.rules.questionnaire import GRADE_LABELS, GRADES, Questionnaire
 from surveys.rules.ranking import (
     DimensionGap,
     RankingEntry,
@@ -72,6 +72,7 @@ from surveys.rules.ranking import (
     unit_averages,
     weakest_dimensions,
 )
+from surveys.rules.rater_groups import label_id
 from surveys.rules.scoring import CadreScore, ScoredResponse, by_cadre, lookup, score_campaign
 from surveys.sealing.ballot_box import BoxSealed
 from surveys.setup.campaigns import campaign_cadres, local_time, snapshot
@@ -433,7 +434,7 @@ def group_label(group: str, locale: str) -> str:
     """A rater group's name, or "Other raters" for the folded line."""
     if group == OTHER:
         return translate(OTHER_LABEL, locale=locale)
-    return translate(GROUP_LABELS.get(group, group), locale=locale)
+    return translate(label_id(group), locale=locale)
 
 
 def grade_label(grade: str | None, locale: str) -> str:

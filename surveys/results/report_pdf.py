@@ -1,9 +1,11 @@
 """Printable PDFs of the reports: one cadre's report and the campaign overview (ReportLab).
 
-The words and figures are the same tables the terminal and the workbook
-show (``surveys.results.reports``), so the PDF can never show more than the
-disclosure rule allows.  Charts are the PNGs of ``surveys.documents.charts`` (Chinese
-rendered by the bundled Noto font), placed as images.
+The words and figures are the same tables the terminal, the workbook and
+the HR pages show (``surveys.results.reports`` describes each report once as a list
+of tables); this writer renders any table by its shape and lays the page
+out, so the PDF can never show more than the disclosure rule allows.
+Charts are the PNGs of ``surveys.documents.charts`` (Chinese rendered by the bundled
+Noto font), placed as images.
 
 Every text, Latin and Chinese, is set in Noto Sans CJK SC, embedded as a
 subset of the characters the document uses (``surveys.documents.pdf_fonts``): the
@@ -37,25 +39,16 @@ from reportlab.platypus import (
 
 from surveys.documents.charts import bars_png
 from surveys.documents.pdf_fonts import current_font, document_font
+from surveys.documents.report_tables import LIST, PAIRS
+from surveys.documents.report_tables import Table as ReportTable
 from surveys.results.outcomes import group_label
 from surveys.results.outcomes import radar_chart as result_radar
 from surveys.results.reports import (
     CadreReport,
     CampaignOverview,
-    cadre_dimension_table,
-    cadre_facts,
-    cadre_group_table,
-    cadre_vote_table,
-    comment_lines,
-    completion_table,
-    grade_table,
-    overview_table,
-    quality_table,
-    ranking_table,
-    reliability_table,
-    result_notes,
-    uses_text,
-    weakest_text,
+    cadre_tables,
+    overview_tables,
+    printed,
 )
 from surveys.rules.cells import printable
 from surveys.rules.messages import N_, translate
@@ -69,6 +62,16 @@ SMALL = ParagraphStyle("small", parent=BODY, fontSize=7.5, leading=9.5)
 HEADING = ParagraphStyle("heading", parent=BODY, fontSize=12.5, leading=17, spaceBefore=8)
 # Ranking columns (mm) on landscape A4; the deciding rule takes the rest of the 267 mm.
 RANKING_WIDTHS = [w * mm for w in (10, 16, 18, 28, 18, 16, 16, 20, 18, 13, 16, 16, 62)]
+# Page layout of some tables, by table key: column widths (used only while the count of
+# columns matches), and the wide tables set in small print.  Content is never chosen here.
+WIDTHS = {
+    "facts": [45 * mm, None],
+    "figures": [70 * mm, 80 * mm],
+    "grades": [50 * mm, 25 * mm, 25 * mm],
+    "ranking": RANKING_WIDTHS,
+    "votes": [60 * mm, 30 * mm],
+}
+SMALL_PRINT = {"ranking", "completion", "quality", "groups", "notes"}
 TITLE = ParagraphStyle("title", parent=BODY, fontSize=17, leading=23, spaceAfter=4)
 
 
@@ -112,7 +115,7 @@ def para(text: object, style: ParagraphStyle = BODY) -> Paragraph:
     return Paragraph(markup(text), style if has_cjk(text) else latin_style(style))
 
 
-def table(
+def grid(
     rows: list[list], widths: list[float] | None = None, style=BODY, header: bool = True
 ) -> Table:
     """A table whose cells wrap; with ``header``, a shaded first row repeated on every page."""
@@ -186,6 +189,50 @@ def group_chart(report: CadreReport, locale: str) -> bytes | None:
     )
 
 
+CHARTS = {"radar": (radar_chart, 110 * mm), "groups": (group_chart, 120 * mm)}
+
+
+def table_story(table: ReportTable, report: CadreReport | None, locale: str) -> list[Flowable]:
+    """One table as flowables: heading, chart (for a cadre's report), rows, notes.
+
+    A table without rows prints its ``empty`` sentence, or nothing at all
+    when it has none.  The heading is kept with what follows it.
+    """
+    if not table.shown():
+        return []
+    style = SMALL if table.key in SMALL_PRINT else BODY
+    widths = WIDTHS.get(table.key)
+    columns = len(table.columns) or max((len(row) for row in table.rows), default=0)
+    if widths is not None and len(widths) != columns:
+        widths = None
+    story: list[Flowable] = []
+    if table.chart in CHARTS and report is not None:
+        draw, width = CHARTS[table.chart]
+        png = draw(report, locale)
+        story += [image(png, width)] if png is not None else []
+    if not table.rows:
+        story += [para(table.empty)] if table.empty else []
+    elif table.form == LIST:
+        story += [para(f"• {row[0]}", style) for row in table.rows]
+    elif table.form == PAIRS:
+        story.append(grid(table.rows, widths or [45 * mm, None], style, header=False))
+    else:
+        story.append(grid(table.grid(), widths, style))
+    if table.notes:
+        story += [Spacer(1, 2 * mm)] + [para(note) for note in table.notes]
+    heading = [para(table.title, HEADING)] if table.title else []
+    if story and not isinstance(story[0], Table):  # a long table breaks across pages itself
+        return [KeepTogether(heading + story[:1]), *story[1:]]
+    return heading + story
+
+
+def tables_story(
+    tables: list[ReportTable], report: CadreReport | None, locale: str
+) -> list[Flowable]:
+    """The flowables of every table, in order."""
+    return [flowable for table in tables for flowable in table_story(table, report, locale)]
+
+
 def cadre_story(report: CadreReport, locale: str) -> list[Flowable]:
     """The flowables of a cadre's report, top to bottom."""
     _ = lambda message: translate(message, locale=locale)  # noqa: E731
@@ -194,34 +241,8 @@ def cadre_story(report: CadreReport, locale: str) -> list[Flowable]:
         para(report.campaign.name, SMALL),
         # the title outside the f-string: extraction skips f-strings, so it was never translated
         para(cadre.name + " · " + _(N_("Assessment report")), TITLE),
-        table(cadre_facts(report, locale), [45 * mm, None], header=False),
-        para(_(N_("Dimensions")), HEADING),
     ]
-    radar = radar_chart(report, locale)
-    if radar is not None:
-        story.append(image(radar, 110 * mm))
-    story.append(table(cadre_dimension_table(report, locale)))
-    weakest = weakest_text(report, locale)
-    if weakest:
-        story += [Spacer(1, 2 * mm), para(weakest)]
-    story.append(para(_(N_("Rater groups")), HEADING))
-    bars = group_chart(report, locale)
-    if bars is not None:
-        story.append(image(bars, 120 * mm))
-    story.append(table(cadre_group_table(report, locale), style=SMALL))
-    votes = cadre_vote_table(report, locale)
-    if len(votes) > 1:
-        story += [para(_(N_("Votes")), HEADING), table(votes, [60 * mm, 30 * mm])]
-    uses = uses_text(report, locale)
-    if uses:
-        story += [para(_(N_("Recommended uses")), HEADING)] + [para(f"• {use}") for use in uses]
-    comments = [para(_(N_("Comments")), HEADING)]
-    comments += [para(f"• {line}") for line in comment_lines(report, locale)]
-    story.append(KeepTogether(comments[:2]))
-    story += comments[2:]
-    notes = result_notes(report.result, report.questionnaire, locale)
-    if notes:
-        story += [para(_(N_("Notes")), HEADING)] + [para(f"• {note}", SMALL) for note in notes]
+    story += tables_story(cadre_tables(report, locale), report, locale)
     story += [Spacer(1, 4 * mm), para(f"{report.campaign.id} · {cadre.external_id}", SMALL)]
     return story
 
@@ -239,25 +260,9 @@ def write_cadre_report_pdf(
 
 
 def overview_story(overview: CampaignOverview, locale: str) -> list[Flowable]:
-    """The flowables of the campaign overview: key figures, grades, ranking, checks."""
-    _ = lambda message: translate(message, locale=locale)  # noqa: E731
-    story: list[Flowable] = [
-        para(overview.campaign.name, TITLE),
-        table(overview_table(overview, locale), [70 * mm, 80 * mm]),
-        para(_(N_("Grades")), HEADING),
-        table(grade_table(overview, locale), [50 * mm, 25 * mm, 25 * mm]),
-        para(_(N_("Ranking")), HEADING),
-        table(ranking_table(overview, locale), RANKING_WIDTHS, style=SMALL),
-        para(_(N_("Completion")), HEADING),
-        table(completion_table(overview, locale), style=SMALL),
-        para(_(N_("Quality checks")), HEADING),
-    ]
-    if overview.flags or overview.bursts:
-        story.append(table(quality_table(overview, locale), style=SMALL))
-    else:
-        story.append(para(_(N_("No ballot was flagged."))))
-    story += [para(_(N_("Reliability")), HEADING), table(reliability_table(overview, locale))]
-    return story
+    """The flowables of the campaign overview: its printed tables under the campaign's name."""
+    tables = printed(overview_tables(overview, locale))
+    return [para(overview.campaign.name, TITLE), *tables_story(tables, None, locale)]
 
 
 def write_overview_pdf(

@@ -1,10 +1,12 @@
 """Reports for HR: a campaign overview and a per-cadre report, as tables in the user's language.
 
-The terminal, the ``.xlsx`` workbook and the PDFs are all built from the
-same data (``campaign_overview``, ``cadre_report``) and the same tables, so
-they always show the same numbers, and every figure comes from
-``surveys.results.outcomes``: what the disclosure rule lets through, never a hidden
-group's figure.
+Each report is described once here, as a list of titled tables
+(``Table``): ``overview_tables`` for the campaign, ``cadre_tables`` for one
+cadre.  The terminal (``surveys.documents.report_text``), the ``.xlsx`` workbook
+(``surveys.documents.report_xlsx``), the PDFs (``surveys.results.report_pdf``) and the HR
+pages (``webforms.admin_reports``) only render those tables, so they always
+show the same numbers, and every figure comes from ``surveys.results.outcomes``:
+what the disclosure rule lets through, never a hidden group's figure.
 
 The raw ballots, the quality checks and the reliability statistics rest on
 the **visible ballots** only: the stored responses of the groups shown on
@@ -27,7 +29,6 @@ comment only where its cadre has at least ``DEFAULT_COMMENT_K`` of them.
 from __future__ import annotations
 
 import random
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -38,7 +39,10 @@ from sqlmodel import Session, select
 
 from storage.models import Cadre, Campaign, Response
 from surveys.collection.progress import CadreProgress, campaign_progress
-from surveys.documents.workbook import write_workbook
+from surveys.documents.report_tables import LIST, PAIRS, Table
+from surveys.documents.report_text import format_table as format_table  # the commands' tables
+from surveys.documents.report_text import tables_text
+from surveys.documents.report_xlsx import table_sheets, write_tables
 from surveys.results.outcomes import ShownResult, describe, grade_label, group_label, shown_results
 from surveys.rules.disclosure import (
     DEFAULT_COMMENT_K,
@@ -56,7 +60,8 @@ from surveys.rules.quality import (
     leniency_adjusted,
     to_ballot,
 )
-from surveys.rules.questionnaire import GRADES, RATER_GROUPS, Questionnaire
+from surveys.rules.questionnaire import GRADES, Questionnaire
+from surveys.rules.rater_groups import group_order
 from surveys.rules.reliability import ICC, Alpha, dimension_alpha_gaps, dimension_alphas, group_icc
 from surveys.rules.scoring import ScoredResponse, rounded
 from surveys.setup.campaigns import CampaignError, snapshot
@@ -170,11 +175,6 @@ def shown_comments(
     }
 
 
-def _group_order(group: str) -> int:
-    """Position in RATER_GROUPS, so groups sort as everywhere else."""
-    return RATER_GROUPS.index(group) if group in RATER_GROUPS else len(RATER_GROUPS)
-
-
 def visible_ballots(
     questionnaire: Questionnaire,
     results: list[ShownResult],
@@ -196,7 +196,7 @@ def visible_ballots(
         cadre = shown[ballot.cadre_id]
         answers = tuple(str(ballot.answers.get(item, "")) for item in items)
         rest = (ballot.vote or "", ballot.comment or "", ballot.link or "")
-        return (cadre.external_id, _group_order(ballot.group), answers, *rest)
+        return (cadre.external_id, group_order(ballot.group), answers, *rest)
 
     chosen.sort(key=content)
     visible = []
@@ -267,7 +267,7 @@ def campaign_overview(
     visible = visible_ballots(questionnaire, results, ballots, comments)
     checked = [to_ballot(questionnaire, v.ref, v.ballot.scored(), v.ballot.link) for v in visible]
     scored = [v.ballot.scored() for v in visible]
-    groups = sorted({v.ballot.group for v in visible}, key=_group_order)
+    groups = sorted({v.ballot.group for v in visible}, key=group_order)
     return CampaignOverview(
         campaign=campaign,
         questionnaire=questionnaire,
@@ -374,17 +374,30 @@ def result_notes(result: ShownResult, questionnaire: Questionnaire, locale: str)
     return notes
 
 
+# --- tables ----------------------------------------------------------------------------------
+
+
+def _titled(key: str, title: str, grid: list[list], **fields) -> Table:
+    """A table from a grid whose first row is the header."""
+    return Table(key, title, grid[0], grid[1:], **fields)
+
+
+def printed(tables: Iterable[Table]) -> list[Table]:
+    """The tables a screen or a page shows: the workbook-only ones left out."""
+    return [table for table in tables if table.printed]
+
+
 # --- campaign tables ----------------------------------------------------------------------------
 
 
-def overview_table(overview: CampaignOverview, locale: str) -> list[list]:
+def overview_table(overview: CampaignOverview, locale: str) -> Table:
     """Key figures of the campaign: what, how many, how complete, the threshold."""
     _ = _translator(locale)
     assigned = sum(entry.assigned for entry in overview.progress)
     completed = sum(entry.completed for entry in overview.progress)
     responses = sum(g.responses for e in overview.progress for g in e.groups.values())
     ranked = sum(1 for result in overview.results if result.shown.composite is not None)
-    return [
+    rows = [
         [_(N_("Key figure")), _(N_("Value"))],
         [_(N_("Campaign")), overview.campaign.name],
         [_(N_("Campaign id")), overview.campaign.id],
@@ -397,9 +410,10 @@ def overview_table(overview: CampaignOverview, locale: str) -> list[list]:
         [_(N_("Smallest group shown (k)")), overview.campaign.anonymity_k],
         [_(N_("Quality flags")), len(overview.flags)],
     ]
+    return _titled("figures", _(N_("Key figures")), rows, form=PAIRS, sheet=_(N_("Overview")))
 
 
-def grade_table(overview: CampaignOverview, locale: str) -> list[list]:
+def grade_table(overview: CampaignOverview, locale: str) -> Table:
     """How many cadres have each grade, and their share of all cadres."""
     _ = _translator(locale)
     counts = overview.grade_counts()
@@ -408,7 +422,7 @@ def grade_table(overview: CampaignOverview, locale: str) -> list[list]:
     for grade, count in counts.items():
         label = grade_label(grade, locale) if grade else _(N_("No grade shown"))
         rows.append([label, count, percent(count / total) if total else None])
-    return rows
+    return _titled("grades", _(N_("Grades")), rows, sheet=_(N_("Overview")))
 
 
 def _ranking_order(result: ShownResult) -> tuple:
@@ -417,7 +431,7 @@ def _ranking_order(result: ShownResult) -> tuple:
     return (rank is None, rank or 0)
 
 
-def ranking_table(overview: CampaignOverview, locale: str) -> list[list]:
+def ranking_table(overview: CampaignOverview, locale: str) -> Table:
     """One row per cadre, best first: composite beside the leniency-adjusted one, grade, ranks."""
     _ = _translator(locale)
     rows = [
@@ -457,10 +471,10 @@ def ranking_table(overview: CampaignOverview, locale: str) -> list[list]:
                 describe(decision.message, decision.values, locale, overview.questionnaire),
             ]
         )
-    return rows
+    return _titled("ranking", _(N_("Ranking")), rows, cadre_column=1, prose=True)
 
 
-def completion_table(overview: CampaignOverview, locale: str) -> list[list]:
+def completion_table(overview: CampaignOverview, locale: str) -> Table:
     """Per cadre: named raters assigned and done, and all responses stored (slips, public)."""
     _ = _translator(locale)
     rows = [
@@ -486,10 +500,10 @@ def completion_table(overview: CampaignOverview, locale: str) -> list[list]:
                 responses,
             ]
         )
-    return rows
+    return _titled("completion", _(N_("Completion")), rows, cadre_column=0)
 
 
-def dimension_table(overview: CampaignOverview, locale: str) -> list[list]:
+def dimension_table(overview: CampaignOverview, locale: str) -> Table:
     """Per cadre and shown dimension: score, unit average, gap, and the weakest ones marked."""
     _ = _translator(locale)
     titles = dimension_titles(overview.questionnaire, locale)
@@ -510,7 +524,7 @@ def dimension_table(overview: CampaignOverview, locale: str) -> list[list]:
             [result.cadre.external_id, result.cadre.name, result.cadre.unit, *row]
             for row in cadre_dimension_rows(result, titles)
         ]
-    return rows
+    return _titled("dimensions", _(N_("Dimensions")), rows, printed=False)
 
 
 def cadre_dimension_rows(result: ShownResult, titles: dict[str, str]) -> list[list]:
@@ -532,7 +546,7 @@ def cadre_dimension_rows(result: ShownResult, titles: dict[str, str]) -> list[li
     return rows
 
 
-def group_table(overview: CampaignOverview, locale: str) -> list[list]:
+def group_table(overview: CampaignOverview, locale: str) -> Table:
     """Per cadre, the rater-group lines shown (others folded or left out), with dimension means."""
     _ = _translator(locale)
     dimensions = overview.questionnaire.dimensions
@@ -542,7 +556,7 @@ def group_table(overview: CampaignOverview, locale: str) -> list[list]:
     for result in overview.results:
         for line in cadre_group_rows(result, overview.questionnaire, locale):
             rows.append([result.cadre.external_id, result.cadre.name, *line])
-    return rows
+    return _titled("groups", _(N_("Groups")), rows, printed=False)
 
 
 def cadre_group_rows(result: ShownResult, questionnaire: Questionnaire, locale: str) -> list[list]:
@@ -559,7 +573,7 @@ def cadre_group_rows(result: ShownResult, questionnaire: Questionnaire, locale: 
     ]
 
 
-def vote_table(overview: CampaignOverview, locale: str) -> list[list]:
+def vote_table(overview: CampaignOverview, locale: str) -> Table:
     """Per cadre: votes cast and each grade's share (only on at least k votes)."""
     _ = _translator(locale)
     header = [_(N_("Cadre id")), _(N_("Name")), _(N_("Votes cast"))]
@@ -571,10 +585,10 @@ def vote_table(overview: CampaignOverview, locale: str) -> list[list]:
             [result.cadre.external_id, result.cadre.name, result.votes_cast]
             + [percent(shares.get(grade)) if shares else None for grade in GRADES]
         )
-    return rows
+    return _titled("votes", _(N_("Votes")), rows, printed=False)
 
 
-def quality_table(overview: CampaignOverview, locale: str) -> list[list]:
+def quality_table(overview: CampaignOverview, locale: str) -> Table:
     """Each quality flag: the check, the cadre, the ballots (refs of the ballots sheet), why."""
     _ = _translator(locale)
     cadres = {result.cadre.id: result.cadre for result in overview.results}
@@ -593,10 +607,17 @@ def quality_table(overview: CampaignOverview, locale: str) -> list[list]:
     for burst in overview.bursts:  # public channels: counted per hour, never per person
         finding = translate(burst.message, burst.values, locale=locale)
         rows.append([_(N_("Burst on a public channel")), "", burst.channel.name, "", finding])
-    return rows
+    return _titled(
+        "quality",
+        _(N_("Quality checks")),
+        rows,
+        empty=_(N_("No ballot was flagged.")),
+        cadre_column=1,
+        prose=True,
+    )
 
 
-def reliability_table(overview: CampaignOverview, locale: str) -> list[list]:
+def reliability_table(overview: CampaignOverview, locale: str) -> Table:
     """Cronbach's alpha per dimension and the one-way ICCs per rater group."""
     _ = _translator(locale)
     titles = dimension_titles(overview.questionnaire, locale)
@@ -641,10 +662,10 @@ def reliability_table(overview: CampaignOverview, locale: str) -> list[list]:
             rows.append(
                 [name, label, rounded(value, 3), None, icc.ratings, icc.targets, rounded(icc.k, 2)]
             )
-    return rows
+    return _titled("reliability", _(N_("Reliability")), rows)
 
 
-def ballot_table(overview: CampaignOverview, locale: str) -> list[list]:
+def ballot_table(overview: CampaignOverview, locale: str) -> Table:
     """The visible ballots, one row each: answers as the scale's words, vote, comment, link."""
     _ = _translator(locale)
     questionnaire = overview.questionnaire
@@ -664,90 +685,80 @@ def ballot_table(overview: CampaignOverview, locale: str) -> list[list]:
         row += [grade_label(ballot.vote, locale) if ballot.vote else None, visible.comment]
         row += [forms.get(ballot.link)] if links else []
         rows.append(row)
-    return rows
+    return _titled("ballots", _(N_("Ballots")), rows, printed=False)
 
 
-def workbook_sheets(overview: CampaignOverview, locale: str) -> list[tuple[str, list[list]]]:
-    """(sheet title, table) for each view of the workbook, in order."""
-    _ = _translator(locale)
+def overview_tables(overview: CampaignOverview, locale: str) -> list[Table]:
+    """The campaign overview, described once: every table, in the order every output uses."""
     return [
-        (
-            _(N_("Overview")),
-            overview_table(overview, locale) + [[]] + grade_table(overview, locale),
-        ),
-        (_(N_("Ranking")), ranking_table(overview, locale)),
-        (_(N_("Completion")), completion_table(overview, locale)),
-        (_(N_("Dimensions")), dimension_table(overview, locale)),
-        (_(N_("Groups")), group_table(overview, locale)),
-        (_(N_("Votes")), vote_table(overview, locale)),
-        (_(N_("Quality checks")), quality_table(overview, locale)),
-        (_(N_("Reliability")), reliability_table(overview, locale)),
-        (_(N_("Ballots")), ballot_table(overview, locale)),
+        overview_table(overview, locale),
+        grade_table(overview, locale),
+        ranking_table(overview, locale),
+        completion_table(overview, locale),
+        dimension_table(overview, locale),
+        group_table(overview, locale),
+        vote_table(overview, locale),
+        quality_table(overview, locale),
+        reliability_table(overview, locale),
+        ballot_table(overview, locale),
     ]
 
 
-def write_results_workbook(path: Path | IO[bytes], overview: CampaignOverview, locale: str) -> None:
-    """Write one sheet per view, header rows in bold (a table after an empty row has one
-    too), the first frozen.
-
-    ``surveys.documents.workbook`` streams the rows into the file: openpyxl's cell
-    objects cost minutes and gigabytes on a campaign of 10,000 cadres.
-    """
-    write_workbook(path, workbook_sheets(overview, locale))
+def overview_heading(overview: CampaignOverview) -> str:
+    """The line above the overview in the terminal: the campaign's name and id."""
+    return f"{overview.campaign.name} ({overview.campaign.id})"
 
 
 def overview_text(overview: CampaignOverview, locale: str) -> str:
     """The overview for the terminal: key figures, grades, ranking, completion, checks."""
-    _ = _translator(locale)
-    campaign = overview.campaign
-    parts = [
-        f"{campaign.name} ({campaign.id})",
-        format_table(overview_table(overview, locale)[1:]),
-        _(N_("Grades")) + "\n" + format_table(grade_table(overview, locale)),
-        _(N_("Ranking")) + "\n" + format_table(ranking_table(overview, locale)),
-        _(N_("Completion")) + "\n" + format_table(completion_table(overview, locale)),
-        _(N_("Quality checks")) + "\n" + _quality_text(overview, locale),
-        _(N_("Reliability")) + "\n" + format_table(reliability_table(overview, locale)),
-    ]
-    return "\n\n".join(parts)
+    tables = printed(overview_tables(overview, locale))
+    return overview_heading(overview) + "\n\n" + tables_text(tables, locale)
 
 
-def _quality_text(overview: CampaignOverview, locale: str) -> str:
-    """The quality flags as a table, or a line saying there are none."""
-    if not overview.flags and not overview.bursts:
-        return translate(N_("No ballot was flagged."), locale=locale)
-    return format_table(quality_table(overview, locale))
+def workbook_sheets(overview: CampaignOverview, locale: str) -> list[tuple[str, list[list]]]:
+    """(sheet title, rows) for each sheet of the results workbook, in order."""
+    return table_sheets(overview_tables(overview, locale))
+
+
+def write_results_workbook(path: Path | IO[bytes], overview: CampaignOverview, locale: str) -> None:
+    """Write the overview's tables as a workbook: one sheet each (key figures and grades
+    share the first), header rows in bold, the first frozen.
+
+    ``surveys.documents.report_xlsx`` streams the rows into the file: openpyxl's cell
+    objects cost minutes and gigabytes on a campaign of 10,000 cadres.
+    """
+    write_tables(path, overview_tables(overview, locale))
 
 
 # --- the per-cadre report -----------------------------------------------------------------------
 
 
-def cadre_facts(report: CadreReport, locale: str) -> list[tuple[str, str]]:
+def cadre_facts(report: CadreReport, locale: str) -> Table:
     """The report's headline, label and value: composite, grade and why, ranks, counts."""
     _ = _translator(locale)
     result, standing = report.result, report.result.standing
     decision = result.decision
     facts = [
-        (_(N_("Unit")), result.cadre.unit),
-        (_(N_("Post")), result.cadre.post),
-        (_(N_("Responses")), str(result.score.responses_total)),
-        (_(N_("Composite")), _shown_figure(result.shown.composite)),
+        [_(N_("Unit")), result.cadre.unit],
+        [_(N_("Post")), result.cadre.post],
+        [_(N_("Responses")), str(result.score.responses_total)],
+        [_(N_("Composite")), _shown_figure(result.shown.composite)],
     ]
     if report.adjusted is not None:
         facts.append(
-            (_(N_("Leniency-adjusted composite")), _shown_figure(report.adjusted.adjusted))
+            [_(N_("Leniency-adjusted composite")), _shown_figure(report.adjusted.adjusted)]
         )
     facts += [
-        (_(N_("Grade")), grade_label(decision.grade, locale)),
-        (
+        [_(N_("Grade")), grade_label(decision.grade, locale)],
+        [
             _(N_("Deciding rule")),
             describe(decision.message, decision.values, locale, report.questionnaire),
-        ),
-        (
+        ],
+        [
             _(N_("Rank in the unit")),
             rank_text(standing.unit_rank, standing.unit_ranked, standing.unit_percentile, locale),
-        ),
-        (
+        ],
+        [
             _(N_("Rank in the campaign")),
             rank_text(
                 standing.campaign_rank,
@@ -755,9 +766,9 @@ def cadre_facts(report: CadreReport, locale: str) -> list[tuple[str, str]]:
                 standing.campaign_percentile,
                 locale,
             ),
-        ),
+        ],
     ]
-    return facts
+    return Table("facts", "", [], facts, form=PAIRS)
 
 
 def _shown_figure(value: float | None) -> str:
@@ -765,8 +776,9 @@ def _shown_figure(value: float | None) -> str:
     return "—" if value is None else f"{rounded(value):.2f}"
 
 
-def cadre_dimension_table(report: CadreReport, locale: str) -> list[list]:
-    """The cadre's shown dimensions with the unit average, the gap and the weakest marked."""
+def cadre_dimension_table(report: CadreReport, locale: str) -> Table:
+    """The cadre's shown dimensions with the unit average, the gap and the weakest marked,
+    the radar chart above and the weakest dimensions in a sentence below."""
     _ = _translator(locale)
     header = [
         _(N_("Dimension")),
@@ -775,30 +787,38 @@ def cadre_dimension_table(report: CadreReport, locale: str) -> list[list]:
         _(N_("Difference")),
         _(N_("Weakest")),
     ]
-    return [header] + cadre_dimension_rows(
-        report.result, dimension_titles(report.questionnaire, locale)
+    rows = cadre_dimension_rows(report.result, dimension_titles(report.questionnaire, locale))
+    weakest = weakest_text(report, locale)
+    return Table(
+        "dimensions",
+        _(N_("Dimensions")),
+        header,
+        rows,
+        notes=[weakest] if weakest else [],
+        empty="",
+        chart="radar",
     )
 
 
-def cadre_group_table(report: CadreReport, locale: str) -> list[list]:
-    """The cadre's group lines as disclosed, with their dimension means."""
+def cadre_group_table(report: CadreReport, locale: str) -> Table:
+    """The cadre's group lines as disclosed, with their dimension means, under their bars."""
     _ = _translator(locale)
     header = [_(N_("Group")), _(N_("Responses")), _(N_("Score"))]
     header += [d.title.get(locale) for d in report.questionnaire.dimensions]
-    return [header] + cadre_group_rows(report.result, report.questionnaire, locale)
+    rows = cadre_group_rows(report.result, report.questionnaire, locale)
+    return Table("groups", _(N_("Rater groups")), header, rows, empty="", chart="groups")
 
 
-def cadre_vote_table(report: CadreReport, locale: str) -> list[list]:
-    """Each grade's share of the votes (empty below k votes)."""
+def cadre_vote_table(report: CadreReport, locale: str) -> Table:
+    """Each grade's share of the votes; left out below k votes."""
     _ = _translator(locale)
     shares = report.result.vote_shares
-    rows = [[_(N_("Grade")), _(N_("Share (%)"))]]
-    rows += (
+    rows = (
         [[grade_label(grade, locale), percent(shares.get(grade))] for grade in GRADES]
         if shares
         else []
     )
-    return rows
+    return Table("votes", _(N_("Votes")), [_(N_("Grade")), _(N_("Share (%)"))], rows)
 
 
 def weakest_text(report: CadreReport, locale: str) -> str | None:
@@ -820,63 +840,48 @@ def weakest_text(report: CadreReport, locale: str) -> str | None:
     )
 
 
-def uses_text(report: CadreReport, locale: str) -> list[str]:
-    """What the grade is for, in the reader's language."""
-    return [translate(use, locale=locale) for use in report.result.uses]
+def uses_table(report: CadreReport, locale: str) -> Table:
+    """What the grade is for, in the reader's language; left out when nothing is."""
+    uses = [[translate(use, locale=locale)] for use in report.result.uses]
+    return Table("uses", translate(N_("Recommended uses"), locale=locale), [], uses, form=LIST)
 
 
-def comment_lines(report: CadreReport, locale: str) -> list[str]:
+def comment_table(report: CadreReport, locale: str) -> Table:
     """The comments in their shuffled order, or why none is shown."""
     shown = report.comments
+    title = translate(N_("Comments"), locale=locale)
     if shown.note is not None:
-        return [translate(shown.note.message, shown.note.values, locale=locale)]
-    return list(shown.comments)
+        why = translate(shown.note.message, shown.note.values, locale=locale)
+        return Table("comments", title, [], [], form=LIST, empty=why)
+    rows = [[comment] for comment in shown.comments]
+    return Table("comments", title, [], rows, form=LIST, empty="")
+
+
+def notes_table(report: CadreReport, locale: str) -> Table:
+    """Why figures are missing or renormalised; left out when nothing is."""
+    notes = [[note] for note in result_notes(report.result, report.questionnaire, locale)]
+    return Table("notes", translate(N_("Notes"), locale=locale), [], notes, form=LIST)
+
+
+def cadre_tables(report: CadreReport, locale: str) -> list[Table]:
+    """One cadre's report, described once: every table, in the order every output uses."""
+    return [
+        cadre_facts(report, locale),
+        cadre_dimension_table(report, locale),
+        cadre_group_table(report, locale),
+        cadre_vote_table(report, locale),
+        uses_table(report, locale),
+        comment_table(report, locale),
+        notes_table(report, locale),
+    ]
+
+
+def report_heading(report: CadreReport) -> str:
+    """The line above a cadre's report in the terminal: campaign, cadre, roster id."""
+    cadre = report.result.cadre
+    return f"{report.campaign.name} · {cadre.name} ({cadre.external_id})"
 
 
 def report_text(report: CadreReport, locale: str) -> str:
     """The per-cadre report for the terminal."""
-    _ = _translator(locale)
-    result = report.result
-    colon = "：" if locale == "zh" else ": "
-    lines = [f"{report.campaign.name} · {result.cadre.name} ({result.cadre.external_id})", ""]
-    lines += [f"{label}{colon}{value}" for label, value in cadre_facts(report, locale)]
-    lines += ["", _(N_("Dimensions:")), format_table(cadre_dimension_table(report, locale))]
-    weakest = weakest_text(report, locale)
-    lines += [weakest] if weakest else []
-    lines += ["", _(N_("Rater groups:")), format_table(cadre_group_table(report, locale))]
-    votes = cadre_vote_table(report, locale)
-    if len(votes) > 1:
-        lines += ["", _(N_("Votes")), format_table(votes)]
-    uses = uses_text(report, locale)
-    if uses:
-        lines += ["", _(N_("Recommended uses:"))] + [f"  - {use}" for use in uses]
-    lines += ["", _(N_("Comments:"))] + [f"  - {line}" for line in comment_lines(report, locale)]
-    notes = result_notes(result, report.questionnaire, locale)
-    if notes:
-        lines += ["", _(N_("Notes:"))] + [f"  - {note}" for note in notes]
-    return "\n".join(lines)
-
-
-# --- terminal -----------------------------------------------------------------------------------
-
-
-def format_table(rows: list[list]) -> str:
-    """Align a table for the terminal (CJK characters count as two columns)."""
-    texts = [["" if cell is None else str(cell) for cell in row] for row in rows]
-    if not texts:
-        return ""
-    columns = max(len(row) for row in texts)
-    texts = [row + [""] * (columns - len(row)) for row in texts]
-    widths = [max(_width(row[index]) for row in texts) for index in range(columns)]
-    lines = [
-        "  ".join(
-            cell + " " * (width - _width(cell)) for cell, width in zip(row, widths, strict=True)
-        )
-        for row in texts
-    ]
-    return "\n".join(line.rstrip() for line in lines)
-
-
-def _width(text: str) -> int:
-    """Terminal columns a text takes: wide (CJK) characters take two."""
-    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+    return report_heading(report) + "\n\n" + tables_text(cadre_tables(report, locale), locale)

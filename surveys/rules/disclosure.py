@@ -13,8 +13,8 @@ shows only what it returns, so the rule lives in one place:
   groups not shown.  If those groups have between 1 and k - 1 responses in
   all (one group of 1 or 2 responses, or two groups of 1 each when k is 3: a
   figure of fewer than k people either way), one more group is taken off: the
-  shown group with the fewest responses (on a tie, the one later in
-  RATER_GROUPS: public, subordinate, peer, superior) joins them, and together
+  shown group with the fewest responses (on a tie, the one later in the order
+  of ``surveys.rules.rater_groups``: public, subordinate, peer, superior) joins them, and together
   they make the "other raters" line, which then has at least k responses and
   reveals nothing the composite did not.  So small groups never count only
   inside a shown composite: they are folded, or nothing is shown;
@@ -39,7 +39,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from surveys.rules.messages import N_
-from surveys.rules.questionnaire import RATER_GROUPS
+from surveys.rules.rater_groups import group_order
 from surveys.rules.scoring import CadreScore, weighted_mean
 
 OTHER = "other"
@@ -97,12 +97,12 @@ class CommentDisclosure:
 
 
 def _order(group: str) -> int:
-    """Position in RATER_GROUPS (unknown groups last), for stable, stated tie rules."""
-    return RATER_GROUPS.index(group) if group in RATER_GROUPS else len(RATER_GROUPS)
+    """Position in the display order (unknown groups last), for stable, stated tie rules."""
+    return group_order(group)
 
 
 def _take_off(shown: list[str], counts: Mapping[str, int]) -> str:
-    """The shown group to hide as well: fewest responses, then the later in RATER_GROUPS."""
+    """The shown group to hide as well: fewest responses, then the later in display order."""
     return min(shown, key=lambda group: (counts[group], -_order(group)))
 
 

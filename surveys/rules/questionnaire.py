@@ -32,16 +32,10 @@ from pydantic import (
 
 from surveys.rules.cells import FORBIDDEN
 from surveys.rules.messages import N_
+from surveys.rules.rater_groups import group_keys
 
-RATER_GROUPS = ("superior", "peer", "subordinate", "public")
 GRADES = ("excellent", "competent", "basically_competent", "incompetent")
-# What people call the groups and grades (message ids; translate at the edge).
-GROUP_LABELS = {
-    "superior": N_("Superior"),
-    "peer": N_("Peer"),
-    "subordinate": N_("Subordinate"),
-    "public": N_("Public"),
-}
+# What people call the grades (message ids; translate at the edge).
 GRADE_LABELS = {
     "excellent": N_("Excellent"),
     "competent": N_("Competent"),
@@ -95,11 +89,10 @@ Share = Annotated[Fraction, PlainValidator(_share), PlainSerializer(str, return_
 
 
 def _check_groups(groups: list[str]) -> list[str]:
-    unknown = [group for group in groups if group not in RATER_GROUPS]
+    known = group_keys()
+    unknown = [group for group in groups if group not in known]
     if unknown:
-        raise ValueError(
-            f"unknown rater group {unknown[0]!r}; use one of {', '.join(RATER_GROUPS)}"
-        )
+        raise ValueError(f"unknown rater group {unknown[0]!r}; use one of {', '.join(known)}")
     _unique(groups, "groups")
     return groups
 
@@ -361,7 +354,7 @@ class Questionnaire(BaseModel):
 
     def groups(self) -> list[str]:
         """The rater groups that answer at least one item."""
-        return [group for group in RATER_GROUPS if self.items_for(group)]
+        return [group for group in group_keys() if self.items_for(group)]
 
     def points(self, option_key: str) -> float | None:
         """Points of a scale answer, or None if the key is not on the scale."""

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from statistics import fmean
 
-from surveys.rules.questionnaire import GRADES, RATER_GROUPS, Questionnaire
+from surveys.rules.questionnaire import GRADES, Questionnaire
+from surveys.rules.rater_groups import group_keys
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,7 @@ def score_points(questionnaire: Questionnaire, cadre_id: str, points: GroupPoint
             score.dimension_scores[dimension.key] = overall
     expected = [
         group
-        for group in RATER_GROUPS
+        for group in group_keys()
         if group_weights.get(group, 0) > 0 and questionnaire.items_for(group)
     ]
     score.missing_groups = [group for group in expected if group not in score.group_scores]

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, func, select
 
 from storage.models import Assignment, Cadre, Campaign, Invitation, Rater
 from surveys.rules.messages import N_
+from surveys.rules.rater_groups import UNKNOWN_GROUP, named_choices, named_group
 from surveys.setup.campaigns import CampaignError, campaign_cadres
 
 TOKEN_BYTES = 24
@@ -128,10 +129,10 @@ def issue_slips(*, session: Session, campaign: Campaign, group: str, count: int)
     Nothing links a slip to a person: the tokens are random, only their hashes
     are stored, and they are never shown again after printing.
     """
-    if group not in ("superior", "peer", "subordinate"):
-        raise CampaignError(
-            N_("unknown group %(group)s; use superior, peer or subordinate"), {"group": group}
-        )
+    key = named_group(group)
+    if key is None:
+        raise CampaignError(UNKNOWN_GROUP, {"group": group, "groups": named_choices()})
+    group = key
     if not 1 <= count <= 2000:
         raise CampaignError(N_("the number of slips must be between 1 and 2000"))
     tokens = [random_token() for _ in range(count)]

@@ -20,6 +20,7 @@ from sqlmodel import Session
 from storage.models import Assignment, Cadre, Rater, Roster
 from surveys.rules.cells import FORBIDDEN, printable
 from surveys.rules.messages import N_
+from surveys.rules.rater_groups import UNKNOWN_GROUP, named_choices, named_group
 
 SHEETS: dict[str, tuple[str, ...]] = {
     "cadres": ("id", "name", "unit", "post"),
@@ -48,10 +49,8 @@ HEADER_ALIASES = {
     "测评组别": "group",
     "组别": "group",
 }
-GROUP_ALIASES = {"上级": "superior", "同级": "peer", "下级": "subordinate"}
 # The longest value each column takes in the database (storage.models); others take 200.
 MAX_LENGTHS = {"id": 64, "phone": 64, "telegram": 64}
-NAMED_GROUPS = ("superior", "peer", "subordinate")
 # A mainland mobile number, optionally with the country code: HR's SMS tool sends the links.
 MOBILE = re.compile(r"(?:\+?86)?(1[3-9]\d{9})")
 
@@ -281,13 +280,10 @@ def _assignment_problem(row, cadre_ids, rater_ids, pairs) -> tuple[str, dict] | 
     empty = [name for name in REQUIRED["assignments"] if not row.get(name)]
     if empty:
         return N_("required field(s) empty: %(fields)s"), {"fields": ", ".join(empty)}
-    group = GROUP_ALIASES.get(row["group"], row["group"].lower())
+    group = named_group(row["group"])
+    if group is None:
+        return UNKNOWN_GROUP, {"group": row["group"], "groups": named_choices()}
     row["group"] = group
-    if group not in NAMED_GROUPS:
-        return (
-            N_("unknown group %(group)s; use superior, peer or subordinate"),
-            {"group": row["group"]},
-        )
     if row["rater_id"] not in rater_ids:
         return N_("unknown rater id %(id)s"), {"id": row["rater_id"]}
     if row["cadre_id"] not in cadre_ids:

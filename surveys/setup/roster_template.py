@@ -18,7 +18,8 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from surveys.rules.messages import N_, translate
-from surveys.setup.roster import GROUP_ALIASES, SHEETS, RosterRows, RowProblem
+from surveys.rules.rater_groups import roster_names
+from surveys.setup.roster import SHEETS, RosterRows, RowProblem
 
 EXAMPLE_MARK = "示例"
 EXAMPLES: dict[str, dict[str, str]] = {
@@ -60,7 +61,7 @@ def write_template(path: Path, locale: str) -> None:
     choices = [
         ("A", f"raters!$A$2:$A${LAST_ROW}"),
         ("B", f"cadres!$A$2:$A${LAST_ROW}"),
-        ("C", '"' + ",".join(GROUP_ALIASES) + '"'),
+        ("C", '"' + ",".join(roster_names()) + '"'),
     ]
     for column, source in choices:
         validation = DataValidation(type="list", formula1=source, allow_blank=True)

@@ -11,12 +11,12 @@ from sqlmodel import Session
 
 from storage.models import Campaign
 from surveys.rules.questionnaire import (
-    RATER_GROUPS,
     Questionnaire,
     TemplateError,
     built_in_names,
     load_questionnaire,
 )
+from surveys.rules.rater_groups import group_keys
 from surveys.setup.campaigns import KeyFileCustody, create_campaign, snapshot
 from surveys.setup.roster import import_roster
 from tests.factories import ANNUAL_PEER_ITEMS, BOX_KEYS, CLOSES, OPENS, small_roster_rows
@@ -112,7 +112,7 @@ def test_with_public_form_merges_items_as_public_group():
         "ji": ["pub_efficiency", "pub_overall"],
         "lian": ["pub_clean"],
     }
-    assert merged.groups() == list(RATER_GROUPS)
+    assert merged.groups() == list(group_keys())
     assert merged.group_weights == annual.group_weights
     assert merged.comments_for("public") and merged.comments_for("peer")
     assert not merged.votes_for("public")

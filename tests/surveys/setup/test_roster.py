@@ -41,6 +41,8 @@ ASSIGNMENTS = [
 ]
 TABLES = (Roster, Cadre, Rater, Assignment)
 
+NAMED = "superior (上级), peer (同级), subordinate (下级)"  # what a roster may name
+
 
 def write_csv(path, header, rows, encoding="utf-8"):
     with path.open("w", newline="", encoding=encoding) as handle:
@@ -310,7 +312,7 @@ def test_every_bad_row_is_reported_at_once_and_nothing_is_stored(engine, now, tm
         ("cadres", 4, "duplicate id C1"),
         ("raters", 3, "duplicate id R1"),
         ("raters", 4, "required field(s) empty: name"),
-        ("assignments", 3, "unknown group boss; use superior, peer or subordinate"),
+        ("assignments", 3, f"unknown group boss; use one of {NAMED}"),
         ("assignments", 4, "unknown rater id R9"),
         ("assignments", 5, "unknown cadre id C9"),
         ("assignments", 6, "rater R1 is assigned to cadre C1 twice"),
@@ -326,9 +328,7 @@ def test_bad_rows_in_csv_are_reported_with_their_line_numbers(engine, now, tmp_p
     )
     with pytest.raises(RosterError) as caught, Session(engine) as session:
         import_roster(session=session, rows=read_roster(folder), name="名册", now=now)
-    assert reasons(caught.value) == [
-        ("assignments", 6, "unknown group 上司; use superior, peer or subordinate")
-    ]
+    assert reasons(caught.value) == [("assignments", 6, f"unknown group 上司; use one of {NAMED}")]
     assert counts(engine) == {"roster": 0, "cadre": 0, "rater": 0, "assignment": 0}
 
 
