@@ -156,6 +156,8 @@ class Settings(BaseSettings):
             "PUBLIC_RATE_LIMIT": self.public_rate_limit,
             "LEDGER_KEY": str(self.resolved_ledger_key()),
             "BOX_KEYS": str(self.resolved_box_keys()),
+            "QUIET_HOURS": self.quiet_hours,
+            "TELEGRAM_BOT": self.telegram_bot,
         }
 
     def resolved_box_keys(self) -> Path:

@@ -18,7 +18,10 @@ from flask_compress import Compress
 from surveys.accounts import MIN_SECRET_LENGTH, weak_secret
 from webforms import (
     admin,
+    admin_channels,  # noqa: F401  (adds the window channel pages to admin.bp)
     admin_reports,  # noqa: F401  (adds the results pages to admin.bp)
+    admin_roster,  # noqa: F401  (adds the roster upload pages to admin.bp)
+    admin_setup,  # noqa: F401  (adds campaign creation and invitation downloads to admin.bp)
     db,
     errors,
     i18n,
