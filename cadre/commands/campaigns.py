@@ -32,7 +32,7 @@ def campaign_group() -> None:
 
 
 def parse_moment(_ctx: Context, text: str, zone: str) -> datetime:
-    """Read a time HR typed (the rule is ``surveys.campaigns.read_moment``, shared with the console)."""
+    """Read a time HR typed; the rule is ``read_moment``, shared with the console."""
     return read_moment(text, zone)
 
 
