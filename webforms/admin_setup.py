@@ -64,6 +64,7 @@ from surveys.cards import (
 )
 from surveys.chats import telegram_links
 from surveys.invitations import invitation_counts, named_links
+from surveys.messages import N_
 from surveys.qrcodes import Card, write_cards_pdf
 from surveys.questionnaire import (
     GROUP_LABELS,
@@ -87,7 +88,7 @@ PDF = "application/pdf"
 CSV = "text/csv; charset=utf-8"
 SHARES_FILE = "shares.pdf"
 MAX_TEMPLATE_BYTES = 256 * 1024
-KIND_LABELS = {"annual": "Annual", "term": "End of term", "special": "Special"}
+KIND_LABELS = {"annual": N_("Annual"), "term": N_("End of term"), "special": N_("Special")}
 FIELDS = (
     "name", "kind", "roster", "template", "public_template", "opens", "deadline",
     "timezone", "anonymity_k", "custody", "scrutineers", "quorum",
