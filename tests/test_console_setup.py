@@ -518,3 +518,36 @@ def test_only_rotating_channels_leave_no_sheet_to_print(app, campaign):
     response = hr_post(officer, f"{path}/cards.pdf")
     assert response.status_code == 422
     assert "nothing to print" in visible(response.data)
+
+
+RATERS_MANY = 6000
+
+
+def test_a_large_roster_is_not_refused_as_too_long_but_a_huge_file_is(app, tmp_path):
+    app.config["HELD_FILES"] = str(tmp_path / "held")
+    officer = hr_client(app, "officer")
+    raters = [
+        {"id": f"R{n}", "name": f"测评人{n}", "phone": f"+86 1{n:010d}"} for n in range(RATERS_MANY)
+    ]
+    assignments = [
+        {"rater_id": f"R{n}", "cadre_id": f"C{1 + j}", "group": "peer"}
+        for n in range(RATERS_MANY)
+        for j in range(2)
+    ]
+    files = {
+        "cadres": (csv_bytes(CADRES), "cadres.csv"),
+        "raters": (csv_bytes(raters), "raters.csv"),
+        "assignments": (csv_bytes(assignments), "assignments.csv"),
+    }
+    assert sum(len(body) for body, _ in files.values()) > 256 * 1024  # above the answers' limit
+    response = upload(officer, files)
+    assert response.status_code == 200, visible(response.data)
+    assert f"raters ({RATERS_MANY} rows)" in visible(response.data)
+    assert f"and {RATERS_MANY - 200} more rows" in visible(response.data)
+    huge = officer.post(
+        "/admin/roster/preview",
+        data=b"x" * (9 * 1024 * 1024),  # a body in memory: the test client spools none to disk
+        content_type="multipart/form-data; boundary=b",
+    )
+    assert huge.status_code == 413
+    assert count(app, Roster) == 0

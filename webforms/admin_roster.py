@@ -48,6 +48,25 @@ PREVIEW_ROWS = 200
 MAX_ROSTER_NAME = 200
 
 
+def allow_roster_uploads(state) -> None:
+    """Let roster uploads be larger than answers, before anything reads the form.
+
+    The CSRF check and the NUL check read the form in their own request
+    hooks, under the app's 256 KB limit for answers; this hook runs first,
+    so a roster of a few thousand raters is not refused as "too long".
+    """
+    state.app.before_request_funcs.setdefault(None, []).insert(0, raise_upload_limit)
+
+
+def raise_upload_limit() -> None:
+    """The roster preview alone may receive up to ``MAX_UPLOAD_BYTES``."""
+    if request.endpoint == "admin.roster_preview":
+        request.max_content_length = MAX_UPLOAD_BYTES
+
+
+bp.record_once(allow_roster_uploads)
+
+
 class UploadProblem(ValueError):
     """An upload that is not a roster file at all; the message is already translated."""
 
@@ -84,7 +103,6 @@ def roster_template():
 @roles_required(*WRITERS)
 def roster_preview():
     """Read an uploaded roster, hold it on the server and show what would be stored."""
-    request.max_content_length = MAX_UPLOAD_BYTES
     try:
         files = uploaded_files()
     except UploadProblem as problem:
