@@ -196,9 +196,9 @@ def create_campaign():
         return form_page(422, gettext("The questionnaire template is not valid:"), entered,
                          template_problems=error.problems)  # fmt: skip
     campaign = made.campaign
-    db.commit()
-    if shares is not None:
+    if shares is not None:  # held before committing: a box whose shares were lost is never stored
         held_files.hold(shares_kind(campaign.id), {SHARES_FILE: shares})
+    db.commit()
     flash(
         gettext(
             "Created campaign %(name)s with %(count)s invitations and %(waves)s reminder waves.",
