@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from surveys.collection.reminders import DEFAULT_QUIET_HOURS, QuietHours
 from surveys.setup.accounts import weak_secret
+from surveys.setup.reminders import DEFAULT_QUIET_HOURS, QuietHours
 
 
 class Settings(BaseSettings):
@@ -157,6 +157,7 @@ class Settings(BaseSettings):
             "LEDGER_KEY": str(self.resolved_ledger_key()),
             "BOX_KEYS": str(self.resolved_box_keys()),
             "QUIET_HOURS": self.quiet_hours,
+            "TELEGRAM_BOT": self.telegram_bot,
         }
 
     def resolved_box_keys(self) -> Path:

@@ -22,7 +22,6 @@ from scheduler.runtime import Runtime
 from scheduler.waves import send_notices, send_wave
 from storage.engine import session_scope
 from storage.models import Campaign
-from surveys.collection.reminders import unfinished_waves
 from surveys.notification.lifecycle import (
     close_campaign,
     lifecycle_campaigns,
@@ -31,6 +30,7 @@ from surveys.notification.lifecycle import (
 )
 from surveys.notification.outbox import campaigns_with_notices
 from surveys.results.opening import after_opening
+from surveys.setup.reminders import unfinished_waves
 
 log = logging.getLogger(__name__)
 

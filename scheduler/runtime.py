@@ -12,8 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage.engine import make_engine
-from surveys.collection.reminders import QuietHours
 from surveys.notification.outbox import MessageContext
+from surveys.setup.reminders import QuietHours
 
 
 @dataclass(frozen=True)

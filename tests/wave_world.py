@@ -22,8 +22,8 @@ from surveys.collection.chats import (
     rater_payload,
     telegram_links,
 )
-from surveys.collection.reminders import QuietHours
 from surveys.setup.invitations import issue_slips
+from surveys.setup.reminders import QuietHours
 from surveys.setup.roster import RosterRows
 from tests.bot_world import Clock
 from tests.factories import SECRET, make_campaign, roster_rows

@@ -16,22 +16,17 @@ from flask import Flask
 from flask_compress import Compress
 
 from surveys.setup.accounts import MIN_SECRET_LENGTH, weak_secret
-from webforms import (
-    admin,
-    admin_ledger,  # noqa: F401  (console pages on admin.bp: ledger and audit trail)
-    admin_progress,  # noqa: F401  (live progress)
-    admin_publication,  # noqa: F401  (the confirmation before publishing)
-    admin_reports,  # noqa: F401  (adds the results pages to admin.bp)
-    admin_waves,  # noqa: F401  (reminder waves)
-    db,
-    errors,
-    i18n,
-    miniapp,
-    public,
-    publicity,
-    rater,
-    security,
-    site,
+from webforms import db, errors, i18n, miniapp, public, publicity, rater, security, site
+from webforms.admin import (  # each adds its pages to the console's blueprint (accounts.bp)
+    accounts,
+    channels,  # noqa: F401
+    ledger,  # noqa: F401
+    progress,  # noqa: F401
+    publication,  # noqa: F401
+    reports,  # noqa: F401
+    roster,  # noqa: F401
+    setup,  # noqa: F401
+    waves,  # noqa: F401
 )
 from webforms.clock import utc_now
 from webforms.forms import anchor
@@ -60,7 +55,7 @@ def create_app(config: dict) -> Flask:
     i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)
-    for blueprint in (site.bp, rater.bp, public.bp, miniapp.bp, admin.bp, publicity.bp):
+    for blueprint in (site.bp, rater.bp, public.bp, miniapp.bp, accounts.bp, publicity.bp):
         app.register_blueprint(blueprint)
     # Forms for eight cadres are ~70 KB of HTML but ~4 KB compressed: it matters on 2G.
     Compress(app)

@@ -10,25 +10,26 @@ window's screen shows now; the screen's display link does carry a secret
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import click
-from sqlmodel import Session
 
 from cadre.cli import Context, fail, pass_context
 from cadre.commands.invitations import image_format_option, write_codes
 from storage.models import Campaign, PublicChannel
-from surveys.documents.qrcodes import Card, qr_terminal
+from surveys.documents.qrcodes import qr_terminal
 from surveys.results.reports import format_table
-from surveys.setup.campaigns import campaign_cadres, get_campaign, time_zone
+from surveys.setup.campaigns import get_campaign, time_zone
+from surveys.setup.cards import channel_cards
 from surveys.setup.channels import (
     BURST_MINIMUM,
+    channel_cadre_labels,
     channel_flags,
     channel_tallies,
     create_channel,
     display_url,
     list_channels,
+    parse_cadre_ids,
     public_url,
 )
 
@@ -36,11 +37,6 @@ from surveys.setup.channels import (
 @click.group("channels")
 def channels_group() -> None:
     """Public QR channels: service windows that members of the public rate."""
-
-
-def parse_ids(text: str) -> list[str]:
-    """Roster ids from 'C1,C2' (Chinese commas and spaces too, as HR types them)."""
-    return [part for part in re.split(r"[,，、\s]+", text) if part]
 
 
 def channel_url(ctx: Context, channel: PublicChannel) -> str:
@@ -91,17 +87,11 @@ def create_command(ctx: Context, campaign_id: str, name: str, cadres: str, stati
             session=session,
             campaign=campaign,
             name=name,
-            cadre_ids=parse_ids(cadres),
+            cadre_ids=parse_cadre_ids(cadres),
             rotating=not static,
         )
     click.echo(ctx._("Created the public channel %(name)s.", name=channel.name))
     show_code(ctx, channel)
-
-
-def cadre_labels(session: Session, campaign: Campaign) -> dict[str, str]:
-    """'C1 王伟' per cadre row id: channels store row ids, HR knows roster ids."""
-    cadres = campaign_cadres(session=session, campaign=campaign)
-    return {cadre.id: f"{cadre.external_id} {cadre.name}" for cadre in cadres}
 
 
 @channels_group.command("list")
@@ -112,7 +102,7 @@ def list_command(ctx: Context, campaign_id: str) -> None:
     with ctx.session() as session:
         campaign = get_campaign(session=session, campaign_id=campaign_id)
         channels = list_channels(session=session, campaign=campaign)
-        labels = cadre_labels(session, campaign)
+        labels = channel_cadre_labels(session=session, campaign=campaign)
     if not channels:
         click.echo(ctx._("This campaign has no public channels yet."))
         return
@@ -185,15 +175,7 @@ def qr_command(
             "channel with --static for a printed code.",
         )
     named = [(channel.name, channel_url(ctx, channel)) for channel in channels]
-    cards = [
-        Card(
-            title=channel.name,
-            subtitle=ctx._("Scan to rate our service"),
-            url=channel_url(ctx, channel),
-            footer=campaign.name,
-        )
-        for channel in channels
-    ]
+    cards = channel_cards(ctx._, campaign, channels, ctx.settings.base_url)
     click.echo(write_codes(ctx, out, fmt, named, cards))
 
 

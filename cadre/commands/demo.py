@@ -9,13 +9,13 @@ import click
 
 from cadre.cli import Context, pass_context
 from storage.models import Campaign, PublicChannel
-from surveys.collection.reminders import plan_template_waves
 from surveys.demo import find_demo, find_opened_demo, load_demo, load_opened_demo
 from surveys.documents.qrcodes import qr_terminal
 from surveys.results.opening import after_opening
 from surveys.setup.campaigns import local_time
 from surveys.setup.channels import list_channels, public_url
 from surveys.setup.invitations import InvitationLink, named_links
+from surveys.setup.reminders import plan_template_waves
 
 
 @dataclass(frozen=True)

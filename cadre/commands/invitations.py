@@ -9,11 +9,7 @@ and an error in either stores nothing.
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
-import secrets
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
 from sqlmodel import Session
@@ -23,20 +19,11 @@ from storage.models import Campaign
 from surveys.collection.chats import telegram_links
 from surveys.documents.qrcodes import FORMATS, Card, write_cards_pdf, write_qr_files
 from surveys.results.reports import format_table
-from surveys.rules.cells import cell_text, printable
-from surveys.rules.rater_groups import label_id, named_keys
+from surveys.rules.rater_groups import named_keys
+from surveys.setup import cards
 from surveys.setup.campaigns import get_campaign
-from surveys.setup.invitations import (
-    InvitationLink,
-    form_url,
-    invitation_counts,
-    issue_slips,
-    named_links,
-)
-
-CSV_COLUMNS = ("rater_id", "rater_name", "phone", "telegram", "cadres", "status", "link")
-UTF8_BOM = "\ufeff"
-
+from surveys.setup.cards import UTF8_BOM, links_csv
+from surveys.setup.invitations import InvitationLink, invitation_counts, named_links
 
 # Shared by ``invitations qr`` and ``channels qr``.
 image_format_option = click.option(
@@ -61,18 +48,12 @@ telegram_option = click.option(
 
 def group_label(ctx: Context, group: str) -> str:
     """A rater group's name in the user's language."""
-    return ctx._(label_id(group))
-
-
-def deadline_text(ctx: Context, campaign: Campaign) -> str:
-    """'Deadline: 2026-12-10 18:00', in the campaign's own time zone."""
-    closes = campaign.closes_at.astimezone(ZoneInfo(campaign.timezone))
-    return ctx._("Deadline: %(when)s", when=f"{closes:%Y-%m-%d %H:%M}")
+    return cards.group_label(ctx._, group)
 
 
 def campaign_footer(ctx: Context, campaign: Campaign) -> str:
     """The footer of a printed invitation card: campaign name and deadline."""
-    return f"{campaign.name} · {deadline_text(ctx, campaign)}"
+    return cards.campaign_footer(ctx._, campaign)
 
 
 def bot_username(ctx: Context) -> str:
@@ -134,26 +115,6 @@ def write_codes(
     return ctx._("Wrote %(count)s QR code files to %(path)s", count=len(named), path=str(out))
 
 
-def links_csv(links: list[InvitationLink]) -> str:
-    """The links as CSV text with a header row (Excel's CRLF line ends)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    for link in links:
-        writer.writerow(
-            [
-                cell_text(link.rater_id),
-                cell_text(link.rater_name),
-                printable(link.phone or ""),  # +86 stays a phone number
-                cell_text(link.telegram or ""),
-                link.cadres,
-                link.status,
-                link.url,
-            ]
-        )
-    return buffer.getvalue()
-
-
 @invitations_group.command("export")
 @click.argument("campaign_id", metavar="CAMPAIGN")
 @click.option(
@@ -191,12 +152,7 @@ def emit_csv(ctx: Context, text: str, out: Path | None) -> bool:
 
 def rater_card(ctx: Context, campaign: Campaign, link: InvitationLink) -> Card:
     """A named rater's card: who it is for, how many cadres, the link."""
-    return Card(
-        title=f"{link.rater_name} ({link.rater_id})",
-        subtitle=ctx._("Cadres to rate: %(count)s", count=link.cadres),
-        url=link.url,
-        footer=campaign_footer(ctx, campaign),
-    )
+    return cards.rater_card(ctx._, campaign, link)
 
 
 @invitations_group.command("qr")
@@ -227,16 +183,7 @@ def qr_command(
 
 def slip_cards(ctx: Context, campaign: Campaign, group: str, urls: list[str]) -> list[Card]:
     """Numbered slip cards; the numbers only help count them at the meeting."""
-    label = group_label(ctx, group)
-    return [
-        Card(
-            title=ctx._("Anonymous ballot slip %(number)s", number=number),
-            subtitle=ctx._("Rater group: %(group)s", group=label),
-            url=url,
-            footer=campaign_footer(ctx, campaign),
-        )
-        for number, url in enumerate(urls, start=1)
-    ]
+    return cards.slip_cards(ctx._, campaign, group, urls)
 
 
 def check_slip_target(ctx: Context, out: Path) -> None:
@@ -256,9 +203,13 @@ def print_slips(
 ) -> None:
     """Issue the slips and write their PDF in one transaction (an error stores nothing)."""
     campaign = get_campaign(session=session, campaign_id=campaign_id)
-    tokens = issue_slips(session=session, campaign=campaign, group=group, count=count)
-    secrets.SystemRandom().shuffle(tokens)  # printed numbers say nothing of the storing order
-    urls = [form_url(ctx.settings.base_url, token) for token in tokens]
+    urls = cards.issue_slip_urls(
+        session=session,
+        campaign=campaign,
+        group=group,
+        count=count,
+        base_url=ctx.settings.base_url,
+    )
     try:
         write_cards_pdf(out, slip_cards(ctx, campaign, group, urls))
     except OSError as error:

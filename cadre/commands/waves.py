@@ -9,10 +9,10 @@ from cadre.commands.campaigns import parse_moment
 from cadre.commands.scheduler import scheduler_runtime
 from scheduler.waves import prepare_wave, send_prepared
 from storage.models import ReminderWave
-from surveys.collection.reminders import add_wave, campaign_waves, cancel_wave, find_wave
 from surveys.notification.outbox import wave_counts
 from surveys.rules.messages import N_
 from surveys.setup.campaigns import get_campaign, local_time
+from surveys.setup.reminders import add_wave, campaign_waves, cancel_wave, find_wave
 
 COLUMNS = (
     ("total", N_("planned")),

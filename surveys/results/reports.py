@@ -4,7 +4,7 @@ Each report is described once here, as a list of titled tables
 (``Table``): ``overview_tables`` for the campaign, ``cadre_tables`` for one
 cadre.  The terminal (``surveys.documents.report_text``), the ``.xlsx`` workbook
 (``surveys.documents.report_xlsx``), the PDFs (``surveys.results.report_pdf``) and the HR
-pages (``webforms.admin_reports``) only render those tables, so they always
+pages (``webforms.admin.reports``) only render those tables, so they always
 show the same numbers, and every figure comes from ``surveys.results.outcomes``:
 what the disclosure rule lets through, never a hidden group's figure.
 

@@ -16,6 +16,10 @@ from surveys.rules.questionnaire import Questionnaire
 from surveys.sealing.ballot_box import Share, new_box, share_digest, split_secret, write_key_file
 
 KINDS = ("annual", "term", "special")
+# Bounds the CLI and the console share: the smallest group shown, and the scrutineers.
+MAX_ANONYMITY_K = 50
+MIN_SCRUTINEERS = 2
+MAX_SCRUTINEERS = 255
 
 
 class CampaignError(ValueError):
@@ -53,6 +57,47 @@ def time_zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise CampaignError(N_("unknown time zone %(zone)s"), {"zone": name}) from exc
+
+
+def read_moment(text: str, zone: str) -> datetime:
+    """Read '2026-12-01 18:00' (in the campaign's zone) or an ISO time with an offset.
+
+    The CLI and the console read times HR types the same way, so a time
+    without an offset always means the campaign's own zone.
+    """
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise CampaignError(
+            N_("Cannot read the time %(text)s; write it like 2026-12-01 18:00."), {"text": text}
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=time_zone(zone))
+
+
+def choose_custody(
+    *, scrutineers: int | None, quorum: int | None, key_folder: Path
+) -> KeyFileCustody | ScrutineerCustody:
+    """Who will hold the ballot box's secret: a key file, or scrutineers with a quorum.
+
+    One rule for every edge: a quorum needs scrutineers, and can never be
+    larger than their number (the box could then never be opened).
+    """
+    if scrutineers is None:
+        if quorum is not None:
+            raise CampaignError(N_("A quorum goes with scrutineers."))
+        return KeyFileCustody(key_folder)
+    if quorum is None:
+        raise CampaignError(N_("Scrutineers need a quorum."))
+    if not MIN_SCRUTINEERS <= scrutineers <= MAX_SCRUTINEERS:
+        raise CampaignError(
+            N_("The number of scrutineers must be between %(low)s and %(high)s."),
+            {"low": MIN_SCRUTINEERS, "high": MAX_SCRUTINEERS},
+        )
+    if not quorum >= MIN_SCRUTINEERS:
+        raise CampaignError(N_("The quorum must be at least %(low)s."), {"low": MIN_SCRUTINEERS})
+    if quorum > scrutineers:
+        raise CampaignError(N_("The quorum cannot be larger than the number of scrutineers."))
+    return ScrutineerCustody(scrutineers=scrutineers, quorum=quorum)
 
 
 def campaign_state(campaign: Campaign, now: datetime) -> str:
@@ -114,6 +159,11 @@ def create_campaign(
         raise CampaignError(N_("opening time and deadline need a time zone"))
     if closes_at <= opens_at:
         raise CampaignError(N_("the deadline must be after the opening time"))
+    if not 1 <= anonymity_k <= MAX_ANONYMITY_K:
+        raise CampaignError(
+            N_("the smallest rater group shown must be between 1 and %(high)s"),
+            {"high": MAX_ANONYMITY_K},
+        )
     roster_id = get_roster(session=session, roster_id=roster_id).id
     time_zone(timezone)
     campaign = Campaign(

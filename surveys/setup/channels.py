@@ -36,6 +36,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -54,12 +55,19 @@ WINDOW_MINUTES = 5
 # Far more codes than a window can hand out in five minutes; a bound keeps typed serials short.
 MAX_SERIAL = 99_999
 BURST_MINIMUM = 20
+# PublicChannel.name's column length.
+MAX_CHANNEL_NAME = 200
 HOUR = timedelta(hours=1)
 
 BURST = N_(
     "%(count)s public submissions (%(refused)s refused) on channel %(channel)s "
     "from %(start)s to %(end)s: at least %(minimum)s within one hour"
 )
+
+
+def parse_cadre_ids(text: str) -> list[str]:
+    """Roster ids from 'C1,C2' (Chinese commas and spaces too, as HR types them)."""
+    return [part for part in re.split(r"[,，、\s]+", text) if part]
 
 
 def public_url(base_url: str, slug: str) -> str:
@@ -80,6 +88,11 @@ def create_channel(
     ``cadre_ids`` are the roster's own ids (as HR knows them).  Channels
     rotate their codes unless ``rotating`` is False (a printed, static code).
     """
+    if not name.strip() or len(name.strip()) > MAX_CHANNEL_NAME:
+        raise CampaignError(
+            N_("A channel needs a name of 1 to %(length)s characters."),
+            {"length": MAX_CHANNEL_NAME},
+        )
     if not cadre_ids:
         raise CampaignError(N_("a channel needs at least one cadre"))
     cadres = session.exec(
@@ -93,13 +106,21 @@ def create_channel(
     channel = PublicChannel(
         campaign_id=campaign.id,
         slug=secrets.token_urlsafe(9),
-        name=name,
+        name=name.strip(),
         cadre_ids=[cadre.id for cadre in cadres],
         rotating=rotating,
     )
     session.add(channel)
     session.flush()
     return channel
+
+
+def channel_cadre_labels(*, session: Session, campaign: Campaign) -> dict[str, str]:
+    """'C1 王伟' per cadre row id: channels store row ids, HR knows roster ids."""
+    cadres = session.exec(
+        select(Cadre).where(Cadre.roster_id == campaign.roster_id).order_by(Cadre.external_id)
+    ).all()
+    return {cadre.id: f"{cadre.external_id} {cadre.name}" for cadre in cadres}
 
 
 def find_channel(*, session: Session, slug: str) -> PublicChannel | None:

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 import openpyxl
-from sqlmodel import Session
+from sqlmodel import Session, col, func, select
 
 from storage.models import Assignment, Cadre, Rater, Roster
 from surveys.rules.cells import FORBIDDEN, printable
@@ -296,6 +296,69 @@ def _assignment_problem(row, cadre_ids, rater_ids, pairs) -> tuple[str, dict] | 
         }
     pairs.add(pair)
     return None
+
+
+@dataclass(frozen=True)
+class RosterPreview:
+    """A roster file read and checked but not stored: its rows, and every problem found.
+
+    ``rows`` is None when the file itself could not be read (a damaged
+    workbook, a missing sheet or column); then only ``problems`` is shown.
+    """
+
+    rows: RosterRows | None
+    problems: list[RowProblem]
+
+    @property
+    def importable(self) -> bool:
+        """Whether confirming would store the roster."""
+        return self.rows is not None and not self.problems
+
+    def bad_rows(self, sheet: str) -> set[int]:
+        """Row numbers of a sheet that have a problem, to mark them in the preview."""
+        return {problem.row for problem in self.problems if problem.sheet == sheet}
+
+
+def preview_roster(path: Path) -> RosterPreview:
+    """Read and check a roster without storing anything, for HR to look at before importing.
+
+    The same checks as ``import_roster``: a preview without problems imports.
+    """
+    try:
+        rows = read_roster(path)
+    except RosterError as error:
+        return RosterPreview(None, error.problems)
+    return RosterPreview(rows, check_roster(rows))
+
+
+@dataclass(frozen=True)
+class RosterSummary:
+    """One stored roster with the number of cadres, raters and assignments it holds."""
+
+    roster: Roster
+    cadres: int
+    raters: int
+    assignments: int
+
+
+def list_rosters(*, session: Session) -> list[RosterSummary]:
+    """Every stored roster, newest first, with its counts (to choose one for a campaign)."""
+    counts = {}
+    for model in (Cadre, Rater, Assignment):
+        rows = session.exec(
+            select(model.roster_id, func.count()).group_by(model.roster_id)  # type: ignore
+        ).all()
+        counts[model] = dict(rows)
+    rosters = session.exec(select(Roster).order_by(col(Roster.imported_at).desc())).all()
+    return [
+        RosterSummary(
+            roster=roster,
+            cadres=counts[Cadre].get(roster.id, 0),
+            raters=counts[Rater].get(roster.id, 0),
+            assignments=counts[Assignment].get(roster.id, 0),
+        )
+        for roster in rosters
+    ]
 
 
 def import_roster(*, session: Session, rows: RosterRows, name: str, now: datetime) -> Roster:

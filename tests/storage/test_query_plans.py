@@ -30,13 +30,13 @@ from storage.migrate import upgrade
 from storage.models import Campaign, Roster
 from surveys.collection.ballots import open_ballot
 from surveys.collection.progress import campaign_progress
-from surveys.collection.reminders import recipients
 from surveys.results.opening import sealed_count
 from surveys.results.outcomes import campaign_responses
 from surveys.results.reports import stored_ballots
 from surveys.rules.questionnaire import load_questionnaire
 from surveys.setup.campaigns import KeyFileCustody, campaign_cadres, create_campaign
 from surveys.setup.invitations import find_invitation, invitation_counts
+from surveys.setup.reminders import recipients
 from tests.databases import postgres_database
 from tests.factories import BOX_KEYS
 

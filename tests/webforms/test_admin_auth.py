@@ -36,7 +36,7 @@ from tests.hr import (
 from tests.report_campaign import report_campaign
 from tests.web import parse, visible
 from webforms import InsecureConfiguration, create_app
-from webforms.admin import SELF_SERVICE
+from webforms.admin.accounts import SELF_SERVICE
 
 WRONG = "Wrong username, password or code."
 NEW_PASSWORD = "a different long passphrase"

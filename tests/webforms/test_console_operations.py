@@ -29,9 +29,9 @@ from storage.models import (
     Response,
 )
 from surveys.collection.ballots import submit_ballot
-from surveys.collection.reminders import start_wave, unfinished_waves
 from surveys.notification.outbox import wave_counts
 from surveys.setup.accounts import AUDITOR, OFFICER
+from surveys.setup.reminders import start_wave, unfinished_waves
 from tests.factories import CLOSES, complete_answers, make_campaign, open_boxes, tokens
 from tests.hr import anonymous_client, hr_client, hr_post, log_in
 from tests.web import ZH, visible

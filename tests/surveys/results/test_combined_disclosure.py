@@ -55,7 +55,7 @@ from tests.hr import hr_client
 from tests.report_campaign import report_campaign
 from tests.web import app_fixture, visible  # noqa: F401
 from tests.worlds_campaign import CADRES, SUBORDINATES, plan, worlds_campaign
-from webforms.admin_reports import overview_tables
+from webforms.admin.reports import overview_tables
 
 LOCALES = ("en", "zh")
 

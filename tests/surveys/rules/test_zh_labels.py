@@ -24,7 +24,7 @@ from tests.factories import make_campaign
 from tests.hr import hr_client
 from tests.report_campaign import report_campaign
 from tests.web import ZH, app_fixture, visible  # noqa: F401
-from webforms.admin_reports import action_labels, actor_label
+from webforms.admin.reports import action_labels, actor_label
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -23,11 +23,11 @@ from storage.models import Campaign
 from surveys.collection.progress import CadreProgress, GroupProgress, campaign_progress
 from surveys.rules.rater_groups import group_keys, group_order, label_id
 from surveys.setup.campaigns import campaign_state
-from webforms.admin import admin_page, bp, state_labels
-from webforms.admin_reports import campaign_or_404
+from webforms.admin.accounts import admin_page, bp, state_labels
+from webforms.admin.hr_auth import login_required
+from webforms.admin.reports import campaign_or_404
 from webforms.clock import current_time
 from webforms.db import get_session
-from webforms.hr_auth import login_required
 from webforms.security import content_security_policy
 
 # How often the page asks for fresh counts, in milliseconds.

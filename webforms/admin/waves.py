@@ -1,7 +1,7 @@
 """The HR console's reminder waves: list, plan, cancel, and each wave's sending status.
 
 The same operations as ``cadre waves list/add/cancel/status``, through the
-same use cases of ``surveys.collection.reminders`` and ``surveys.notification.outbox``: a wave
+same use cases of ``surveys.setup.reminders`` and ``surveys.notification.outbox``: a wave
 planned here is a row the scheduler picks up like any other, and a wave
 cancelled here skips its unsent messages exactly as the command does.
 Refusals (a time already past, after the deadline, a wave already sent or
@@ -19,7 +19,11 @@ from flask_babel import gettext
 from sqlmodel import Session
 
 from storage.models import Campaign, ReminderWave
-from surveys.collection.reminders import (
+from surveys.notification.outbox import wave_counts
+from surveys.rules.messages import N_
+from surveys.setup.accounts import WRITERS
+from surveys.setup.campaigns import CampaignError, campaign_state, local_time
+from surveys.setup.reminders import (
     DEFAULT_QUIET_HOURS,
     MESSAGE_LIMIT,
     QuietHours,
@@ -27,16 +31,12 @@ from surveys.collection.reminders import (
     campaign_waves,
     cancel_wave,
 )
-from surveys.notification.outbox import wave_counts
-from surveys.rules.messages import N_
-from surveys.setup.accounts import WRITERS
-from surveys.setup.campaigns import CampaignError, campaign_state, local_time
-from webforms.admin import admin_page, bp, state_labels
-from webforms.admin_reports import campaign_message, campaign_or_404
+from webforms.admin.accounts import admin_page, bp, state_labels
+from webforms.admin.hr_auth import login_required, roles_required
+from webforms.admin.reports import campaign_message, campaign_or_404
 from webforms.clock import current_time
 from webforms.db import get_session
 from webforms.errors import message_page
-from webforms.hr_auth import login_required, roles_required
 
 # The status columns of ``cadre waves status``: outbox counts by key, with their headings.
 COLUMNS = (

@@ -18,8 +18,9 @@ from flask_babel import gettext
 from storage.models import Cadre, Campaign
 from surveys.notification.outbox import result_notice_chats
 from surveys.setup.campaigns import campaign_cadres, campaign_state, local_time
-from webforms.admin import admin_page, bp, state_labels
-from webforms.admin_reports import (
+from webforms.admin.accounts import admin_page, bp, state_labels
+from webforms.admin.hr_auth import login_required
+from webforms.admin.reports import (
     FieldProblem,
     appeal_days,
     campaign_or_404,
@@ -28,7 +29,6 @@ from webforms.admin_reports import (
 )
 from webforms.clock import current_time
 from webforms.db import get_session
-from webforms.hr_auth import login_required
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """The HR pages under ``/admin``: sign-in, the campaign dashboard and account management.
 
-Every view except the login page is guarded by ``webforms.hr_auth``; every
+Every view except the login page is guarded by ``webforms.admin.hr_auth``; every
 form carries the global CSRF token (no view here is exempt).  Failed
 sign-ins are limited per address and per username and address, with a
-stricter limit while an account is under attack (``webforms/login_limits.py``):
+stricter limit while an account is under attack (``webforms/admin/login_limits.py``):
 guessing is slow, yet the real person signs in from an address that has not
 failed.  Accounts with a second factor also type a code from their app.
 """
@@ -35,11 +35,8 @@ from surveys.setup import accounts
 from surveys.setup.accounts import ADMIN, ROLE_LABELS, ROLES, AccountError
 from surveys.setup.campaigns import campaign_state, list_campaigns
 from surveys.setup.invitations import campaigns_invitation_counts
-from webforms import login_limits
-from webforms.clock import current_time
-from webforms.db import get_session
-from webforms.errors import message_page
-from webforms.hr_auth import (
+from webforms.admin import login_limits
+from webforms.admin.hr_auth import (
     current_hr_user,
     end_hr_session,
     is_writer,
@@ -47,6 +44,9 @@ from webforms.hr_auth import (
     roles_required,
     start_hr_session,
 )
+from webforms.clock import current_time
+from webforms.db import get_session
+from webforms.errors import message_page
 from webforms.security import limiter
 
 log = logging.getLogger(__name__)

@@ -19,11 +19,11 @@ from storage.models import Campaign, LedgerCheckpoint
 from surveys.rules.messages import N_
 from surveys.sealing.ballot_ledger import checkpoints, server_public_key, verify_campaign
 from surveys.setup.campaigns import campaign_state
-from webforms.admin import admin_page, bp, state_labels
-from webforms.admin_reports import campaign_or_404, event_rows, ledger_key
+from webforms.admin.accounts import admin_page, bp, state_labels
+from webforms.admin.hr_auth import login_required
+from webforms.admin.reports import campaign_or_404, event_rows, ledger_key
 from webforms.clock import current_time
 from webforms.db import get_session
-from webforms.hr_auth import login_required
 from webforms.i18n import current_locale
 
 # The words of ``cadre ledger verify`` for each kind of change and for the key's verdict.

@@ -58,10 +58,10 @@ from surveys.sealing.audit import campaign_events
 from surveys.sealing.ballot_box import BoxError, BoxKeys, BoxSealed, ShareBasket, read_key_file
 from surveys.setup.accounts import WRITERS
 from surveys.setup.campaigns import CampaignError, campaign_cadres, campaign_state, local_time
-from webforms.admin import admin_page, bp, state_labels
+from webforms.admin.accounts import admin_page, bp, state_labels
+from webforms.admin.hr_auth import current_hr_user, login_required, roles_required
 from webforms.clock import current_time
 from webforms.db import get_engine, get_session
-from webforms.hr_auth import current_hr_user, login_required, roles_required
 from webforms.i18n import current_locale
 from webforms.publicity import local_day
 

@@ -1,0 +1,10 @@
+"""HR's console at ``/admin``: one blueprint, one module per area of work.
+
+``accounts`` makes the blueprint and holds signing in, the dashboard, HR
+accounts and the second factor (with ``hr_auth`` and ``login_limits``).
+Each other module adds its pages to that blueprint: ``roster`` and
+``setup`` (roster upload, campaign creation, links, cards, slips),
+``channels`` (public windows), ``waves`` and ``progress`` (while a campaign
+runs), ``reports``, ``publication`` and ``ledger`` (after the box is
+opened).  ``webforms.create_app`` imports them all before registering it.
+"""

@@ -1,0 +1,127 @@
+"""The HR console's window channels: open public QR channels, list them, print static codes.
+
+Does what ``cadre channels create``, ``list``, ``display`` and ``qr`` do,
+through ``surveys.setup.channels`` and ``surveys.setup.cards``.  The CLI cannot disable
+a channel, so neither can the console (one rule, two edges).
+
+A static channel's public link carries no secret and is shown to every
+role.  A rotating channel's display page link does carry one (whoever has
+it can show the window's current code anywhere, and so rate), so only
+writers see display links, as only ``create`` and ``display`` print them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, flash, redirect, request, url_for
+from flask_babel import gettext
+
+from storage.models import PublicChannel
+from surveys.setup.accounts import WRITERS
+from surveys.setup.campaigns import CampaignError
+from surveys.setup.cards import channel_cards
+from surveys.setup.channels import (
+    channel_cadre_labels,
+    create_channel,
+    display_url,
+    list_channels,
+    parse_cadre_ids,
+    public_url,
+)
+from webforms.admin.accounts import admin_page, bp
+from webforms.admin.hr_auth import login_required, roles_required
+from webforms.admin.reports import campaign_message, campaign_or_404, download, file_stem
+from webforms.admin.setup import PDF, cards_pdf, invitations_problem
+from webforms.db import get_session
+
+
+@dataclass(frozen=True)
+class ChannelRow:
+    """One channel as the page lists it."""
+
+    channel: PublicChannel
+    cadres: str
+    public_link: str | None
+    display_link: str
+
+
+def channel_rows(campaign) -> list[ChannelRow]:
+    """The campaign's channels with their cadres, public link (static only) and display link."""
+    config = current_app.config
+    db = get_session()
+    labels = channel_cadre_labels(session=db, campaign=campaign)
+    return [
+        ChannelRow(
+            channel=channel,
+            cadres=", ".join(labels.get(i, "?") for i in channel.cadre_ids),
+            public_link=None if channel.rotating else public_url(config["BASE_URL"], channel.slug),
+            display_link=display_url(config["BASE_URL"], config["SECRET_KEY"], channel.slug),
+        )
+        for channel in list_channels(session=db, campaign=campaign)
+    ]
+
+
+def channels_page(campaign, status: int = 200, error: str | None = None, entered=None):
+    """The channels page, with a creation problem and what was typed when there is one."""
+    return admin_page(
+        "admin/setup_channels.html",
+        status,
+        campaign=campaign,
+        rows=channel_rows(campaign),
+        cadre_labels=sorted(
+            channel_cadre_labels(session=get_session(), campaign=campaign).values()
+        ),
+        error=error,
+        entered=entered or {"name": "", "cadres": "", "static": ""},
+    )
+
+
+@bp.get("/campaigns/<campaign_id>/channels", endpoint="channels")
+@login_required
+def channels(campaign_id: str):
+    """The campaign's window channels; writers also get the creation form and display links."""
+    return channels_page(campaign_or_404(campaign_id))
+
+
+@bp.post("/campaigns/<campaign_id>/channels", endpoint="create_channel")
+@roles_required(*WRITERS)
+def create(campaign_id: str):
+    """Open a public channel for one cadre or a window of several (``cadre channels create``)."""
+    campaign = campaign_or_404(campaign_id)
+    entered = {key: request.form.get(key, "") for key in ("name", "cadres", "static")}
+    db = get_session()
+    try:
+        channel = create_channel(
+            session=db,
+            campaign=campaign,
+            name=entered["name"],
+            cadre_ids=parse_cadre_ids(entered["cadres"]),
+            rotating=not entered["static"],
+        )
+    except CampaignError as error:
+        db.rollback()
+        return channels_page(campaign, 422, campaign_message(error), entered)
+    db.commit()
+    flash(gettext("Created the public channel %(name)s.", name=channel.name))
+    return redirect(url_for("admin.channels", campaign_id=campaign.id), code=303)
+
+
+@bp.post("/campaigns/<campaign_id>/channels/cards.pdf", endpoint="channel_cards")
+@roles_required(*WRITERS)
+def cards(campaign_id: str):
+    """A printable sheet of the static channels' QR codes (``cadre channels qr --out x.pdf``)."""
+    campaign = campaign_or_404(campaign_id)
+    channels_ = list_channels(session=get_session(), campaign=campaign)
+    printed = channel_cards(gettext, campaign, channels_, current_app.config["BASE_URL"])
+    if not printed:
+        return invitations_problem(
+            campaign,
+            422,
+            gettext(
+                "These channels' codes change every few minutes, so there is nothing to print: "
+                "show their display pages at the windows, or open a static channel for a "
+                "printed code."
+            ),
+        )
+    return download(cards_pdf(printed), PDF, f"{file_stem(campaign)}-channels.pdf")
