@@ -60,7 +60,13 @@ from surveys.grading import (
     grade_campaign,
 )
 from surveys.messages import N_, translate
-from surveys.questionnaire import GRADE_LABELS, GRADES, GROUP_LABELS, Questionnaire
+from surveys.questionnaire import (
+    GRADE_LABELS,
+    GRADES,
+    GROUP_LABELS,
+    Questionnaire,
+    grade_labels,
+)
 from surveys.ranking import (
     DimensionGap,
     RankingEntry,
@@ -375,9 +381,9 @@ def group_label(group: str, locale: str) -> str:
     return translate(GROUP_LABELS.get(group, group), locale=locale)
 
 
-def grade_label(grade: str | None, locale: str) -> str:
-    """A grade's name in a language ("—" when there is no grade)."""
-    return translate(GRADE_LABELS[grade], locale=locale) if grade in GRADE_LABELS else "—"
+def grade_label(grade: str | None, locale: str, labels: Mapping[str, str] = GRADE_LABELS) -> str:
+    """A grade's name in a language ("—" when there is no grade), by the rules' grade names."""
+    return translate(labels[grade], locale=locale) if grade in labels else "—"
 
 
 def _joined(keys: str, names: Mapping[str, str], locale: str) -> str:
@@ -391,9 +397,13 @@ def describe(
 ) -> str:
     """A rule's message with grade, group, item and dimension keys put into words."""
     readable = dict(values)
+    names = grade_labels(questionnaire.grading) if questionnaire is not None else GRADE_LABELS
     for key in ("grade", "result", "previous"):
         if key in readable:
-            readable[key] = grade_label(readable[key], locale)
+            readable[key] = grade_label(readable[key], locale, names)
+    if "grades" in readable:
+        grades = {g: grade_label(g, locale, names) for g in str(readable["grades"]).split(", ")}
+        readable["grades"] = _joined(readable["grades"], grades, locale)
     if "group" in readable:
         readable["group"] = group_label(readable["group"], locale)
     if "groups" in readable:
@@ -405,6 +415,9 @@ def describe(
         labels = {option.key: option.label.get(locale) for option in questionnaire.scale}
         if "item" in readable:
             readable["item"] = texts.get(readable["item"], readable["item"])
+        flags = {flag.key: flag.label.get(locale) for flag in questionnaire.grading.flags}
+        if "flag" in readable:
+            readable["flag"] = flags.get(readable["flag"], readable["flag"])
         if "dimension" in readable:
             readable["dimension"] = titles.get(readable["dimension"], readable["dimension"])
         if "answers" in readable:
