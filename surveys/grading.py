@@ -36,9 +36,10 @@ Each step that changes the grade is recorded as a message id with its values
 and the rule's citation (regulation and article), and so is the quota's
 verdict for every cadre who reached it; the last step is the rule that
 decided.  The 诫勉 rule changes no grade: when too few votes are for the
-listed grades the decision carries a note (``GradeDecision.notes``).  Values named ``grade`` or ``result`` hold keys of
-GRADES and ``item`` an item key: the edge shows them through GRADE_LABELS and
-the item text.  Percentages are rounded half up to one decimal.
+listed grades the decision carries a note (``GradeDecision.notes``).  Values
+named ``grade`` or ``result`` hold keys of GRADES, ``item`` an item key and
+``flag`` a flag key: the edge shows them through the grade labels, the item
+text and the flag label.  Percentages are rounded half up to one decimal.
 """
 
 from __future__ import annotations

@@ -46,6 +46,7 @@ from sqlmodel import Session, select
 
 from storage.models import Appeal, Cadre, Campaign, Response
 from surveys.ballot_box import BoxSealed
+from surveys.barring import campaign_marks
 from surveys.campaigns import campaign_cadres, local_time, snapshot
 from surveys.charts import radar_png
 from surveys.disclosure import DEFAULT_K, OTHER, Disclosure, Note, disclose
@@ -91,6 +92,10 @@ RULE_SPLIT = N_(
 RENORMALISED = N_(
     "No usable responses from %(groups)s: the composite weighs the other groups only, "
     "their weights scaled up to make the whole"
+)
+ADMONITION_WITHHELD = N_(
+    "An admonition talk (诫勉) is due, by a rule whose figures rest on fewer than %(k)s "
+    "raters, so they are not shown"
 )
 BOX_SEALED = N_(
     "The ballot box is sealed until the deadline (%(deadline)s): no figures before then."
@@ -201,6 +206,7 @@ def shown_results(
     }
     k = campaign.anonymity_k
     shown = [disclose(score, questionnaire.group_weights, k) for score in scores]
+    marks = campaign_marks(session=session, campaign=campaign)
     inputs = [
         GradingInput(
             score=score,
@@ -208,6 +214,8 @@ def shown_results(
             unit=cadre.unit,
             answers=answers[cadre.id],
             shown=disclosure.composite is not None,
+            tier=marks[cadre.id].tier if cadre.id in marks else "",
+            flags=frozenset(marks[cadre.id].flags) if cadre.id in marks else frozenset(),
         )
         for cadre, score, disclosure in zip(cadres, scores, shown, strict=True)
     ]
@@ -323,10 +331,17 @@ def _shown_step(step: GradeStep, score: CadreScore, k: int, split: frozenset[str
     """A rule as it may be shown: its grade always, its figures only when they cannot
     be narrowed down to fewer than k raters."""
     if _thin_step(step, score, k):
-        return GradeStep(step.grade, RULE_WITHHELD, {"grade": step.grade, "k": k})
+        return GradeStep(step.grade, RULE_WITHHELD, {"grade": step.grade, "k": k}, step.citation)
     if _split_step(step, split):
-        return GradeStep(step.grade, RULE_SPLIT, {"grade": step.grade, "k": k})
+        return GradeStep(step.grade, RULE_SPLIT, {"grade": step.grade, "k": k}, step.citation)
     return step
+
+
+def _shown_note(note: GradeStep, score: CadreScore, k: int, split: frozenset[str]) -> GradeStep:
+    """The 诫勉 note as it may be shown: its vote figures only under the vote rules' terms."""
+    if sum(score.votes.values()) < k or VOTE in split:
+        return GradeStep(None, ADMONITION_WITHHELD, {"k": k}, note.citation)
+    return note
 
 
 def shown_decision(
@@ -348,8 +363,9 @@ def shown_decision(
         step = GradeStep(None, GRADE_WITHHELD, {"k": k})
         return GradeDecision(decision.cadre_id, None, step.message, step.values, (step,))
     steps = tuple(_shown_step(step, score, k, split) for step in decision.steps)
+    notes = tuple(_shown_note(note, score, k, split) for note in decision.notes)
     last = steps[-1]
-    return GradeDecision(decision.cadre_id, last.grade, last.message, last.values, steps)
+    return GradeDecision(decision.cadre_id, last.grade, last.message, last.values, steps, notes)
 
 
 def revised_decision(decision: GradeDecision, appeal: Appeal) -> GradeDecision:
@@ -362,7 +378,12 @@ def revised_decision(decision: GradeDecision, appeal: Appeal) -> GradeDecision:
     }
     step = GradeStep(appeal.revised_grade, REVISED_ON_APPEAL, values)
     return GradeDecision(
-        decision.cadre_id, step.grade, step.message, step.values, (*decision.steps, step)
+        decision.cadre_id,
+        step.grade,
+        step.message,
+        step.values,
+        (*decision.steps, step),
+        decision.notes,
     )
 
 

@@ -21,6 +21,7 @@ from surveys.campaigns import CampaignError, campaign_state, snapshot
 from surveys.messages import N_
 from surveys.outbox import queue_result_notices
 from surveys.outcomes import ShownResult, shown_results
+from surveys.workdays import window_end
 
 
 def publish_results(
@@ -40,6 +41,8 @@ def publish_results(
     key, the ledger gets a signed checkpoint at publication (the one at
     close was signed when the box opened).  Every cadre with a bound chat
     gets a result notice in the outbox, which the scheduler sends (once).
+    Where the rules set the publicity and review periods (a preset), they
+    are the defaults: publicity to its last working day, review in its days.
     """
     if campaign_state(campaign, now) != "closed":
         raise CampaignError(N_("results can be published only after the deadline"))
@@ -51,6 +54,13 @@ def publish_results(
         write_checkpoint(
             session=session, campaign=campaign, kind="publication", key_path=key_path, now=now
         )
+    windows = snapshot(campaign).windows
+    published_on = now.astimezone(ZoneInfo(campaign.timezone)).date()
+    if publicity_until is None and windows.publicity is not None:
+        publicity = windows.publicity
+        publicity_until = window_end(published_on, publicity.days, publicity.counting)
+    if appeal_days is None and windows.review is not None:
+        appeal_days = windows.review.days
     campaign.published_at = now
     campaign.publicity_until = publicity_until
     if appeal_days is not None:

@@ -58,6 +58,7 @@ from surveys.quality import (
 )
 from surveys.questionnaire import GRADES, RATER_GROUPS, Questionnaire
 from surveys.reliability import ICC, Alpha, dimension_alphas, group_icc
+from surveys.rulebook import explain
 from surveys.scoring import ScoredResponse, rounded
 from surveys.workbook import write_workbook
 
@@ -453,7 +454,7 @@ def ranking_table(overview: CampaignOverview, locale: str) -> list[list]:
                 standing.unit_rank,
                 rounded(standing.unit_percentile, 1),
                 rounded(standing.campaign_percentile, 1),
-                describe(decision.message, decision.values, locale, overview.questionnaire),
+                explain(decision, locale, overview.questionnaire),
             ]
         )
     return rows
@@ -731,10 +732,8 @@ def cadre_facts(report: CadreReport, locale: str) -> list[tuple[str, str]]:
         )
     facts += [
         (_(N_("Grade")), grade_label(decision.grade, locale)),
-        (
-            _(N_("Deciding rule")),
-            describe(decision.message, decision.values, locale, report.questionnaire),
-        ),
+        (_(N_("Deciding rule")), explain(decision, locale, report.questionnaire)),
+        *((_(N_("Note")), explain(note, locale, report.questionnaire)) for note in decision.notes),
         (
             _(N_("Rank in the unit")),
             rank_text(standing.unit_rank, standing.unit_ranked, standing.unit_percentile, locale),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -10,17 +11,22 @@ import click
 
 from cadre.cli import Context, fail, pass_context
 from surveys.ballot_box import write_share_cards
+from surveys.barring import launch_warnings, mark_cadre
 from surveys.campaigns import (
     KINDS,
     KeyFileCustody,
     ScrutineerCustody,
     create_campaign,
+    get_campaign,
     list_campaigns,
+    snapshot,
     time_zone,
 )
 from surveys.invitations import issue_invitations
+from surveys.presets import preset_names, with_preset
 from surveys.questionnaire import load_questionnaire
 from surveys.reminders import plan_template_waves
+from surveys.rulebook import quota_warning_lines, rule_lines
 
 
 @click.group("campaign")
@@ -45,6 +51,11 @@ def parse_moment(ctx: Context, text: str, zone: str) -> datetime:
 @click.option("--roster", "roster_id", required=True, help="Roster id from 'cadre roster import'.")
 @click.option(
     "--template", default="annual", show_default=True, help="Built-in template name or a YAML file."
+)
+@click.option(
+    "--preset",
+    type=click.Choice(preset_names()),
+    help="Grade by this preset's rules (with citations) instead of the template's own.",
 )
 @click.option(
     "--public-template",
@@ -80,6 +91,7 @@ def create_command(
     kind,
     roster_id,
     template,
+    preset,
     public_template,
     opens,
     deadline,
@@ -94,6 +106,8 @@ def create_command(
     zone = timezone or ctx.settings.timezone
     time_zone(zone)  # refuse an unknown zone before reading times in it
     questionnaire = load_questionnaire(template)
+    if preset is not None:
+        questionnaire = with_preset(questionnaire, preset)
     if public_template != "none":
         try:
             questionnaire = questionnaire.with_public_form(load_questionnaire(public_template))
@@ -128,6 +142,11 @@ def create_command(
         waves = plan_template_waves(
             session=session, campaign=campaign, now=ctx.now(), quiet=ctx.settings.quiet()
         )
+        warnings = quota_warning_lines(
+            questionnaire, launch_warnings(session=session, campaign=campaign), ctx.locale
+        )
+    for warning in warnings:
+        click.echo(ctx._("Warning: %(warning)s", warning=warning), err=True)
     click.echo(
         ctx._("Created campaign %(id)s with %(count)s invitations.", id=campaign.id, count=issued)
     )
@@ -175,6 +194,64 @@ def list_command(ctx: Context) -> None:
             f"{campaign.opens_at.astimezone(zone):%Y-%m-%d %H:%M} → "
             f"{campaign.closes_at.astimezone(zone):%Y-%m-%d %H:%M}"
         )
+
+
+@campaign_group.command("rules")
+@click.argument("campaign_id")
+@pass_context
+def rules_command(ctx: Context, campaign_id: str) -> None:
+    """Print the campaign's rules, each with its citation, and the quota warnings."""
+    with ctx.session() as session:
+        campaign = get_campaign(session=session, campaign_id=campaign_id)
+        questionnaire = snapshot(campaign)
+        warnings = launch_warnings(session=session, campaign=campaign)
+    for line in rule_lines(questionnaire, ctx.locale):
+        click.echo(f"- {line}")
+    for warning in quota_warning_lines(questionnaire, warnings, ctx.locale):
+        click.echo(ctx._("Warning: %(warning)s", warning=warning))
+
+
+@campaign_group.command("mark")
+@click.argument("campaign_id")
+@click.argument("cadre_id")
+@click.option(
+    "--flag",
+    "flags",
+    multiple=True,
+    help="A barring situation from 'cadre campaign rules' (repeat; replaces the cadre's).",
+)
+@click.option("--clear-flags", is_flag=True, help="Remove the cadre's barring situations.")
+@click.option("--tier", help="The tier of post whose Excellent quota the cadre counts in.")
+@pass_context
+def mark_command(
+    ctx: Context, campaign_id: str, cadre_id: str, flags, clear_flags: bool, tier
+) -> None:
+    """Set a cadre's barring situations and tier of post for the campaign (CADRE_ID: roster id)."""
+    if flags and clear_flags:
+        raise fail(ctx, "--flag and --clear-flags do not go together.")
+    if not flags and not clear_flags and tier is None:
+        raise fail(ctx, "Give --flag, --clear-flags or --tier.")
+    with ctx.session() as session:
+        campaign = get_campaign(session=session, campaign_id=campaign_id)
+        mark = mark_cadre(
+            session=session,
+            campaign=campaign,
+            roster_id=cadre_id,
+            flags=[] if clear_flags else (list(flags) or None),
+            tier=tier,
+            actor=f"cli:{getpass.getuser()}",
+            now=ctx.now(),
+        )
+        shown = ", ".join(mark.flags) or "—"
+        tier_shown = mark.tier or "—"
+    click.echo(
+        ctx._(
+            "Cadre %(cadre)s: situations %(flags)s; tier %(tier)s.",
+            cadre=cadre_id,
+            flags=shown,
+            tier=tier_shown,
+        )
+    )
 
 
 def register(cli: click.Group) -> None:

@@ -31,7 +31,7 @@ class PresetError(ValueError):
 
 @dataclass(frozen=True)
 class Override:
-    """A number the template set differently from its preset: where, the preset's, the template's."""
+    """A number the template set unlike its preset: where, the preset's, the template's."""
 
     path: str
     preset: Any
@@ -154,3 +154,18 @@ def _differences(path: str, preset: Any, template: Any, found: list[Override]) -
             _differences(f"{path}[{index}]", left, right, found)
     elif preset != template:
         found.append(Override(path, preset, template))
+
+
+def with_preset(questionnaire, name: str):
+    """A questionnaire's questions under a preset's rules (``cadre campaign create --preset``).
+
+    The preset's rules replace the template's; only the template's vetoes stay,
+    since they name the template's own items, which no preset can know.
+    """
+    from surveys.questionnaire import Questionnaire
+
+    preset_data(name)  # an unknown name says so before anything else
+    plain = questionnaire.model_dump(mode="json")
+    vetoes = plain["grading"]["vetoes"]
+    plain.update({"preset": name, "grading": {"vetoes": vetoes}, "windows": {}})
+    return Questionnaire.model_validate(plain)
