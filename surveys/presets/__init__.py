@@ -16,6 +16,7 @@ output can say which numbers are not the preset's.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from importlib import resources
 from typing import Any
 
@@ -64,10 +65,27 @@ def _laid_over(base: dict, own: dict) -> dict:
     the template made of it, so the citation goes and the override shows.
     """
     merged = base | own
-    changed = any(base.get(name) != value for name, value in own.items() if name != "citation")
+    changed = any(
+        not _same(base.get(name), value) for name, value in own.items() if name != "citation"
+    )
     if changed and "citation" not in own and "citation" in base:
         merged["citation"] = None
     return merged
+
+
+def _same(preset: Any, template: Any) -> bool:
+    """Whether two written values are the same setting: 0.2, "1/5" and "0.2" are one share."""
+    if preset == template:
+        return True
+    numbers = (int, float, str)
+    if isinstance(preset, numbers) and isinstance(template, numbers):
+        try:
+            return Fraction(repr(preset) if isinstance(preset, float) else str(preset)) == Fraction(
+                repr(template) if isinstance(template, float) else str(template)
+            )
+        except (ValueError, ZeroDivisionError):
+            return False
+    return False
 
 
 def _by_key(rules: list, key) -> dict:
