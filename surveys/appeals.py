@@ -15,27 +15,19 @@ from sqlmodel import Session, col, select
 from storage.models import Appeal, Cadre, Campaign
 from storage.queries import by_id_or_prefix
 from surveys.audit import record_event
-from surveys.campaigns import CampaignError, snapshot
+from surveys.campaigns import CampaignError
 from surveys.messages import N_
 from surveys.questionnaire import GRADES
-from surveys.workdays import window_end
 
 MAX_REASON = 2000
 
 
 def appeal_deadline(campaign: Campaign) -> date | None:
-    """The last day (campaign time zone) an appeal may be filed, once results are published.
-
-    Under rules with a review period (a preset), its days are counted as the
-    rules say, a last day on a holiday moving to the next working day.
-    """
+    """The last day (campaign time zone) an appeal may be filed, once results are published."""
     if campaign.published_at is None:
         return None
     published = campaign.published_at.astimezone(ZoneInfo(campaign.timezone)).date()
-    review = snapshot(campaign).windows.review
-    if review is None:
-        return published + timedelta(days=campaign.appeal_days)
-    return window_end(published, campaign.appeal_days, review.counting)
+    return published + timedelta(days=campaign.appeal_days)
 
 
 def file_appeal(

@@ -41,8 +41,8 @@ def publish_results(
     key, the ledger gets a signed checkpoint at publication (the one at
     close was signed when the box opened).  Every cadre with a bound chat
     gets a result notice in the outbox, which the scheduler sends (once).
-    Where the rules set the publicity and review periods (a preset), they
-    are the defaults: publicity to its last working day, review in its days.
+    Where the rules set the publicity and review periods (a preset), see
+    ``preset_periods``.
     """
     if campaign_state(campaign, now) != "closed":
         raise CampaignError(N_("results can be published only after the deadline"))
@@ -50,17 +50,11 @@ def publish_results(
         raise CampaignError(N_("results can be published only once the ballot box is opened"))
     if campaign.published_at is not None:
         return False
+    publicity_until, appeal_days = preset_periods(campaign, now, publicity_until, appeal_days)
     if key_path is not None:
         write_checkpoint(
             session=session, campaign=campaign, kind="publication", key_path=key_path, now=now
         )
-    windows = snapshot(campaign).windows
-    published_on = now.astimezone(ZoneInfo(campaign.timezone)).date()
-    if publicity_until is None and windows.publicity is not None:
-        publicity = windows.publicity
-        publicity_until = window_end(published_on, publicity.days, publicity.counting)
-    if appeal_days is None and windows.review is not None:
-        appeal_days = windows.review.days
     campaign.published_at = now
     campaign.publicity_until = publicity_until
     if appeal_days is not None:
@@ -81,6 +75,31 @@ def publish_results(
     queue_result_notices(session=session, campaign=campaign)
     session.flush()
     return True
+
+
+def preset_periods(
+    campaign: Campaign, now: datetime, publicity_until: date | None, appeal_days: int | None
+) -> tuple[date | None, int | None]:
+    """The publicity's last day and the appeal days, counted as the campaign's rules say.
+
+    Without HR's own day, the publicity runs the rules' period (e.g. 5
+    working days, holidays skipped, make-up days counted).  The review
+    period (HR's days, else the rules') is counted the rules' way and stored
+    as plain days after publication, a last day on a rest day moving to the
+    next working day: the holiday calendar is read once, here, where a year
+    it does not know is a clear refusal to publish, and never again by the
+    pages and the bot that show the deadline.
+    """
+    windows = snapshot(campaign).windows
+    published_on = now.astimezone(ZoneInfo(campaign.timezone)).date()
+    if publicity_until is None and windows.publicity is not None:
+        publicity = windows.publicity
+        publicity_until = window_end(published_on, publicity.days, publicity.counting)
+    review = windows.review
+    if review is not None:
+        days = review.days if appeal_days is None else appeal_days
+        appeal_days = (window_end(published_on, days, review.counting) - published_on).days
+    return publicity_until, appeal_days
 
 
 def close_checkpoint(*, session: Session, campaign: Campaign) -> LedgerCheckpoint | None:

@@ -49,6 +49,7 @@ from surveys.questionnaire import (
 from surveys.roster import import_roster
 from surveys.rulebook import citation_text, explain, rule_lines
 from surveys.scoring import CadreScore
+from surveys.workdays import CalendarError
 from tests.cli import CadreCli
 from tests.factories import BOX_KEYS, LEDGER_KEY, roster_rows
 
@@ -464,7 +465,7 @@ def test_rule_lines_name_every_rule_with_its_source():
 
 # --- stored marks, the pre-launch warning, publication periods ------------------------------
 
-PUBLISHED = datetime(2024, 9, 30, 2, tzinfo=UTC)  # Monday 30 September, 10:00 in Beijing
+PUBLISHED = datetime(2024, 9, 27, 2, tzinfo=UTC)  # Friday 27 September, 10:00 in Beijing
 
 
 def preset_campaign(session, now, preset="civil-servant-annual"):
@@ -561,11 +562,11 @@ def test_publication_sets_the_periods_of_the_preset(engine, now):
         }
         assert results["A1"].decision.message == PENDING
         assert publish_results(session=session, campaign=campaign, now=PUBLISHED)
-        # Five working days after Monday 30 September: 8, 9, 10, 11 and Saturday 12 October.
-        assert campaign.publicity_until == date(2024, 10, 12)
-        # Thirty days after 30 September is Wednesday 30 October, a working day.
-        assert campaign.appeal_days == 30
-        assert appeal_deadline(campaign) == date(2024, 10, 30)
+        # Five working days after Friday 27 September: the make-up Sunday 29, Monday 30,
+        # then 8, 9 and 10 October.
+        assert campaign.publicity_until == date(2024, 10, 10)
+        # Thirty days after 27 September is Sunday 27 October: Monday 28 October.
+        assert (campaign.appeal_days, appeal_deadline(campaign)) == (31, date(2024, 10, 28))
         with pytest.raises(CampaignError, match="published"):
             mark_cadre(
                 session=session, campaign=campaign, roster_id="A2", flags=[], tier=None,
@@ -574,6 +575,43 @@ def test_publication_sets_the_periods_of_the_preset(engine, now):
 
 
 # --- the CLI ----------------------------------------------------------------------------------
+
+
+def test_review_days_set_by_hr_are_counted_the_rules_way(engine, now):
+    from sqlmodel import Session
+
+    with Session(engine, expire_on_commit=False) as session:
+        campaign = preset_campaign(session, now)
+        open_with_key_file(
+            session=session, campaign=campaign, key_folder=BOX_KEYS, ledger_key=LEDGER_KEY,
+            now=datetime(2024, 9, 20, 1, tzinfo=UTC),
+        )  # fmt: skip
+        until = date(2024, 10, 31)
+        publish_results(
+            session=session, campaign=campaign, now=PUBLISHED, publicity_until=until,
+            appeal_days=5,
+        )  # fmt: skip
+        # HR's own last day of publicity stands; five days after 27 September is
+        # Wednesday 2 October, in the holiday: the period runs to Tuesday 8 October.
+        assert campaign.publicity_until == until
+        assert (campaign.appeal_days, appeal_deadline(campaign)) == (11, date(2024, 10, 8))
+
+
+def test_publishing_in_a_year_the_calendar_does_not_know_is_refused(engine, now):
+    from sqlmodel import Session
+
+    with Session(engine, expire_on_commit=False) as session:
+        campaign = preset_campaign(session, now)
+        campaign.closes_at = datetime(2099, 1, 5, tzinfo=UTC)
+        open_with_key_file(
+            session=session, campaign=campaign, key_folder=BOX_KEYS, ledger_key=LEDGER_KEY,
+            now=datetime(2099, 1, 5, 1, tzinfo=UTC),
+        )  # fmt: skip
+        with pytest.raises(CalendarError, match="does not know 2099"):
+            publish_results(
+                session=session, campaign=campaign, now=datetime(2099, 1, 6, tzinfo=UTC)
+            )
+        assert campaign.published_at is None
 
 
 def test_cli_create_warns_lists_rules_and_marks(tmp_path, database_url):
