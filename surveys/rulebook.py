@@ -2,9 +2,11 @@
 
 One place turns the grading rules, the barring situations and the periods
 into sentences, so the CLI, the console and the reports say the same thing
-and never restate a rule by hand.  A citation reads "《source》article", and
-says when nobody has yet checked it against the gazetted text; where a
-template changed a preset's number, the line says so.
+and never restate a rule by hand.  A citation reads "source article": the
+source names a regulation in 《》, or says the rule is local practice or the
+product's own default; a citation nobody has yet checked against the
+gazetted text says so.  Where a template changed a preset's number, a line
+says so.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ QUOTA_LINES = {
     "campaign": N_("Excellent for at most %(quota)s%% of the cadres graded in the agency"),
     "tier": N_("Excellent for at most %(quota)s%% of the cadres graded in each tier of post"),
 }
+QUOTA_ROUNDED = N_("%(quota)s, %(rounding)s")
 ROUNDING = {
     "down": N_("places rounded down"),
     "nearest": N_("places rounded to the nearest"),
@@ -66,7 +69,7 @@ def citation_text(citation: Citation | None, locale: str) -> str:
     """A citation as people read it, saying so when nobody checked it against the gazette."""
     if citation is None:
         return translate(UNCITED, locale=locale)
-    values = {"source": f"《{citation.source}》", "article": citation.article or ""}
+    values = {"source": citation.source, "article": citation.article or ""}
     text = translate(CITED, values, locale=locale).strip()
     return text if citation.checked else translate(UNCHECKED, {"citation": text}, locale=locale)
 
@@ -91,76 +94,96 @@ def _percent(share) -> str:
 
 
 def rule_lines(questionnaire: Questionnaire, locale: str) -> list[str]:
-    """Every rule of a questionnaire in words with its citation, in the order they apply."""
+    """Every rule of a questionnaire in words with its citation, in the order they apply.
+
+    The order is ``surveys.grading``'s: bands, vote rules that require,
+    vetoes, vote rules that cap, barring situations, the quota; then the
+    诫勉 note, the periods after publication, and what the template overrode.
+    """
+    words = Words(questionnaire, locale)
     grading = questionnaire.grading
-    names = grade_labels(grading)
-
-    def grade(key: str) -> str:
-        return grade_label(key, locale, names)
-
-    def _(message: str, **values) -> str:
-        return translate(message, values, locale=locale)
-
     lines = [_preset_line(questionnaire, locale)]
-    for key, minimum in grading.bands.items():
-        lines.append(
-            cited(_(BAND_LINE, grade=grade(key), minimum=minimum), grading.bands_citation, locale)
-        )
-    for rule in sorted(grading.votes, key=lambda rule: rule.effect != "requires"):
-        text = _(
-            VOTE_LINES[(rule.effect, rule.comparison)],
-            grade=grade(rule.grade),
-            threshold=_percent(rule.share),
-        )
-        lines.append(cited(text, rule.citation, locale))
-    for veto in grading.vetoes:
-        text = describe(
-            VETO_LINE,
-            {
-                "item": veto.item,
-                "answers": ", ".join(veto.answers),
-                "threshold": _percent(veto.share),
-                "result": veto.caps_at,
-            },
-            locale,
-            questionnaire,
-        )
-        lines.append(cited(text, veto.citation, locale))
-    for flag in grading.flags:
-        label = flag.label.get(locale)
-        if flag.effect == "no_grade":
-            text = _(FLAG_NO_GRADE, flag=label)
-        else:
-            text = _(FLAG_CAPS_LINE, flag=label, result=grade(flag.caps_at))
-        lines.append(cited(text, flag.citation, locale))
-    if grading.quota is not None:
-        quota = grading.quota
-        text = _(QUOTA_LINES[quota.scope], quota=_percent(quota.share))
-        lines.append(cited(f"{text}, {_(ROUNDING[quota.rounding])}", quota.citation, locale))
-    if grading.admonition is not None:
-        rule = grading.admonition
-        joiner = "、" if locale == "zh" else ", "
-        text = _(
-            ADMONITION_LINES[rule.comparison],
-            grades=joiner.join(grade(key) for key in rule.grades),
-            threshold=_percent(rule.share),
-        )
-        lines.append(cited(text, rule.citation, locale))
-    for name, message in WINDOW_LINES.items():
+    lines += [words.band(grade, minimum) for grade, minimum in grading.bands.items()]
+    lines += [words.vote(rule) for rule in grading.votes if rule.effect == "requires"]
+    lines += [words.veto(veto) for veto in grading.vetoes]
+    lines += [words.vote(rule) for rule in grading.votes if rule.effect == "caps"]
+    lines += [words.flag(flag) for flag in grading.flags]
+    lines += [words.quota(grading.quota)] if grading.quota is not None else []
+    lines += [words.admonition(grading.admonition)] if grading.admonition is not None else []
+    for name in WINDOW_LINES:
         window = getattr(questionnaire.windows, name)
-        if window is not None:
-            text = _(message, days=window.days, unit=_(DAY_UNITS[window.counting]))
-            lines.append(cited(text, window.citation, locale))
-    for override in preset_overrides(questionnaire):
-        lines.append(
-            _(
-                OVERRIDE_LINE,
-                path=override.path,
-                template=_plain(override.template),
-                preset=_plain(override.preset),
-            )
-        )
+        lines += [words.window(name, window)] if window is not None else []
+    lines += [words.override(override) for override in preset_overrides(questionnaire)]
     return lines
+
+
+class Words:
+    """One rule at a time in the reader's language, with the rules' grade names."""
+
+    def __init__(self, questionnaire: Questionnaire, locale: str):
+        self.questionnaire = questionnaire
+        self.locale = locale
+        self.names = grade_labels(questionnaire.grading)
+
+    def _(self, message: str, **values) -> str:
+        return translate(message, values, locale=self.locale)
+
+    def grade(self, key: str) -> str:
+        """A grade's name as these rules call it (合格 for institution staff)."""
+        return grade_label(key, self.locale, self.names)
+
+    def band(self, grade: str, minimum: float) -> str:
+        text = self._(BAND_LINE, grade=self.grade(grade), minimum=minimum)
+        return cited(text, self.questionnaire.grading.bands_citation, self.locale)
+
+    def vote(self, rule) -> str:
+        """ "At least" or "more than" said outright."""
+        message = VOTE_LINES[(rule.effect, rule.comparison)]
+        text = self._(message, grade=self.grade(rule.grade), threshold=_percent(rule.share))
+        return cited(text, rule.citation, self.locale)
+
+    def veto(self, veto) -> str:
+        values = {
+            "item": veto.item,
+            "answers": ", ".join(veto.answers),
+            "threshold": _percent(veto.share),
+            "result": veto.caps_at,
+        }
+        text = describe(VETO_LINE, values, self.locale, self.questionnaire)
+        return cited(text, veto.citation, self.locale)
+
+    def flag(self, flag) -> str:
+        label = flag.label.get(self.locale)
+        if flag.effect == "no_grade":
+            text = self._(FLAG_NO_GRADE, flag=label)
+        else:
+            text = self._(FLAG_CAPS_LINE, flag=label, result=self.grade(flag.caps_at))
+        return cited(text, flag.citation, self.locale)
+
+    def quota(self, quota) -> str:
+        text = self._(QUOTA_LINES[quota.scope], quota=_percent(quota.share))
+        text = self._(QUOTA_ROUNDED, quota=text, rounding=self._(ROUNDING[quota.rounding]))
+        return cited(text, quota.citation, self.locale)
+
+    def admonition(self, rule) -> str:
+        joiner = "、" if self.locale == "zh" else ", "
+        grades = joiner.join(self.grade(key) for key in rule.grades)
+        message = ADMONITION_LINES[rule.comparison]
+        text = self._(message, grades=grades, threshold=_percent(rule.share))
+        return cited(text, rule.citation, self.locale)
+
+    def window(self, name: str, window) -> str:
+        unit = self._(DAY_UNITS[window.counting])
+        text = self._(WINDOW_LINES[name], days=window.days, unit=unit)
+        return cited(text, window.citation, self.locale)
+
+    def override(self, override) -> str:
+        values = {
+            "path": override.path,
+            "template": _plain(override.template),
+            "preset": _plain(override.preset),
+        }
+        return self._(OVERRIDE_LINE, **values)
 
 
 def _plain(value) -> str:

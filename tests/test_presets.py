@@ -233,7 +233,7 @@ def test_one_vote_over_half_keeps_excellent_within_the_agency_quota():
     assert decision.grade == "excellent"
     assert decision.message == QUOTA_WITHIN["agency"]
     assert decision.values["places"] == 1 and decision.values["graded"] == 5
-    assert decision.citation.source == "公务员考核规定（2020）"
+    assert decision.citation.source == "《公务员考核规定》（2020年）"
 
 
 # --- one third Incompetent ------------------------------------------------------------------
@@ -440,11 +440,11 @@ def test_term_assessment_has_no_quota():
 def test_citation_text_says_when_it_is_unchecked():
     review = under("civil-servant-annual").windows.review
     assert citation_text(review.citation, "en") == (
-        "《中华人民共和国公务员法（2018修订）》 第九十五条 "
+        "《中华人民共和国公务员法》（2018年修订） 第九十五条 "
         "(not yet checked against the gazetted text)"
     )
     checked = review.citation.model_copy(update={"checked": True})
-    assert citation_text(checked, "en") == "《中华人民共和国公务员法（2018修订）》 第九十五条"
+    assert citation_text(checked, "en") == "《中华人民共和国公务员法》（2018年修订） 第九十五条"
     assert citation_text(None, "en") == "no source cited"
 
 
@@ -455,11 +455,12 @@ def test_rule_lines_name_every_rule_with_its_source():
         "(leading-cadre-annual)"
     )
     text = "\n".join(lines)
-    assert "Excellent needs more than 50% of votes for it [《地方实施细则" in text
+    assert "Excellent needs more than 50% of votes for it [地方实施细则" in text
     assert "More than 33.3% of votes for Incompetent: at best Incompetent" in text
     assert "graded in each tier of post, places rounded down" in text
     assert "Publicity of proposed Excellent cadres: 5 working days" in text
-    assert "within 30 days of the result [《中华人民共和国公务员法（2018修订）》 第九十五条" in text
+    law = "《中华人民共和国公务员法》（2018年修订） 第九十五条"
+    assert f"within 30 days of the result [{law}" in text
     assert all("[" in line for line in lines[1:])  # every rule shows a source, or says none
 
 
