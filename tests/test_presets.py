@@ -17,7 +17,7 @@ import pytest
 import yaml
 from sqlmodel import select
 
-from storage.models import AuditEvent, CadreMark
+from storage.models import AuditEvent, CadreMark, Campaign
 from surveys.appeals import appeal_deadline
 from surveys.barring import campaign_marks, launch_warnings, mark_cadre
 from surveys.campaigns import CampaignError, KeyFileCustody, create_campaign
@@ -46,6 +46,7 @@ from surveys.questionnaire import (
     load_questionnaire,
     parse_questionnaire,
 )
+from surveys.reports import cadre_report, report_text
 from surveys.roster import import_roster
 from surveys.rulebook import citation_text, explain, rule_lines
 from surveys.scoring import CadreScore
@@ -562,6 +563,9 @@ def test_publication_sets_the_periods_of_the_preset(engine, now):
             r.cadre.external_id: r for r in shown_results(session=session, campaign=campaign)
         }
         assert results["A1"].decision.message == PENDING
+        text = report_text(cadre_report(session=session, campaign=campaign, cadre_id="A1"), "zh")
+        assert "涉嫌违纪违法被立案审查调查尚未结案：结案前不定等次" in text
+        assert "《公务员考核规定》（2020年）（尚未与正式公布的文本核对）" in text
         assert publish_results(session=session, campaign=campaign, now=PUBLISHED)
         # Five working days after Friday 27 September: the make-up Sunday 29, Monday 30,
         # then 8, 9 and 10 October.
@@ -628,6 +632,16 @@ def test_cli_create_warns_lists_rules_and_marks(tmp_path, database_url):
         "never award Excellent"
     ) in result.stderr
     campaign_id = re.search(r"\b([0-9a-f]{32})\b", result.stdout).group(1)
+    term = run(
+        "campaign", "create", "--name", "任期考核", "--roster", roster_id,
+        "--preset", "leading-cadre-term", "--opens", "2026-12-01 08:00",
+        "--deadline", "2026-12-10 18:00",
+    )  # fmt: skip
+    assert "Warning" not in term.stderr  # no quota for term assessment
+    term_id = re.search(r"\b([0-9a-f]{32})\b", term.stdout).group(1)
+    with run.session() as session:
+        assert session.get(Campaign, campaign_id).kind == "annual"
+        assert session.get(Campaign, term_id).kind == "term"  # the preset's kind
     rules = run("campaign", "rules", campaign_id).output
     assert "- Rules preset: Civil servants' annual (regular) assessment" in rules
     assert "第九十五条" in rules and "Warning: Quota pool the agency" in rules

@@ -23,7 +23,7 @@ from surveys.campaigns import (
     time_zone,
 )
 from surveys.invitations import issue_invitations
-from surveys.presets import preset_names, with_preset
+from surveys.presets import preset_kind, preset_names, with_preset
 from surveys.questionnaire import load_questionnaire
 from surveys.reminders import plan_template_waves
 from surveys.rulebook import quota_warning_lines, rule_lines
@@ -47,7 +47,11 @@ def parse_moment(ctx: Context, text: str, zone: str) -> datetime:
 
 @campaign_group.command("create")
 @click.option("--name", required=True, help="Campaign name, e.g. '2026年度考核'.")
-@click.option("--kind", type=click.Choice(KINDS), default="annual", show_default=True)
+@click.option(
+    "--kind",
+    type=click.Choice(KINDS),
+    help="annual, term or special (default: the preset's, else annual).",
+)
 @click.option("--roster", "roster_id", required=True, help="Roster id from 'cadre roster import'.")
 @click.option(
     "--template", default="annual", show_default=True, help="Built-in template name or a YAML file."
@@ -119,7 +123,7 @@ def create_command(
         campaign = create_campaign(
             session=session,
             name=name,
-            kind=kind,
+            kind=kind or preset_kind(questionnaire) or "annual",
             roster_id=roster_id,
             questionnaire=questionnaire,
             opens_at=parse_moment(ctx, opens, zone),

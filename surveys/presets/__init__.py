@@ -174,6 +174,11 @@ def _differences(path: str, preset: Any, template: Any, found: list[Override]) -
         found.append(Override(path, preset, template))
 
 
+def preset_kind(questionnaire) -> str | None:
+    """The kind of assessment (annual, term...) of a questionnaire's preset; None without one."""
+    return preset_data(questionnaire.preset)["kind"] if questionnaire.preset else None
+
+
 def with_preset(questionnaire, name: str):
     """A questionnaire's questions under a preset's rules (``cadre campaign create --preset``).
 
