@@ -21,6 +21,7 @@ from storage.models import AuditEvent, CadreMark, Campaign
 from surveys.appeals import appeal_deadline
 from surveys.barring import campaign_marks, launch_warnings, mark_cadre
 from surveys.campaigns import CampaignError, KeyFileCustody, create_campaign
+from surveys.disclosure import Disclosure
 from surveys.grading import (
     ADMONITION,
     BAND,
@@ -37,7 +38,7 @@ from surveys.grading import (
     quota_warnings,
 )
 from surveys.opening import open_with_key_file
-from surveys.outcomes import describe, shown_results
+from surveys.outcomes import ADMONITION_WITHHELD, VOTE, describe, shown_decision, shown_results
 from surveys.presets import PresetError, preset_data, preset_names, preset_overrides, with_preset
 from surveys.publication import publish_results
 from surveys.questionnaire import (
@@ -656,3 +657,34 @@ def test_cli_create_warns_lists_rules_and_marks(tmp_path, database_url):
         "--opens", "2026-12-01 08:00", "--deadline", "2026-12-10 18:00", code=2,
     )  # fmt: skip
     assert "Invalid value for '--preset': 'nope'" in unknown.output
+
+
+# --- the 诫勉 note under the anonymity rule ------------------------------------------------
+
+
+def shown_disclosure(composite: float) -> Disclosure:
+    """A disclosure with its composite shown (the note's fate rests on the votes alone)."""
+    return Disclosure({}, {}, [], [], composite, {}, {}, [])
+
+
+@pytest.mark.parametrize(
+    ("votes", "split", "withheld"),
+    [
+        ({"competent": 1, "incompetent": 1}, frozenset(), True),  # 2 votes, fewer than k = 3
+        ({"competent": 2, "incompetent": 2}, frozenset({VOTE}), True),  # a split vote
+        ({"competent": 2, "incompetent": 2}, frozenset(), False),
+    ],
+)
+def test_the_admonition_figures_follow_the_vote_rules_disclosure(votes, split, withheld):
+    questionnaire = under("civil-servant-annual")
+    graded = grade_campaign(questionnaire, [cadre("A", 80.0, votes=votes)])["A"]
+    assert [note.message for note in graded.notes] == [ADMONITION["below"]]
+    score = CadreScore(cadre_id="A", composite=80.0, votes=votes)
+    shown = shown_decision(graded, shown_disclosure(80.0), score, 3, split)
+    (note,) = shown.notes
+    if withheld:
+        assert (note.message, note.values) == (ADMONITION_WITHHELD, {"k": 3})
+    else:
+        assert note == graded.notes[0]
+    assert note.citation == graded.notes[0].citation
+    assert "诫勉" in explain(note, "zh", questionnaire)
