@@ -79,17 +79,17 @@ from sqlmodel import Session  # noqa: E402
 from storage.engine import make_engine  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Assignment, Cadre, Campaign, Invitation, Rater, Roster, new_id  # noqa: E402
-from surveys.campaigns import KeyFileCustody, create_campaign  # noqa: E402
-from surveys.invitations import (  # noqa: E402
+from surveys.results.opening import open_with_key_file, sealed_count  # noqa: E402
+from surveys.rules.questionnaire import load_questionnaire  # noqa: E402
+from surveys.setup.campaigns import KeyFileCustody, create_campaign  # noqa: E402
+from surveys.setup.invitations import (  # noqa: E402
     derive_token,
     hash_token,
     invitation_counts,
     issue_invitations,
     named_links,
 )
-from surveys.opening import open_with_key_file, sealed_count  # noqa: E402
-from surveys.questionnaire import load_questionnaire  # noqa: E402
-from surveys.roster import RosterError, RosterRows, check_roster, import_roster  # noqa: E402
+from surveys.setup.roster import RosterError, RosterRows, check_roster, import_roster  # noqa: E402
 
 SECRET = "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 PG_ADMIN = os.environ.get("CADRE_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -26,7 +26,7 @@ from sqlmodel import Session  # noqa: E402
 from storage.engine import make_engine  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from surveys.demo import load_demo  # noqa: E402
-from surveys.invitations import named_links  # noqa: E402
+from surveys.setup.invitations import named_links  # noqa: E402
 from webforms import create_app  # noqa: E402
 
 SECRET = "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"

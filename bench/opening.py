@@ -42,11 +42,11 @@ from bench.results_scale import CLOSES, OPENS, response_rows  # noqa: E402
 from storage.engine import make_engine  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Cadre, Campaign, Roster, SealedBallot, new_id  # noqa: E402
-from surveys.ballot_box import padded_size, seal, section_bound  # noqa: E402
-from surveys.campaigns import KeyFileCustody, create_campaign  # noqa: E402
-from surveys.opening import after_opening, open_with_key_file  # noqa: E402
-from surveys.outcomes import shown_results  # noqa: E402
-from surveys.questionnaire import GRADES, load_questionnaire  # noqa: E402
+from surveys.results.opening import after_opening, open_with_key_file  # noqa: E402
+from surveys.results.outcomes import shown_results  # noqa: E402
+from surveys.rules.questionnaire import GRADES, load_questionnaire  # noqa: E402
+from surveys.sealing.ballot_box import padded_size, seal, section_bound  # noqa: E402
+from surveys.setup.campaigns import KeyFileCustody, create_campaign  # noqa: E402
 
 TARGET_SECONDS = 60.0
 CHUNK = 5_000

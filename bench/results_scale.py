@@ -54,11 +54,11 @@ from sqlmodel import Session  # noqa: E402
 from storage.engine import make_engine  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Cadre, Campaign, Response, Roster, new_id  # noqa: E402
-from surveys.campaigns import KeyFileCustody, create_campaign  # noqa: E402
-from surveys.outcomes import shown_results  # noqa: E402
-from surveys.questionnaire import GRADES, Questionnaire, load_questionnaire  # noqa: E402
-from surveys.report_pdf import write_overview_pdf  # noqa: E402
-from surveys.reports import campaign_overview, write_results_workbook  # noqa: E402
+from surveys.results.outcomes import shown_results  # noqa: E402
+from surveys.results.report_pdf import write_overview_pdf  # noqa: E402
+from surveys.results.reports import campaign_overview, write_results_workbook  # noqa: E402
+from surveys.rules.questionnaire import GRADES, Questionnaire, load_questionnaire  # noqa: E402
+from surveys.setup.campaigns import KeyFileCustody, create_campaign  # noqa: E402
 
 OPENS = datetime(2026, 11, 20, tzinfo=UTC)
 CLOSES = datetime(2026, 12, 1, tzinfo=UTC)

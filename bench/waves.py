@@ -41,8 +41,8 @@ from sqlmodel import Session  # noqa: E402
 from scheduler.waves import send_wave  # noqa: E402
 from storage.engine import make_engine  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from surveys.outbox import wave_counts  # noqa: E402
-from surveys.reminders import QuietHours, add_wave  # noqa: E402
+from surveys.collection.reminders import QuietHours, add_wave  # noqa: E402
+from surveys.notification.outbox import wave_counts  # noqa: E402
 from tests.fake_telegram import FakeTelegram  # noqa: E402
 from tests.wave_world import build_wave_world, chat_of  # noqa: E402
 

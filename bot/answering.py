@@ -2,7 +2,7 @@
 
 The position and the answers so far are a draft row in the database, so a
 restart of the bot resumes at the same question.  Submitting goes through
-``surveys.ballots.submit_invitation``: the same validation and one-time
+``surveys.collection.ballots.submit_invitation``: the same validation and one-time
 rule as the web form.  The draft is deleted in the same transaction.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from bot.actions import Button
 from bot.conversation import Conversation, buttons
 from bot.router import Router
-from surveys.ballots import (
+from surveys.collection.ballots import (
     BallotForm,
     BallotInvalid,
     BallotUnavailable,
@@ -21,10 +21,16 @@ from surveys.ballots import (
     open_invitation,
     submit_invitation,
 )
-from surveys.campaigns import local_time
-from surveys.chats import chat_invitation, delete_draft, latest_draft, load_draft, save_draft
-from surveys.messages import N_
-from surveys.questionnaire import GRADE_LABELS, GRADES, Dimension, Item
+from surveys.collection.chats import (
+    chat_invitation,
+    delete_draft,
+    latest_draft,
+    load_draft,
+    save_draft,
+)
+from surveys.rules.messages import N_
+from surveys.rules.questionnaire import GRADE_LABELS, GRADES, Dimension, Item
+from surveys.setup.campaigns import local_time
 
 router = Router()
 

@@ -9,10 +9,10 @@ from sqlmodel import col, select
 from bot.conversation import Conversation
 from bot.router import Router
 from storage.models import Campaign
-from surveys.appeals import appeal_deadline, file_appeal
-from surveys.campaigns import CampaignError
-from surveys.chats import chat_cadres
-from surveys.messages import N_
+from surveys.collection.chats import chat_cadres
+from surveys.results.appeals import appeal_deadline, file_appeal
+from surveys.rules.messages import N_
+from surveys.setup.campaigns import CampaignError
 
 router = Router()
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.actions import Action, AnswerCallback, Button, EditText, Incoming, SendPhoto, SendText
 from bot.core import BotCore
-from surveys.messages import N_, translate
+from surveys.rules.messages import N_, translate
 
 
 @dataclass

@@ -17,7 +17,7 @@ from bot.actions import (
     SendPhoto,
     SendText,
 )
-from surveys.messages import translate
+from surveys.rules.messages import translate
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from bot.actions import Action, AnswerCallback, Incoming, SendText
 from bot.conversation import BotConfig, Conversation
 from bot.router import Router
 from storage.engine import session_scope
-from surveys.chats import chat_settings, remember_language, set_reachable
-from surveys.messages import N_, best_locale, translate
+from surveys.collection.chats import chat_settings, remember_language, set_reachable
+from surveys.rules.messages import N_, best_locale, translate
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from enum import Enum
 from typing import Any, Protocol
 
 from bot.actions import Action, AnswerCallback, Incoming
-from surveys.messages import DEFAULT_LOCALE, LOCALES, translate
+from surveys.rules.messages import DEFAULT_LOCALE, LOCALES, translate
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.conversation import Conversation
 from bot.router import Router
-from surveys.messages import N_
+from surveys.rules.messages import N_
 
 router = Router()
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from bot.actions import Button
 from bot.conversation import Conversation, buttons
 from bot.router import Router
-from surveys.chats import set_chat_locale
-from surveys.messages import LOCALES, N_
+from surveys.collection.chats import set_chat_locale
+from surveys.rules.messages import LOCALES, N_
 
 router = Router()
 

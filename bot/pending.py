@@ -6,9 +6,9 @@ from bot.actions import Button
 from bot.conversation import Conversation, buttons
 from bot.router import Router
 from storage.models import Invitation
-from surveys.campaigns import local_time
-from surveys.chats import form_link, has_draft, open_evaluations
-from surveys.messages import N_
+from surveys.collection.chats import form_link, has_draft, open_evaluations
+from surveys.rules.messages import N_
+from surveys.setup.campaigns import local_time
 
 router = Router()
 

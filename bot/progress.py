@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from bot.conversation import Conversation
 from bot.router import Router
-from surveys.campaigns import CampaignError, get_campaign, list_campaigns
-from surveys.messages import N_
-from surveys.progress import campaign_progress
-from surveys.questionnaire import GROUP_LABELS, RATER_GROUPS
+from surveys.collection.progress import campaign_progress
+from surveys.rules.messages import N_
+from surveys.rules.questionnaire import GROUP_LABELS, RATER_GROUPS
+from surveys.setup.campaigns import CampaignError, get_campaign, list_campaigns
 
 router = Router()
 

@@ -6,13 +6,13 @@ from zoneinfo import ZoneInfo
 
 from bot.conversation import Conversation
 from bot.router import Router
-from surveys.appeals import appeal_deadline
-from surveys.campaigns import snapshot
-from surveys.chats import chat_cadres
-from surveys.messages import N_
-from surveys.outcomes import describe, grade_label, group_label, radar_chart
-from surveys.publication import CadreOutcome, cadre_outcomes, results_due
-from surveys.scoring import rounded
+from surveys.collection.chats import chat_cadres
+from surveys.notification.publication import CadreOutcome, cadre_outcomes, results_due
+from surveys.results.appeals import appeal_deadline
+from surveys.results.outcomes import describe, grade_label, group_label, radar_chart
+from surveys.rules.messages import N_
+from surveys.rules.scoring import rounded
+from surveys.setup.campaigns import snapshot
 
 router = Router()
 

@@ -6,8 +6,8 @@ from bot import pending
 from bot.conversation import Conversation
 from bot.help import help_text
 from bot.router import Router
-from surveys.chats import BindRefused, CadreBinding, bind_chat
-from surveys.messages import N_
+from surveys.collection.chats import BindRefused, CadreBinding, bind_chat
+from surveys.rules.messages import N_
 
 router = Router()
 

@@ -23,12 +23,12 @@ from cadre.cli_language import localized, use_catalogs
 from cadre.settings import Settings
 from storage.engine import make_engine, session_scope
 from storage.migrate import upgrade
-from surveys.ballot_box import BoxError
-from surveys.ballots import BallotInvalid
-from surveys.campaigns import CampaignError
-from surveys.messages import best_locale, translate
-from surveys.questionnaire import TemplateError
-from surveys.roster import RosterError
+from surveys.collection.ballots import BallotInvalid
+from surveys.rules.messages import best_locale, translate
+from surveys.rules.questionnaire import TemplateError
+from surveys.sealing.ballot_box import BoxError
+from surveys.setup.campaigns import CampaignError
+from surveys.setup.roster import RosterError
 
 
 @dataclass

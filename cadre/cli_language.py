@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import click
 
-from surveys.messages import N_, TRANSLATIONS_DIR, translate
+from surveys.rules.messages import N_, TRANSLATIONS_DIR, translate
 
 # Click's own messages that users meet most; the rest stay in English.
 CLICK_MESSAGES = (

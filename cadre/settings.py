@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from surveys.accounts import weak_secret
-from surveys.reminders import DEFAULT_QUIET_HOURS, QuietHours
+from surveys.collection.reminders import DEFAULT_QUIET_HOURS, QuietHours
+from surveys.setup.accounts import weak_secret
 
 
 class Settings(BaseSettings):

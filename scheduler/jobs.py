@@ -22,10 +22,15 @@ from scheduler.runtime import Runtime
 from scheduler.waves import send_notices, send_wave
 from storage.engine import session_scope
 from storage.models import Campaign
-from surveys.lifecycle import close_campaign, lifecycle_campaigns, note_opened, push_published
-from surveys.opening import after_opening
-from surveys.outbox import campaigns_with_notices
-from surveys.reminders import unfinished_waves
+from surveys.collection.reminders import unfinished_waves
+from surveys.notification.lifecycle import (
+    close_campaign,
+    lifecycle_campaigns,
+    note_opened,
+    push_published,
+)
+from surveys.notification.outbox import campaigns_with_notices
+from surveys.results.opening import after_opening
 
 log = logging.getLogger(__name__)
 

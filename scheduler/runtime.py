@@ -12,8 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage.engine import make_engine
-from surveys.outbox import MessageContext
-from surveys.reminders import QuietHours
+from surveys.collection.reminders import QuietHours
+from surveys.notification.outbox import MessageContext
 
 
 @dataclass(frozen=True)

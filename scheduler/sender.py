@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from scheduler.telegram import Answer, Outcome
 from storage.engine import session_scope
-from surveys.outbox import MessageContext, OutgoingMessage, claim, record, release
+from surveys.notification.outbox import MessageContext, OutgoingMessage, claim, record, release
 
 log = logging.getLogger(__name__)
 

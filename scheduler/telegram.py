@@ -14,7 +14,7 @@ from enum import Enum
 
 import httpx
 
-from surveys.outbox import MessageButton, OutgoingMessage
+from surveys.notification.outbox import MessageButton, OutgoingMessage
 
 DEFAULT_API_URL = "https://api.telegram.org"
 GONE = ("chat not found", "user not found", "peer_id_invalid", "user is deactivated", "blocked")

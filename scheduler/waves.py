@@ -13,8 +13,8 @@ from scheduler.sender import OutboxSender, SendReport
 from scheduler.telegram import BotApi
 from storage.engine import session_scope
 from storage.models import Campaign, ReminderWave
-from surveys.outbox import mark_interrupted, planned_rows
-from surveys.reminders import finish_if_sent, postpone, start_wave
+from surveys.collection.reminders import finish_if_sent, postpone, start_wave
+from surveys.notification.outbox import mark_interrupted, planned_rows
 
 log = logging.getLogger(__name__)
 

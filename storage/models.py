@@ -117,7 +117,7 @@ class Campaign(SQLModel, table=True):
     opened_noted_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     closed_done_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     summaries_pushed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
-    # The sealed ballot box (surveys/ballot_box.py): its public key, who holds the secret,
+    # The sealed ballot box (surveys/sealing/ballot_box.py): its public key, who holds the secret,
     # the SHA-256 of each scrutineer's share, and when it was opened (once).
     box_public_key: str | None = Field(default=None, sa_column=Column(sa.Text, nullable=True))
     box_custody: str = Field(default="keyfile", max_length=20)

@@ -14,11 +14,11 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from storage.models import Campaign, PublicChannel
-from surveys.campaigns import KeyFileCustody, create_campaign
-from surveys.channels import create_channel
-from surveys.invitations import issue_invitations
-from surveys.questionnaire import load_questionnaire
-from surveys.roster import RosterRows, import_roster
+from surveys.rules.questionnaire import load_questionnaire
+from surveys.setup.campaigns import KeyFileCustody, create_campaign
+from surveys.setup.channels import create_channel
+from surveys.setup.invitations import issue_invitations
+from surveys.setup.roster import RosterRows, import_roster
 
 DEMO_CAMPAIGN = "演示：市行政审批服务局2026年度考核"
 UNIT = "市行政审批服务局"

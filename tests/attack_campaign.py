@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from storage.models import Cadre, Response
-from surveys.ballots import CadreAnswers, open_ballot, submit_ballot
-from surveys.opening import after_opening
+from surveys.collection.ballots import CadreAnswers, open_ballot, submit_ballot
+from surveys.results.opening import after_opening
 from tests.factories import BOX_KEYS, make_campaign, open_boxes, roster_rows, tokens
 
 SCALE = ["good", "fairly_good", "fair", "poor"]

@@ -17,9 +17,9 @@ from sqlmodel import Session
 from bot.conversation import BotConfig
 from bot.core import BotCore
 from storage.models import Campaign
-from surveys.ballots import submit_ballot
-from surveys.chats import cadre_links, telegram_links
-from surveys.invitations import derive_token, issue_slips
+from surveys.collection.ballots import submit_ballot
+from surveys.collection.chats import cadre_links, telegram_links
+from surveys.setup.invitations import derive_token, issue_slips
 from tests.bot_chat import CoreChat, RuntimeChat
 from tests.bot_harness import BotHarness
 from tests.factories import SECRET, complete_answers, make_campaign

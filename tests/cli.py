@@ -22,8 +22,8 @@ from sqlmodel import Session
 
 from cadre.cli import cli
 from storage.engine import make_engine
-from surveys.qrcodes import PNG_BOX_SIZE
-from surveys.roster import RosterRows, write_workbook
+from surveys.documents.qrcodes import PNG_BOX_SIZE
+from surveys.setup.roster import RosterRows, write_workbook
 from tests.factories import SECRET, small_roster_rows
 
 BASE_URL = "https://kaohe.example.cn"

@@ -9,12 +9,12 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from storage.models import Campaign, Response
-from surveys.ballots import CadreAnswers, open_ballot
-from surveys.campaigns import KeyFileCustody, create_campaign
-from surveys.invitations import issue_invitations, named_links
-from surveys.opening import open_with_key_file
-from surveys.questionnaire import load_questionnaire
-from surveys.roster import RosterRows, import_roster
+from surveys.collection.ballots import CadreAnswers, open_ballot
+from surveys.results.opening import open_with_key_file
+from surveys.rules.questionnaire import load_questionnaire
+from surveys.setup.campaigns import KeyFileCustody, create_campaign
+from surveys.setup.invitations import issue_invitations, named_links
+from surveys.setup.roster import RosterRows, import_roster
 
 # The columns a stored response may have: nothing that points at a rater or an invitation.
 RESPONSE_COLUMNS = {

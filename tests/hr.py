@@ -23,7 +23,7 @@ from sqlmodel import Session
 from werkzeug.test import TestResponse
 
 from storage.models import HrUser
-from surveys.accounts import create_user
+from surveys.setup.accounts import create_user
 from tests.web import parse
 
 PASSWORD = "correct horse battery staple"

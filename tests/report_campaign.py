@@ -35,7 +35,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from storage.models import Campaign
-from surveys.ballots import CadreAnswers, open_ballot, submit_ballot
+from surveys.collection.ballots import CadreAnswers, open_ballot, submit_ballot
 from tests.factories import make_campaign, opened_responses, roster_rows, tokens
 
 DIMENSIONS = ("de", "neng", "qin", "ji", "lian")

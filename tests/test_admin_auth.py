@@ -20,8 +20,8 @@ from werkzeug.routing import Rule
 
 from cadre.settings import Settings
 from storage.models import AuditEvent, HrUser, Invitation
-from surveys import accounts
-from surveys.accounts import ADMIN, AUDITOR, OFFICER, AccountError
+from surveys.setup import accounts
+from surveys.setup.accounts import ADMIN, AUDITOR, OFFICER, AccountError
 from tests.factories import SECRET, make_campaign
 from tests.hr import (
     LOGIN,

@@ -13,7 +13,7 @@ from cadre.cli import Context, cli
 from cadre.commands.admin import ensure_first_admin
 from cadre.settings import Settings
 from storage.models import AuditEvent, HrUser
-from surveys import accounts
+from surveys.setup import accounts
 from tests.cli import CadreCli
 from tests.factories import SECRET
 from tests.hr import LOGIN, PASSWORD, anonymous_client, form_token, log_in

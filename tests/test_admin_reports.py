@@ -18,12 +18,12 @@ from pypdf import PdfReader
 from sqlmodel import Session, select
 
 from storage.models import Appeal, AuditEvent, Campaign
-from surveys.accounts import ADMIN, AUDITOR, OFFICER
-from surveys.appeals import file_appeal
-from surveys.ballots import submit_ballot
-from surveys.campaigns import ScrutineerCustody, campaign_cadres, create_campaign
-from surveys.questionnaire import load_questionnaire
-from surveys.roster import import_roster
+from surveys.collection.ballots import submit_ballot
+from surveys.results.appeals import file_appeal
+from surveys.rules.questionnaire import load_questionnaire
+from surveys.setup.accounts import ADMIN, AUDITOR, OFFICER
+from surveys.setup.campaigns import ScrutineerCustody, campaign_cadres, create_campaign
+from surveys.setup.roster import import_roster
 from tests.factories import (
     CLOSES,
     OPENS,

@@ -10,9 +10,9 @@ from sqlmodel import select
 
 from storage.engine import make_engine
 from storage.models import AuditEvent, Cadre, Campaign
-from surveys.appeals import file_appeal
-from surveys.ballots import submit_ballot
-from surveys.campaigns import CampaignError
+from surveys.collection.ballots import submit_ballot
+from surveys.results.appeals import file_appeal
+from surveys.setup.campaigns import CampaignError
 from tests.cli import CLOSED_DURING, CadreCli
 from tests.factories import complete_answers, tokens
 

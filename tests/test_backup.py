@@ -13,7 +13,7 @@ from storage.backup import backup
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.models import Campaign
-from surveys.ballots import submit_ballot
+from surveys.collection.ballots import submit_ballot
 from tests.cli import OPEN_DURING, CadreCli
 from tests.factories import complete_answers, make_campaign, tokens
 

@@ -21,7 +21,12 @@ from storage.models import (
     Response,
     SealedBallot,
 )
-from surveys.ballot_box import (
+from surveys.collection.ballots import submit_ballot
+from surveys.notification.publication import publish_results
+from surveys.results.opening import after_opening, open_box, open_with_key_file
+from surveys.results.outcomes import shown_results
+from surveys.rules.questionnaire import load_questionnaire
+from surveys.sealing.ballot_box import (
     BoxError,
     BoxSealed,
     ShareBasket,
@@ -33,14 +38,9 @@ from surveys.ballot_box import (
     split_secret,
     unseal,
 )
-from surveys.ballots import submit_ballot
-from surveys.campaigns import ScrutineerCustody, create_campaign
-from surveys.invitations import issue_invitations
-from surveys.opening import after_opening, open_box, open_with_key_file
-from surveys.outcomes import shown_results
-from surveys.publication import publish_results
-from surveys.questionnaire import load_questionnaire
-from surveys.roster import import_roster
+from surveys.setup.campaigns import ScrutineerCustody, create_campaign
+from surveys.setup.invitations import issue_invitations
+from surveys.setup.roster import import_roster
 from tests.factories import (
     BOX_KEYS,
     CLOSES,
@@ -327,7 +327,7 @@ def test_a_chat_draft_is_stored_encrypted_and_only_the_server_key_reads_it(tmp_p
     """Drafts answered in the chat: the database holds ciphertext; its key is not in it."""
     from storage.engine import make_engine
     from storage.migrate import upgrade
-    from surveys.chats import load_draft, save_draft
+    from surveys.collection.chats import load_draft, save_draft
 
     engine = make_engine(f"sqlite:///{tmp_path / 'cadre.db'}")
     upgrade(engine)
@@ -350,7 +350,7 @@ def test_a_chat_draft_is_stored_encrypted_and_only_the_server_key_reads_it(tmp_p
 
 def test_a_large_box_is_decrypted_on_every_core_with_the_same_result(monkeypatch):
     """The opening's worker processes (spawned) return every ballot, in order."""
-    import surveys.opening as opening
+    import surveys.results.opening as opening
 
     box = new_box()
     ballots = [

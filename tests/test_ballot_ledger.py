@@ -10,7 +10,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from storage.models import Campaign, LedgerCheckpoint, LedgerLeaf, Response
-from surveys.ballot_ledger import (
+from surveys.collection.ballots import submit_ballot
+from surveys.notification.publication import publish_results
+from surveys.results.opening import open_with_key_file
+from surveys.sealing.ballot_ledger import (
     BEYOND_CHECKPOINT,
     NO_CLOSE_CHECKPOINT,
     NO_KEY,
@@ -28,10 +31,7 @@ from surveys.ballot_ledger import (
     verify_campaign,
     write_checkpoint,
 )
-from surveys.ballots import submit_ballot
-from surveys.ledger import key_fingerprint
-from surveys.opening import open_with_key_file
-from surveys.publication import publish_results
+from surveys.sealing.ledger import key_fingerprint
 from tests.cli import CLOSED_DURING, CadreCli
 from tests.factories import (
     BOX_KEYS,
@@ -160,7 +160,7 @@ def test_rewriting_the_ledger_table_too_breaks_the_signed_root(published):
         row.vote = "incompetent"
         session.add(row)
         session.commit()
-        from surveys.ballot_ledger import response_leaf
+        from surveys.sealing.ballot_ledger import response_leaf
 
         leaf = session.exec(select(LedgerLeaf).where(LedgerLeaf.response_id == target)).one()
         leaf.leaf_hash = response_leaf(session.get(Response, target)).hex()

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from storage.models import Appeal, ChatDraft, Invitation, Response, TelegramChat
-from surveys.publication import publish_results
+from surveys.notification.publication import publish_results
 from tests.bot_chat import last_text
 from tests.bot_world import (  # noqa: F401
     BotWorld,

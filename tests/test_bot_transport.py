@@ -32,7 +32,7 @@ from bot.actions import (
     SendText,
 )
 from bot.delivery import Failure, Verdict
-from surveys.messages import translate
+from surveys.rules.messages import translate
 from tests import bot_fixtures
 from tests.fake_telegram import TOKEN, FakeTelegram, message_update
 

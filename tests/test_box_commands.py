@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from cadre.cli import cli
 from storage.models import AuditEvent, Campaign
-from surveys.ballots import submit_ballot
+from surveys.collection.ballots import submit_ballot
 from tests.cli import CLOSED_DEADLINE, CLOSED_DURING, CLOSED_OPENS, CadreCli
 from tests.factories import complete_answers, tokens
 

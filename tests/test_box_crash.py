@@ -25,8 +25,8 @@ from sqlmodel import Session, func, select
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.models import Campaign, LedgerCheckpoint, LedgerLeaf, Response, SealedBallot
-from surveys.ballot_box import key_file
-from surveys.ballots import CadreAnswers, open_ballot, submit_ballot
+from surveys.collection.ballots import CadreAnswers, open_ballot, submit_ballot
+from surveys.sealing.ballot_box import key_file
 from tests.factories import BOX_KEYS, SECRET, make_campaign, roster_rows, tokens
 
 RATERS = 2500

@@ -134,7 +134,7 @@ def test_rater_answers_without_javascript(browser, live, engine):
 
 
 def test_member_of_the_public_rates_a_window_on_a_phone(browser, app, session, engine, now):
-    from surveys.channels import create_channel, rotating_code, window_number
+    from surveys.setup.channels import create_channel, rotating_code, window_number
 
     campaign = make_campaign(session, now=now)
     channel = create_channel(
@@ -165,7 +165,7 @@ def test_member_of_the_public_rates_a_window_on_a_phone(browser, app, session, e
 
 
 def test_window_display_shows_the_code_and_refreshes_without_javascript(browser, app, session, now):
-    from surveys.channels import create_channel, display_key, window_number, window_start
+    from surveys.setup.channels import create_channel, display_key, window_number, window_start
 
     campaign = make_campaign(session, now=now)
     channel = create_channel(session=session, campaign=campaign, name="1号窗口", cadre_ids=["C1"])
@@ -193,7 +193,7 @@ def test_window_display_shows_the_code_and_refreshes_without_javascript(browser,
 
 def test_window_display_shows_a_new_code_as_soon_as_a_phone_takes_it(browser, app, session, now):
     """Issue 14, finding 10: the screen's script notices the scan and loads the next code."""
-    from surveys.channels import create_channel, display_key
+    from surveys.setup.channels import create_channel, display_key
 
     campaign = make_campaign(session, now=now)
     channel = create_channel(session=session, campaign=campaign, name="1号窗口", cadre_ids=["C1"])
@@ -218,7 +218,7 @@ def parse_display_code(image: str, slug: str) -> str:
     """The form address a phone opens from the display's QR image (its window and serial)."""
     from urllib.parse import parse_qs, urlsplit
 
-    from surveys.channels import rotating_code
+    from surveys.setup.channels import rotating_code
 
     shown = parse_qs(urlsplit(image).query)
     code = rotating_code(SECRET, slug, int(shown["w"][0]), int(shown["n"][0]))
@@ -228,7 +228,7 @@ def parse_display_code(image: str, slug: str) -> str:
 def test_mini_app_opens_the_bound_raters_form(browser, app, session, engine, now):
     from urllib.parse import quote
 
-    from surveys.chats import bind_chat, telegram_links
+    from surveys.collection.chats import bind_chat, telegram_links
     from tests.test_miniapp import BOT_TOKEN, CHAT, init_fields, sign
 
     campaign = make_campaign(session, now=now)
@@ -249,7 +249,7 @@ def test_mini_app_opens_the_bound_raters_form(browser, app, session, engine, now
 
 
 def test_hr_signs_in_and_reads_a_cadre_report_with_its_chart(browser, app, session, now):
-    from surveys.accounts import OFFICER
+    from surveys.setup.accounts import OFFICER
     from tests.hr import PASSWORD, make_hr_user
     from tests.report_campaign import report_campaign
 

@@ -18,10 +18,10 @@ from sqlmodel import Session, select
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.models import Cadre, Campaign
-from surveys.cells import cell_text
-from surveys.report_pdf import write_cadre_report_pdf
-from surveys.reports import cadre_report, campaign_overview, write_results_workbook
-from surveys.roster import write_workbook
+from surveys.results.report_pdf import write_cadre_report_pdf
+from surveys.results.reports import cadre_report, campaign_overview, write_results_workbook
+from surveys.rules.cells import cell_text
+from surveys.setup.roster import write_workbook
 from tests import report_campaign as hand_worked
 from tests.cli import CadreCli
 from tests.factories import make_campaign, small_roster_rows

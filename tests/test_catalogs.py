@@ -9,7 +9,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from surveys.messages import LOCALES, TRANSLATIONS_DIR, translate
+from surveys.rules.messages import LOCALES, TRANSLATIONS_DIR, translate
 
 ROOT = Path(__file__).resolve().parent.parent
 METHODS = [

@@ -17,7 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
-from surveys.charts import COLOUR, FONT_FILE, bars_png, cjk_font_file, radar_png
+from surveys.documents.charts import COLOUR, FONT_FILE, bars_png, cjk_font_file, radar_png
 
 DIMENSIONS = [
     "德（政治素质）",
@@ -103,7 +103,7 @@ def test_the_default_font_would_have_failed():
 
 def test_charts_leave_pyplot_alone():
     code = (
-        "import sys; from surveys.charts import radar_png; "
+        "import sys; from surveys.documents.charts import radar_png; "
         "radar_png(['德', '能', '勤'], [1, 2, 3], title='t'); "
         "print('matplotlib.pyplot' in sys.modules)"
     )

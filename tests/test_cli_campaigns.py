@@ -14,7 +14,7 @@ from sqlmodel import Session
 from cadre.cli import cli
 from storage.engine import make_engine
 from storage.models import Campaign
-from surveys.roster import write_workbook
+from surveys.setup.roster import write_workbook
 from tests.factories import ROSTER
 
 

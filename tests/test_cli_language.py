@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from cadre.cli import cli
 from cadre.cli_language import help_texts, localized
-from surveys.messages import translate
+from surveys.rules.messages import translate
 
 
 def cadre(*args: str, **env: str) -> subprocess.CompletedProcess:

@@ -25,15 +25,17 @@ from bot.results import result_lines
 from storage.engine import make_engine
 from storage.models import Campaign, Response
 from storage.shared import cadre_summary
-from surveys.accounts import AUDITOR
-from surveys.disclosure import OTHER, disclose
-from surveys.grading import QUOTA_OUTSIDE, QUOTA_WITHIN, count_answers
-from surveys.messages import translate
-from surveys.outcomes import COMMENT, RULE_SPLIT, VOTE, shown_results, split_answers
-from surveys.publication import CadreOutcome
-from surveys.questionnaire import load_questionnaire
-from surveys.report_pdf import write_cadre_report_pdf, write_overview_pdf
-from surveys.reports import (
+from surveys.notification.publication import CadreOutcome
+from surveys.results.outcomes import (
+    COMMENT,
+    RULE_SPLIT,
+    SPLIT_LEFT_OUT,
+    VOTE,
+    shown_results,
+    split_answers,
+)
+from surveys.results.report_pdf import write_cadre_report_pdf, write_overview_pdf
+from surveys.results.reports import (
     ballot_table,
     cadre_report,
     campaign_overview,
@@ -42,8 +44,13 @@ from surveys.reports import (
     vote_table,
     workbook_sheets,
 )
-from surveys.results import push_results
-from surveys.scoring import ScoredResponse, score_cadre
+from surveys.results.summaries import push_results
+from surveys.rules.disclosure import OTHER, disclose
+from surveys.rules.grading import QUOTA_OUTSIDE, QUOTA_WITHIN, count_answers
+from surveys.rules.messages import translate
+from surveys.rules.questionnaire import load_questionnaire
+from surveys.rules.scoring import ScoredResponse, score_cadre
+from surveys.setup.accounts import AUDITOR
 from tests.hr import hr_client
 from tests.report_campaign import report_campaign
 from tests.web import app_fixture, visible  # noqa: F401
@@ -169,8 +176,16 @@ def test_the_subtraction_attacker_derives_nothing_of_the_findings(session, world
     assert "This cadre's ballots are not listed" in report_text(report, "en")
     assert "No vote count or share is shown" in report_text(report, "en")
     assert "该干部的测评表不予列出" in report_text(report, "zh")
-    # Finding 2: the veto still caps the grade, but its text gives no share of 5 raters.
-    assert c1.graded.values["answered"] == 5 and c1.graded.values["share"] == 40.0
+    # Finding 2: the vetoes on split items count the groups shown on their own only: the
+    # superiors' and peers' 6 answers to lian_rules (2 Poor) cap the grade; the two
+    # subordinates' Poor on lian_responsibility (2 of 5 with the superiors') is left out.
+    veto = c1.graded.steps[-1]
+    assert (veto.values["item"], veto.values["answered"], veto.values["share"]) == (
+        "lian_rules",
+        6,
+        33.3,
+    )
+    assert SPLIT_LEFT_OUT in [note.message for note in c1.notes]
     assert c1.decision.grade == "basically_competent"
     assert c1.decision.message == RULE_SPLIT
     assert "answered" not in c1.decision.values
@@ -292,13 +307,34 @@ def extreme_plan(world: int, rater: str, cadre: str) -> tuple[str, dict[str, str
     return "fairly_good", {poor: "poor", good: "good"}, "competent"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="left out of issue 14: a veto whose item only 1 to k - 1 hidden raters share "
-    "with the shown groups still caps the grade; beside a shown group's extreme "
-    "dimension mean (all Good) the capped grade tells what the hidden raters answered",
-)
-def test_a_split_veto_still_moves_the_grade(session, now, tmp_path):
+def test_a_split_veto_no_longer_moves_the_grade(session, now, tmp_path):
+    """Beside shown superiors answering Good throughout, a veto that the two subordinates' Poor
+    alone would fire must not cap the grade: the vetoes count the shown groups only."""
     first = worlds_campaign(session, now, 1, extreme_plan)
     second = worlds_campaign(session, now, 2, extreme_plan)
+    assert every_output(session, first, tmp_path) == every_output(session, second, tmp_path)
+
+
+def split_vote_plan(world: int, rater: str, cadre: str) -> tuple[str, dict[str, str], str]:
+    """C1's two subordinates vote Incompetent in world 1 and Competent in world 2; of the
+    six shown voters only S1 votes Incompetent.  Counting every vote, world 1 has 3 of 8
+    Incompetent (more than a third: the grade would be capped at Incompetent) and world 2
+    1 of 8; the shown groups alone have 1 of 6 in both."""
+    usual, different, vote = plan(1, rater, cadre)
+    if cadre == "C1":
+        if rater in SUBORDINATES:
+            vote = "incompetent" if world == 1 else "competent"
+        else:
+            vote = "incompetent" if rater == "S1" else "competent"
+    return usual, different, vote
+
+
+def test_a_split_vote_does_not_move_the_grade(session, now, tmp_path):
+    """The vote rules count the groups shown on their own when the rest of the voters are
+    fewer than k: two subordinates' votes would otherwise cap C1's grade in one world only."""
+    first = worlds_campaign(session, now, 1, split_vote_plan)
+    second = worlds_campaign(session, now, 2, split_vote_plan)
+    c1 = {r.cadre.external_id: r for r in shown_results(session=session, campaign=first)}["C1"]
+    assert VOTE in c1.split and c1.score.votes["incompetent"] == 3
+    assert c1.decision.grade != "incompetent"
     assert every_output(session, first, tmp_path) == every_output(session, second, tmp_path)

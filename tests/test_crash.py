@@ -23,8 +23,8 @@ from sqlmodel import Session, func, select
 
 from storage.engine import make_engine
 from storage.models import Assignment, Campaign, Invitation, Response, SealedBallot
-from surveys.ballot_ledger import verify_campaign
-from surveys.opening import open_with_key_file
+from surveys.results.opening import open_with_key_file
+from surveys.sealing.ballot_ledger import verify_campaign
 from tests.factories import SECRET
 from tests.test_serve import free_port
 from tests.web import parse

@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from surveys.disclosure import (
+from surveys.rules.disclosure import (
     COMMENTS_WITHHELD,
     DIMENSION_WITHHELD,
     FEWER_THAN_K,
@@ -23,7 +23,7 @@ from surveys.disclosure import (
     disclose,
     disclose_comments,
 )
-from surveys.scoring import CadreScore, weighted_mean
+from surveys.rules.scoring import CadreScore, weighted_mean
 
 WEIGHTS = {"superior": 30, "peer": 20, "subordinate": 30, "public": 20}
 
@@ -228,7 +228,7 @@ def test_comment_order_comes_from_system_randomness_by_default(monkeypatch):
             used.append(list(values))
             values.reverse()
 
-    monkeypatch.setattr("surveys.disclosure.random.SystemRandom", Recording)
+    monkeypatch.setattr("surveys.rules.disclosure.random.SystemRandom", Recording)
     shown = disclose_comments(["一", "二", "三", "四", "五"])
     assert used == [["一", "二", "三", "四", "五"]]
     assert shown.comments == ["五", "四", "三", "二", "一"]

@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from cadre.cli import cli
 from storage.engine import make_engine
 from storage.models import Cadre, Campaign, Response
-from surveys.roster import write_workbook
+from surveys.setup.roster import write_workbook
 from tests.databases import postgres_database
 from tests.factories import ROSTER
 from webforms import create_app

@@ -21,9 +21,9 @@ from bot.actions import Incoming
 from bot.conversation import BotConfig
 from bot.core import BotCore
 from storage.models import Invitation, Response, SealedBallot
-from surveys.channels import create_channel
-from surveys.questionnaire import TemplateError, parse_questionnaire
-from surveys.roster import RosterError, import_roster, read_roster
+from surveys.rules.questionnaire import TemplateError, parse_questionnaire
+from surveys.setup.channels import create_channel
+from surveys.setup.roster import RosterError, import_roster, read_roster
 from tests.factories import SECRET, make_campaign
 from tests.hr import LOGIN, hr_client
 from tests.web import (  # noqa: F401

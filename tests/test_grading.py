@@ -13,7 +13,7 @@ from fractions import Fraction
 import pytest
 import yaml
 
-from surveys.grading import (
+from surveys.rules.grading import (
     BAND,
     BELOW_BANDS,
     CAPS,
@@ -27,7 +27,7 @@ from surveys.grading import (
     grade_campaign,
     quota_places,
 )
-from surveys.questionnaire import (
+from surveys.rules.questionnaire import (
     DEFAULT_BANDS,
     GRADES,
     Grade,
@@ -36,7 +36,7 @@ from surveys.questionnaire import (
     load_questionnaire,
     parse_questionnaire,
 )
-from surveys.scoring import CadreScore, ScoredResponse, score_cadre
+from surveys.rules.scoring import CadreScore, ScoredResponse, score_cadre
 
 ANNUAL = load_questionnaire("annual")
 BANDS = {"excellent": 90, "competent": 75, "basically_competent": 60}

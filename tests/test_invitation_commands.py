@@ -11,11 +11,11 @@ from PIL import Image
 from sqlmodel import select
 
 from storage.models import Invitation
-from surveys import invitations as invitation_rules
-from surveys.ballots import CadreAnswers, open_ballot, submit_ballot
-from surveys.campaigns import CampaignError
-from surveys.invitations import find_invitation, hash_token, issue_slips
-from surveys.qrcodes import qr_matrix
+from surveys.collection.ballots import CadreAnswers, open_ballot, submit_ballot
+from surveys.documents.qrcodes import qr_matrix
+from surveys.setup import invitations as invitation_rules
+from surveys.setup.campaigns import CampaignError
+from surveys.setup.invitations import find_invitation, hash_token, issue_slips
 from tests.cli import BASE_URL, OPEN_DURING, CadreCli, pdf_pages, png_matrix, terminal_matrix
 from tests.factories import make_campaign, roster_rows
 

@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from hypothesis import given
 from hypothesis import strategies as st
 
-from surveys import ledger
-from surveys.ledger import (
+from surveys.sealing import ledger
+from surveys.sealing.ledger import (
     Checkpoint,
     LedgerProblem,
     checkpoint_key_id,

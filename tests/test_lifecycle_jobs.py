@@ -21,12 +21,12 @@ from scheduler.waves import send_notices
 from storage.engine import make_engine
 from storage.models import AuditEvent, Campaign, LedgerCheckpoint, OutboxMessage, SealedBallot
 from storage.shared import read_summaries
-from surveys.ballot_box import key_file
-from surveys.ballots import submit_ballot
-from surveys.lifecycle import close_campaign, note_opened, push_published
-from surveys.opening import after_opening
-from surveys.publication import publish_results
-from surveys.reminders import QuietHours, add_wave
+from surveys.collection.ballots import submit_ballot
+from surveys.collection.reminders import QuietHours, add_wave
+from surveys.notification.lifecycle import close_campaign, note_opened, push_published
+from surveys.notification.publication import publish_results
+from surveys.results.opening import after_opening
+from surveys.sealing.ballot_box import key_file
 from tests.factories import BOX_KEYS, complete_answers, open_boxes, tokens
 from tests.fake_telegram import FakeTelegram
 from tests.wave_world import build_wave_world, chat_of

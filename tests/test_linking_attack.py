@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from storage.models import Cadre, Response
-from surveys.ballots import CadreAnswers, open_ballot, submit_ballot
+from surveys.collection.ballots import CadreAnswers, open_ballot, submit_ballot
 from tests.factories import make_campaign, open_boxes, roster_rows, tokens
 
 CADRES = 40

@@ -10,7 +10,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from sqlmodel import Session
 
-from surveys.chats import bind_chat, telegram_links
+from surveys.collection.chats import bind_chat, telegram_links
 from tests.factories import SECRET, later, make_campaign
 from tests.web import BASE_URL, app_fixture, client_fixture, rater_paths  # noqa: F401
 from webforms import create_app

@@ -16,10 +16,10 @@ from io import BytesIO
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
-from surveys.pdf_fonts import truetype_subset
-from surveys.qrcodes import Card, write_cards_pdf
-from surveys.report_pdf import write_cadre_report_pdf, write_overview_pdf
-from surveys.reports import cadre_report, campaign_overview
+from surveys.documents.pdf_fonts import truetype_subset
+from surveys.documents.qrcodes import Card, write_cards_pdf
+from surveys.results.report_pdf import write_cadre_report_pdf, write_overview_pdf
+from surveys.results.reports import cadre_report, campaign_overview
 from tests.report_campaign import report_campaign
 
 FONT_FILES = ("/FontFile", "/FontFile2", "/FontFile3")

@@ -18,11 +18,20 @@ import yaml
 from sqlmodel import select
 
 from storage.models import AuditEvent, CadreMark, Campaign
-from surveys.appeals import appeal_deadline
-from surveys.barring import campaign_marks, launch_warnings, mark_cadre
-from surveys.campaigns import CampaignError, KeyFileCustody, create_campaign
-from surveys.disclosure import Disclosure
-from surveys.grading import (
+from surveys.notification.publication import publish_results
+from surveys.results.appeals import appeal_deadline
+from surveys.results.opening import open_with_key_file
+from surveys.results.outcomes import (
+    ADMONITION_WITHHELD,
+    VOTE,
+    describe,
+    shown_decision,
+    shown_results,
+)
+from surveys.results.reports import cadre_report, report_text
+from surveys.results.rulebook import citation_text, explain, rule_lines
+from surveys.rules.disclosure import Disclosure
+from surveys.rules.grading import (
     ADMONITION,
     BAND,
     CAPS,
@@ -37,21 +46,24 @@ from surveys.grading import (
     quota_places,
     quota_warnings,
 )
-from surveys.opening import open_with_key_file
-from surveys.outcomes import ADMONITION_WITHHELD, VOTE, describe, shown_decision, shown_results
-from surveys.presets import PresetError, preset_data, preset_names, preset_overrides, with_preset
-from surveys.publication import publish_results
-from surveys.questionnaire import (
+from surveys.rules.presets import (
+    PresetError,
+    preset_data,
+    preset_names,
+    preset_overrides,
+    with_preset,
+)
+from surveys.rules.questionnaire import (
     Questionnaire,
     TemplateError,
     load_questionnaire,
     parse_questionnaire,
 )
-from surveys.reports import cadre_report, report_text
-from surveys.roster import import_roster
-from surveys.rulebook import citation_text, explain, rule_lines
-from surveys.scoring import CadreScore
-from surveys.workdays import CalendarError
+from surveys.rules.scoring import CadreScore
+from surveys.rules.workdays import UNKNOWN_YEAR
+from surveys.setup.barring import campaign_marks, launch_warnings, mark_cadre
+from surveys.setup.campaigns import CampaignError, KeyFileCustody, create_campaign
+from surveys.setup.roster import import_roster
 from tests.cli import CadreCli
 from tests.factories import BOX_KEYS, LEDGER_KEY, roster_rows
 
@@ -613,10 +625,11 @@ def test_publishing_in_a_year_the_calendar_does_not_know_is_refused(engine, now)
             session=session, campaign=campaign, key_folder=BOX_KEYS, ledger_key=LEDGER_KEY,
             now=datetime(2099, 1, 5, 1, tzinfo=UTC),
         )  # fmt: skip
-        with pytest.raises(CalendarError, match="does not know 2099"):
+        with pytest.raises(CampaignError, match="does not know 2099") as caught:
             publish_results(
                 session=session, campaign=campaign, now=datetime(2099, 1, 6, tzinfo=UTC)
             )
+        assert caught.value.message == UNKNOWN_YEAR  # a user error for the CLI and the console
         assert campaign.published_at is None
 
 

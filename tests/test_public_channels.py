@@ -18,7 +18,8 @@ from sqlmodel import Session, select
 
 from cadre.settings import Settings
 from storage.models import Cadre, ChannelTally, PublicChannel
-from surveys.channels import (
+from surveys.documents.qrcodes import qr_matrix
+from surveys.setup.channels import (
     channel_flags,
     channel_tallies,
     claim_code,
@@ -34,7 +35,6 @@ from surveys.channels import (
     window_number,
     window_start,
 )
-from surveys.qrcodes import qr_matrix
 from tests.cli import BASE_URL as CLI_BASE_URL
 from tests.cli import CadreCli, png_matrix, terminal_matrix
 from tests.factories import SECRET, later, make_campaign

@@ -11,7 +11,7 @@ import itertools
 from sqlmodel import select
 
 from storage.models import Cadre
-from surveys.channels import create_channel, rotating_code, window_number
+from surveys.setup.channels import create_channel, rotating_code, window_number
 from tests.factories import SECRET, later, make_campaign
 from tests.web import ZH, app_fixture, client_fixture, parse, responses, visible  # noqa: F401
 

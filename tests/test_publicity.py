@@ -13,9 +13,9 @@ import pytest
 from sqlmodel import Session
 
 from storage.models import Campaign
-from surveys.accounts import OFFICER
-from surveys.appeals import file_appeal
-from surveys.campaigns import campaign_cadres
+from surveys.results.appeals import file_appeal
+from surveys.setup.accounts import OFFICER
+from surveys.setup.campaigns import campaign_cadres
 from tests.factories import CLOSES
 from tests.hr import anonymous_client, hr_client, hr_post
 from tests.report_campaign import report_campaign

@@ -11,9 +11,9 @@ from PIL import Image
 from pypdf import PdfReader
 from reportlab.pdfbase import pdfmetrics
 
-from surveys import qrcodes
-from surveys.pdf_fonts import document_font
-from surveys.qrcodes import (
+from surveys.documents import qrcodes
+from surveys.documents.pdf_fonts import document_font
+from surveys.documents.qrcodes import (
     Card,
     qr_matrix,
     qr_png,

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from surveys.quality import (
+from surveys.rules.quality import (
     BURST,
     LENIENT,
     OUTLIER,
@@ -22,8 +22,8 @@ from surveys.quality import (
     straight_lined,
     to_ballot,
 )
-from surveys.questionnaire import Questionnaire, load_questionnaire
-from surveys.scoring import ScoredResponse, score_cadre
+from surveys.rules.questionnaire import Questionnaire, load_questionnaire
+from surveys.rules.scoring import ScoredResponse, score_cadre
 
 
 def text(words: str) -> dict:

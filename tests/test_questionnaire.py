@@ -10,15 +10,15 @@ import yaml
 from sqlmodel import Session
 
 from storage.models import Campaign
-from surveys.campaigns import KeyFileCustody, create_campaign, snapshot
-from surveys.questionnaire import (
+from surveys.rules.questionnaire import (
     RATER_GROUPS,
     Questionnaire,
     TemplateError,
     built_in_names,
     load_questionnaire,
 )
-from surveys.roster import import_roster
+from surveys.setup.campaigns import KeyFileCustody, create_campaign, snapshot
+from surveys.setup.roster import import_roster
 from tests.factories import ANNUAL_PEER_ITEMS, BOX_KEYS, CLOSES, OPENS, small_roster_rows
 
 

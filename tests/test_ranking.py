@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from surveys.questionnaire import GRADES
-from surveys.ranking import (
+from surveys.rules.questionnaire import GRADES
+from surveys.rules.ranking import (
     RECOMMENDED,
     USES,
     DimensionGap,

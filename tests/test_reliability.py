@@ -6,15 +6,15 @@ from fractions import Fraction
 
 import pytest
 
-from surveys.questionnaire import load_questionnaire
-from surveys.reliability import (
+from surveys.rules.questionnaire import load_questionnaire
+from surveys.rules.reliability import (
     cronbach_alpha,
     dimension_alphas,
     group_icc,
     icc_oneway,
     response_score,
 )
-from surveys.scoring import ScoredResponse
+from surveys.rules.scoring import ScoredResponse
 
 # pingouin's "cronbach_alpha" data set (pingouin/datasets/cronbach_alpha.csv): 15 subjects
 # (rows) answering 10 Likert items Q1..Q10 (columns).

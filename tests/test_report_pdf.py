@@ -7,8 +7,8 @@ from io import BytesIO
 import pytest
 from pypdf import PdfReader
 
-from surveys.report_pdf import markup, write_cadre_report_pdf, write_overview_pdf
-from surveys.reports import cadre_report, campaign_overview
+from surveys.results.report_pdf import markup, write_cadre_report_pdf, write_overview_pdf
+from surveys.results.reports import cadre_report, campaign_overview
 from tests.factories import make_campaign, open_boxes
 from tests.report_campaign import report_campaign
 

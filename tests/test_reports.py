@@ -13,18 +13,14 @@ import openpyxl
 import pytest
 
 from storage.models import Appeal
-from surveys.channels import create_channel, record_tally
-from surveys.disclosure import Disclosure
-from surveys.grading import CAPS, GradeDecision, GradeStep
-from surveys.outcomes import (
+from surveys.results.outcomes import (
     GRADE_WITHHELD,
     REVISED_ON_APPEAL,
     RULE_WITHHELD,
     shown_decision,
     shown_results,
 )
-from surveys.ranking import USES
-from surveys.reports import (
+from surveys.results.reports import (
     ballot_table,
     cadre_report,
     campaign_overview,
@@ -38,7 +34,11 @@ from surveys.reports import (
     vote_table,
     write_results_workbook,
 )
-from surveys.scoring import CadreScore
+from surveys.rules.disclosure import Disclosure
+from surveys.rules.grading import CAPS, GradeDecision, GradeStep
+from surveys.rules.ranking import USES
+from surveys.rules.scoring import CadreScore
+from surveys.setup.channels import create_channel, record_tally
 from tests.cli import CadreCli
 from tests.report_campaign import COMMENTS, report_campaign
 

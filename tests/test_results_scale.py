@@ -12,12 +12,12 @@ from collections import defaultdict
 
 import pytest
 
-from surveys.grading import count_answers
-from surveys.quality import to_ballot
-from surveys.questionnaire import load_questionnaire
-from surveys.ranking import RankingEntry, percentile_rank, standings
-from surveys.reliability import response_score
-from surveys.scoring import ScoredResponse, rounded, score_cadre, score_campaign, score_points
+from surveys.rules.grading import count_answers
+from surveys.rules.quality import to_ballot
+from surveys.rules.questionnaire import load_questionnaire
+from surveys.rules.ranking import RankingEntry, percentile_rank, standings
+from surveys.rules.reliability import response_score
+from surveys.rules.scoring import ScoredResponse, rounded, score_cadre, score_campaign, score_points
 
 
 @pytest.fixture(scope="module")

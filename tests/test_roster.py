@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from storage.models import Assignment, Cadre, Rater, Roster
-from surveys.roster import (
+from surveys.setup.roster import (
     RosterError,
     import_roster,
     read_csv_folder,

@@ -34,7 +34,7 @@ from scheduler.runtime import SchedulerConfig
 from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.models import OutboxMessage, ReminderWave
-from surveys.reminders import QuietHours, add_wave
+from surveys.collection.reminders import QuietHours, add_wave
 from tests.factories import SECRET
 from tests.fake_telegram import TOKEN, FakeTelegram
 from tests.wave_world import BASE_URL, build_wave_world

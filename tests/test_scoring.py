@@ -17,9 +17,9 @@ from statistics import fmean
 
 import pytest
 
-from surveys.questionnaire import Questionnaire
-from surveys.results import rounded
-from surveys.scoring import ScoredResponse, score_cadre, score_campaign, weighted_mean
+from surveys.results.summaries import rounded
+from surveys.rules.questionnaire import Questionnaire
+from surveys.rules.scoring import ScoredResponse, score_cadre, score_campaign, weighted_mean
 
 ALL = ["superior", "peer", "subordinate"]
 

@@ -21,7 +21,7 @@ from storage.shared import (
     shared_schema_version,
     version_1_columns,
 )
-from surveys.results import push_results
+from surveys.results.summaries import push_results
 from tests.databases import postgres_database
 from tests.report_campaign import report_campaign
 

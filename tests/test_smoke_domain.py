@@ -2,9 +2,9 @@
 
 import pytest
 
-from surveys.ballots import BallotUnavailable, CadreAnswers, open_ballot, submit_ballot
-from surveys.invitations import named_links
-from surveys.results import campaign_results
+from surveys.collection.ballots import BallotUnavailable, CadreAnswers, open_ballot, submit_ballot
+from surveys.results.summaries import campaign_results
+from surveys.setup.invitations import named_links
 from tests.factories import SECRET, make_campaign, open_boxes
 
 

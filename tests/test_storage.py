@@ -16,9 +16,9 @@ from storage.engine import make_engine, session_scope
 from storage.migrate import FOREIGN_TABLES, is_current, ours, upgrade
 from storage.models import Assignment, Cadre, Campaign, Invitation, Rater, Response, Roster
 from storage.shared import cadre_summary, ensure_shared_schema, upsert_summaries
-from surveys.campaigns import snapshot
-from surveys.questionnaire import load_questionnaire
-from surveys.roster import import_roster
+from surveys.rules.questionnaire import load_questionnaire
+from surveys.setup.campaigns import snapshot
+from surveys.setup.roster import import_roster
 from tests.databases import postgres_database
 from tests.factories import make_campaign, small_roster_rows
 

@@ -17,15 +17,15 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from storage.models import Cadre, Campaign, Invitation, Rater, Response, SealedBallot
-from surveys.ballots import (
+from surveys.collection.ballots import (
     BallotInvalid,
     BallotUnavailable,
     CadreAnswers,
     open_ballot,
     submit_ballot,
 )
-from surveys.campaigns import CampaignError, snapshot
-from surveys.invitations import issue_slips
+from surveys.setup.campaigns import CampaignError, snapshot
+from surveys.setup.invitations import issue_slips
 from tests.factories import (
     ANNUAL_PEER_ITEMS,
     CLOSES,

@@ -20,7 +20,7 @@ import pytest
 from sqlmodel import select
 
 from storage.models import Invitation, Rater, ReminderWave
-from surveys.chats import bind_chat, rater_payload, telegram_links
+from surveys.collection.chats import bind_chat, rater_payload, telegram_links
 from tests.cli import CadreCli, local
 from tests.factories import SECRET
 from tests.fake_telegram import TOKEN, FakeTelegram

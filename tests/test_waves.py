@@ -18,10 +18,10 @@ from bot.conversation import BotConfig
 from bot.core import BotCore
 from scheduler.waves import prepare_wave, send_wave
 from storage.models import OutboxMessage, ReminderWave, TelegramChat
-from surveys.ballots import submit_ballot
-from surveys.campaigns import CampaignError
-from surveys.outbox import wave_counts
-from surveys.reminders import QuietHours, add_wave, cancel_wave, plan_template_waves
+from surveys.collection.ballots import submit_ballot
+from surveys.collection.reminders import QuietHours, add_wave, cancel_wave, plan_template_waves
+from surveys.notification.outbox import wave_counts
+from surveys.setup.campaigns import CampaignError
 from tests.factories import SECRET, complete_answers, tokens
 from tests.fake_telegram import FakeTelegram
 from tests.wave_world import BASE_URL, build_wave_world, chat_of

@@ -6,7 +6,7 @@ from io import BytesIO
 
 import openpyxl
 
-from surveys.workbook import column_letter, write_workbook
+from surveys.documents.workbook import column_letter, write_workbook
 
 TABLES = [
     ("Overview", [["Key figure", "Value"], ["Cadres", 3], ["Share", 12.5], [], ["Grade", "n"]]),

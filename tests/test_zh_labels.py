@@ -16,10 +16,10 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 from pypdf import PdfReader
 
-from surveys.audit import record_event
-from surveys.messages import TRANSLATIONS_DIR
-from surveys.report_pdf import write_cadre_report_pdf
-from surveys.reports import cadre_report
+from surveys.results.report_pdf import write_cadre_report_pdf
+from surveys.results.reports import cadre_report
+from surveys.rules.messages import TRANSLATIONS_DIR
+from surveys.sealing.audit import record_event
 from tests.factories import make_campaign
 from tests.hr import hr_client
 from tests.report_campaign import report_campaign

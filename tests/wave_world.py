@@ -15,10 +15,16 @@ from sqlmodel import Session, select
 
 from scheduler.runtime import Runtime, SchedulerConfig
 from storage.models import Campaign, Invitation, Rater
-from surveys.chats import bind_chat, cadre_links, cadre_payload, rater_payload, telegram_links
-from surveys.invitations import issue_slips
-from surveys.reminders import QuietHours
-from surveys.roster import RosterRows
+from surveys.collection.chats import (
+    bind_chat,
+    cadre_links,
+    cadre_payload,
+    rater_payload,
+    telegram_links,
+)
+from surveys.collection.reminders import QuietHours
+from surveys.setup.invitations import issue_slips
+from surveys.setup.roster import RosterRows
 from tests.bot_world import Clock
 from tests.factories import SECRET, make_campaign, roster_rows
 from tests.fake_telegram import TOKEN, FakeTelegram

@@ -22,7 +22,7 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from storage.models import Campaign, Invitation, Response
-from surveys.invitations import named_links
+from surveys.setup.invitations import named_links
 from tests.factories import BOX_KEYS, LEDGER_KEY, SECRET, opened_responses
 from webforms import create_app
 

@@ -37,8 +37,14 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from storage.models import Cadre, Campaign
-from surveys.ballots import CadreAnswers, open_ballot, open_public, submit_ballot, submit_public
-from surveys.channels import create_channel
+from surveys.collection.ballots import (
+    CadreAnswers,
+    open_ballot,
+    open_public,
+    submit_ballot,
+    submit_public,
+)
+from surveys.setup.channels import create_channel
 from tests.factories import make_campaign, opened_responses, roster_rows, tokens
 
 UNIT = "测试局"

@@ -15,7 +15,7 @@ from pathlib import Path
 from flask import Flask
 from flask_compress import Compress
 
-from surveys.accounts import MIN_SECRET_LENGTH, weak_secret
+from surveys.setup.accounts import MIN_SECRET_LENGTH, weak_secret
 from webforms import (
     admin,
     admin_reports,  # noqa: F401  (adds the results pages to admin.bp)

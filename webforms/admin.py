@@ -31,10 +31,10 @@ from sqlmodel import Session
 from werkzeug.security import check_password_hash
 
 from storage.models import Campaign, HrUser
-from surveys import accounts
-from surveys.accounts import ADMIN, ROLE_LABELS, ROLES, AccountError
-from surveys.campaigns import campaign_state, list_campaigns
-from surveys.invitations import invitation_counts
+from surveys.setup import accounts
+from surveys.setup.accounts import ADMIN, ROLE_LABELS, ROLES, AccountError
+from surveys.setup.campaigns import campaign_state, list_campaigns
+from surveys.setup.invitations import invitation_counts
 from webforms import login_limits
 from webforms.clock import current_time
 from webforms.db import get_session

@@ -5,8 +5,8 @@ CSRF check and the route enumeration of ``tests/test_admin_auth.py`` cover
 them like every other HR page: every page needs a signed-in account and
 every post a writing role.
 
-Every figure and sentence comes from ``surveys`` (``surveys.reports`` builds
-the tables in the reader's language from ``surveys.outcomes``), so a page,
+Every figure and sentence comes from ``surveys`` (``surveys.results.reports`` builds
+the tables in the reader's language from ``surveys.results.outcomes``), so a page,
 its PDF, the workbook and the terminal always show the same numbers and
 nothing the anonymity rule withholds.  Views fetch, choose a template and
 put domain errors into words; they never compute a rule.
@@ -34,19 +34,13 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.utils import secure_filename
 
 from storage.models import Appeal, AuditEvent, Cadre, Campaign
-from surveys.accounts import WRITERS
-from surveys.appeals import appeal_deadline, campaign_appeals, decide_appeal
-from surveys.audit import campaign_events
-from surveys.ballot_box import BoxError, BoxKeys, BoxSealed, ShareBasket, read_key_file
-from surveys.campaigns import CampaignError, campaign_cadres, campaign_state, local_time
-from surveys.messages import N_
-from surveys.opening import after_opening, open_box, sealed_count
-from surveys.outcomes import BOX_SEALED, grade_label, radar_dimensions
-from surveys.progress import campaign_progress
-from surveys.publication import on_publicity, publish_results
-from surveys.questionnaire import GRADES, GROUP_LABELS
-from surveys.report_pdf import radar_chart, write_cadre_report_pdf, write_overview_pdf
-from surveys.reports import (
+from surveys.collection.progress import campaign_progress
+from surveys.notification.publication import on_publicity, publish_results
+from surveys.results.appeals import appeal_deadline, campaign_appeals, decide_appeal
+from surveys.results.opening import after_opening, open_box, sealed_count
+from surveys.results.outcomes import BOX_SEALED, grade_label, radar_dimensions
+from surveys.results.report_pdf import radar_chart, write_cadre_report_pdf, write_overview_pdf
+from surveys.results.reports import (
     CadreReport,
     CampaignOverview,
     cadre_dimension_table,
@@ -67,6 +61,12 @@ from surveys.reports import (
     weakest_text,
     write_results_workbook,
 )
+from surveys.rules.messages import N_
+from surveys.rules.questionnaire import GRADES, GROUP_LABELS
+from surveys.sealing.audit import campaign_events
+from surveys.sealing.ballot_box import BoxError, BoxKeys, BoxSealed, ShareBasket, read_key_file
+from surveys.setup.accounts import WRITERS
+from surveys.setup.campaigns import CampaignError, campaign_cadres, campaign_state, local_time
 from webforms.admin import admin_page, bp, state_labels
 from webforms.clock import current_time
 from webforms.db import get_engine, get_session

@@ -8,7 +8,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from storage.models import Campaign
-from surveys.ballots import BallotUnavailable
+from surveys.collection.ballots import BallotUnavailable
 from webforms.i18n import local_time
 
 

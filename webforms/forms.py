@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext
 
-from surveys.ballots import CadreAnswers, CadreSection
-from surveys.questionnaire import GRADE_LABELS, Questionnaire
+from surveys.collection.ballots import CadreAnswers, CadreSection
+from surveys.rules.questionnaire import GRADE_LABELS, Questionnaire
 
 
 @dataclass(frozen=True)

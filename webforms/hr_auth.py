@@ -23,7 +23,7 @@ from flask import current_app, g, redirect, request, session, url_for
 from flask_babel import gettext
 
 from storage.models import HrUser
-from surveys.accounts import WRITERS, get_user
+from surveys.setup.accounts import WRITERS, get_user
 from webforms.clock import current_time
 from webforms.db import get_session
 from webforms.errors import message_page

@@ -14,7 +14,7 @@ from babel.dates import format_date, format_time, get_datetime_format, get_timez
 from flask import Flask, Response, request
 from flask_babel import Babel, get_locale
 
-from surveys.messages import DEFAULT_LOCALE, LOCALES, TRANSLATIONS_DIR
+from surveys.rules.messages import DEFAULT_LOCALE, LOCALES, TRANSLATIONS_DIR
 
 LANG_COOKIE = "lang"
 LANG_COOKIE_AGE = 365 * 24 * 3600

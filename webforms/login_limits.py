@@ -17,7 +17,7 @@ An address with no failures on the account is always let through to the
 password check, so the real admin signs in from their own desk however many
 addresses guess.  An attacker with many addresses still gets a few guesses
 per address and hour; against that, passwords have at least 12 characters
-and accounts can turn on a second factor (``surveys/accounts.py``).  A wrong
+and accounts can turn on a second factor (``surveys/setup/accounts.py``).  A wrong
 second factor after a right password counts as a failure, and too many of
 them (``FACTOR_LIMIT``, per account) stop second-factor checks for the
 hour: only someone holding the password can cause that.

@@ -19,9 +19,9 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_babel import gettext
 
 from storage.models import Invitation
-from surveys.chats import bound_chat
-from surveys.invitations import derive_token
-from surveys.messages import best_locale
+from surveys.collection.chats import bound_chat
+from surveys.rules.messages import best_locale
+from surveys.setup.invitations import derive_token
 from webforms.clock import current_time
 from webforms.db import get_session
 from webforms.errors import message_page

@@ -2,7 +2,7 @@
 
 Anyone may answer; a channel with several cadres (a service window) first
 asks who served the person.  Stuffing is resisted without ever learning who
-rated (see ``surveys/channels.py``):
+rated (see ``surveys/setup/channels.py``):
 
 - a rotating channel opens only with a code its window's screen shows now
   (or showed in the previous window), and each code admits one ballot: the
@@ -46,7 +46,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.exceptions import TooManyRequests
 
 from storage.models import Campaign, PublicChannel
-from surveys.ballots import (
+from surveys.collection.ballots import (
     BallotForm,
     BallotInvalid,
     BallotUnavailable,
@@ -54,7 +54,8 @@ from surveys.ballots import (
     open_public,
     submit_public,
 )
-from surveys.channels import (
+from surveys.documents.qrcodes import qr_png
+from surveys.setup.channels import (
     MAX_SERIAL,
     WINDOW_MINUTES,
     claim_code,
@@ -74,7 +75,6 @@ from surveys.channels import (
     window_number,
     window_start,
 )
-from surveys.qrcodes import qr_png
 from webforms.clock import current_time
 from webforms.db import get_session
 from webforms.errors import unavailable

@@ -15,9 +15,9 @@ from babel.dates import format_date
 from flask import Blueprint, abort, render_template
 
 from storage.models import Cadre, Campaign
-from surveys.grading import EXCELLENT
-from surveys.outcomes import shown_results
-from surveys.publication import on_publicity
+from surveys.notification.publication import on_publicity
+from surveys.results.outcomes import shown_results
+from surveys.rules.grading import EXCELLENT
 from webforms.clock import current_time
 from webforms.db import get_session
 from webforms.i18n import current_locale

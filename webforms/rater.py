@@ -14,7 +14,7 @@ from datetime import datetime
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 
-from surveys.ballots import (
+from surveys.collection.ballots import (
     BallotForm,
     BallotInvalid,
     BallotUnavailable,

@@ -15,9 +15,9 @@ from sqlmodel import Session
 
 from cadre.cli import Context, UserError, fail, pass_context
 from storage.models import HrUser
-from surveys import accounts
-from surveys.accounts import ROLE_LABELS, ROLES, AccountError
-from surveys.reports import format_table
+from surveys.results.reports import format_table
+from surveys.setup import accounts
+from surveys.setup.accounts import ROLE_LABELS, ROLES, AccountError
 
 # How the audit trail names changes made from the terminal, and by the first start.
 CLI_ACTOR = "cli"

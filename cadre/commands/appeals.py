@@ -6,12 +6,12 @@ import click
 
 from cadre.cli import Context, fail, pass_context
 from cadre.commands.results import cli_actor
-from surveys.appeals import campaign_appeals, decide_appeal, find_appeal
-from surveys.campaigns import campaign_cadres, get_campaign
-from surveys.messages import N_
-from surveys.outcomes import grade_label
-from surveys.questionnaire import GRADES
-from surveys.reports import format_table
+from surveys.results.appeals import campaign_appeals, decide_appeal, find_appeal
+from surveys.results.outcomes import grade_label
+from surveys.results.reports import format_table
+from surveys.rules.messages import N_
+from surveys.rules.questionnaire import GRADES
+from surveys.setup.campaigns import campaign_cadres, get_campaign
 
 STATUS = {"open": N_("open"), "upheld": N_("upheld"), "revised": N_("revised")}
 

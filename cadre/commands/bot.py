@@ -20,10 +20,10 @@ from cadre.commands.invitations import (
     image_format_option,
     write_codes,
 )
-from surveys.campaigns import get_campaign
-from surveys.cells import cell_text
-from surveys.chats import cadre_links
-from surveys.qrcodes import Card
+from surveys.collection.chats import cadre_links
+from surveys.documents.qrcodes import Card
+from surveys.rules.cells import cell_text
+from surveys.setup.campaigns import get_campaign
 
 RUNTIMES = ("ptb", "aiogram")
 

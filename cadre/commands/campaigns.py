@@ -10,9 +10,13 @@ from zoneinfo import ZoneInfo
 import click
 
 from cadre.cli import Context, fail, pass_context
-from surveys.ballot_box import write_share_cards
-from surveys.barring import launch_warnings, mark_cadre
-from surveys.campaigns import (
+from surveys.collection.reminders import plan_template_waves
+from surveys.results.rulebook import quota_warning_lines, rule_lines
+from surveys.rules.presets import preset_kind, preset_names, with_preset
+from surveys.rules.questionnaire import load_questionnaire
+from surveys.sealing.ballot_box import write_share_cards
+from surveys.setup.barring import launch_warnings, mark_cadre
+from surveys.setup.campaigns import (
     KINDS,
     KeyFileCustody,
     ScrutineerCustody,
@@ -22,11 +26,7 @@ from surveys.campaigns import (
     snapshot,
     time_zone,
 )
-from surveys.invitations import issue_invitations
-from surveys.presets import preset_kind, preset_names, with_preset
-from surveys.questionnaire import load_questionnaire
-from surveys.reminders import plan_template_waves
-from surveys.rulebook import quota_warning_lines, rule_lines
+from surveys.setup.invitations import issue_invitations
 
 
 @click.group("campaign")

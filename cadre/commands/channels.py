@@ -19,8 +19,10 @@ from sqlmodel import Session
 from cadre.cli import Context, fail, pass_context
 from cadre.commands.invitations import image_format_option, write_codes
 from storage.models import Campaign, PublicChannel
-from surveys.campaigns import campaign_cadres, get_campaign, time_zone
-from surveys.channels import (
+from surveys.documents.qrcodes import Card, qr_terminal
+from surveys.results.reports import format_table
+from surveys.setup.campaigns import campaign_cadres, get_campaign, time_zone
+from surveys.setup.channels import (
     BURST_MINIMUM,
     channel_flags,
     channel_tallies,
@@ -29,8 +31,6 @@ from surveys.channels import (
     list_channels,
     public_url,
 )
-from surveys.qrcodes import Card, qr_terminal
-from surveys.reports import format_table
 
 
 @click.group("channels")

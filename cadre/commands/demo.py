@@ -10,11 +10,11 @@ import click
 
 from cadre.cli import Context, pass_context
 from storage.models import Campaign, PublicChannel
-from surveys.channels import list_channels, public_url
+from surveys.collection.reminders import plan_template_waves
 from surveys.demo import find_demo, load_demo
-from surveys.invitations import InvitationLink, named_links
-from surveys.qrcodes import qr_terminal
-from surveys.reminders import plan_template_waves
+from surveys.documents.qrcodes import qr_terminal
+from surveys.setup.channels import list_channels, public_url
+from surveys.setup.invitations import InvitationLink, named_links
 
 
 @dataclass(frozen=True)

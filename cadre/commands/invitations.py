@@ -20,19 +20,19 @@ from sqlmodel import Session
 
 from cadre.cli import Context, UserError, fail, pass_context
 from storage.models import Campaign
-from surveys.campaigns import get_campaign
-from surveys.cells import cell_text, printable
-from surveys.chats import telegram_links
-from surveys.invitations import (
+from surveys.collection.chats import telegram_links
+from surveys.documents.qrcodes import FORMATS, Card, write_cards_pdf, write_qr_files
+from surveys.results.reports import format_table
+from surveys.rules.cells import cell_text, printable
+from surveys.rules.questionnaire import GROUP_LABELS
+from surveys.setup.campaigns import get_campaign
+from surveys.setup.invitations import (
     InvitationLink,
     form_url,
     invitation_counts,
     issue_slips,
     named_links,
 )
-from surveys.qrcodes import FORMATS, Card, write_cards_pdf, write_qr_files
-from surveys.questionnaire import GROUP_LABELS
-from surveys.reports import format_table
 
 SLIP_GROUPS = ("superior", "peer", "subordinate")
 CSV_COLUMNS = ("rater_id", "rater_name", "phone", "telegram", "cadres", "status", "link")

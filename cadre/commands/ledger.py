@@ -9,18 +9,18 @@ import click
 
 from cadre.cli import Context, fail, pass_context
 from cadre.commands.invitations import cannot_write
-from surveys.ballot_ledger import (
+from surveys.notification.publication import close_checkpoint
+from surveys.results.summaries import audit_shared
+from surveys.rules.messages import N_
+from surveys.sealing.ballot_ledger import (
     export_ledger,
     read_export,
     server_public_key,
     signing_key,
     verify_campaign,
 )
-from surveys.campaigns import get_campaign
-from surveys.ledger import key_fingerprint
-from surveys.messages import N_
-from surveys.publication import close_checkpoint
-from surveys.results import audit_shared
+from surveys.sealing.ledger import key_fingerprint
+from surveys.setup.campaigns import get_campaign
 
 KINDS = {
     "edited": N_("edited"),

@@ -1,6 +1,6 @@
 """``cadre results``: the campaign overview, a cadre's report, the workbook, PDFs and the push.
 
-Everything printed or written comes from ``surveys.reports``, so it obeys the
+Everything printed or written comes from ``surveys.results.reports``, so it obeys the
 anonymity threshold exactly as the shared database and the bot do.
 """
 
@@ -13,13 +13,10 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from cadre.cli import Context, fail, pass_context
-from surveys.ballot_box import BoxSealed
-from surveys.campaigns import get_campaign
-from surveys.progress import campaign_progress
-from surveys.publication import publish_results
-from surveys.questionnaire import GROUP_LABELS
-from surveys.report_pdf import write_cadre_report_pdf, write_overview_pdf
-from surveys.reports import (
+from surveys.collection.progress import campaign_progress
+from surveys.notification.publication import publish_results
+from surveys.results.report_pdf import write_cadre_report_pdf, write_overview_pdf
+from surveys.results.reports import (
     cadre_report,
     campaign_overview,
     format_table,
@@ -27,7 +24,10 @@ from surveys.reports import (
     report_text,
     write_results_workbook,
 )
-from surveys.results import push_results
+from surveys.results.summaries import push_results
+from surveys.rules.questionnaire import GROUP_LABELS
+from surveys.sealing.ballot_box import BoxSealed
+from surveys.setup.campaigns import get_campaign
 
 
 class ResultsGroup(click.Group):

@@ -8,7 +8,7 @@ import click
 
 from cadre.cli import Context, pass_context
 from cadre.commands.invitations import cannot_write
-from surveys.roster import import_roster, read_roster, write_template
+from surveys.setup.roster import import_roster, read_roster, write_template
 
 
 @click.group("roster")

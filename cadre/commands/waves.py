@@ -9,10 +9,10 @@ from cadre.commands.campaigns import parse_moment
 from cadre.commands.scheduler import scheduler_runtime
 from scheduler.waves import prepare_wave, send_prepared
 from storage.models import ReminderWave
-from surveys.campaigns import get_campaign, local_time
-from surveys.messages import N_
-from surveys.outbox import wave_counts
-from surveys.reminders import add_wave, campaign_waves, cancel_wave, find_wave
+from surveys.collection.reminders import add_wave, campaign_waves, cancel_wave, find_wave
+from surveys.notification.outbox import wave_counts
+from surveys.rules.messages import N_
+from surveys.setup.campaigns import get_campaign, local_time
 
 COLUMNS = (
     ("total", N_("planned")),
@@ -23,7 +23,7 @@ COLUMNS = (
     ("uncertain", N_("uncertain")),
     ("planned", N_("waiting")),
 )
-"""Status columns: outbox counts (see ``surveys.outbox.wave_counts``) and their headings."""
+"""Status columns: outbox counts (``surveys.notification.outbox.wave_counts``), headings."""
 ORIGINS = {"hr": N_("by HR"), "template": N_("template"), "now": N_("send-now")}
 STATUSES = {
     "planned": N_("planned"),

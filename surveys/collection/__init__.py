@@ -1,0 +1,1 @@
+"""Use cases while a campaign is open: ballots from forms and chats, progress, reminder waves."""

@@ -1,0 +1,1 @@
+"""Writers of files without the database: PDF fonts, charts, QR codes, spreadsheet cells."""

@@ -1,0 +1,1 @@
+"""Use cases after the box is opened: opening it, outcomes, reports, summaries, appeals."""

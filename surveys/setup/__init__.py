@@ -1,0 +1,1 @@
+"""Use cases before a campaign opens: HR accounts, rosters, campaigns, invitations, channels."""
