@@ -134,8 +134,12 @@ class Invitation(SQLModel, table=True):
     print a link again without the database ever holding it.
     """
 
+    # Campaign first, then status: the campaign's pending raters (a reminder wave) are
+    # found without reading its completed invitations; campaign-only lookups use it too.
+    __table_args__ = (sa.Index("ix_invitation_campaign_id_status", "campaign_id", "status"),)
+
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
-    campaign_id: str = Field(foreign_key="campaign.id", index=True, max_length=32)
+    campaign_id: str = Field(foreign_key="campaign.id", max_length=32)
     rater_id: str | None = Field(default=None, foreign_key="rater.id", max_length=32)
     group: str | None = Field(default=None, max_length=20)
     nonce: str | None = Field(default=None, max_length=64)

@@ -34,7 +34,7 @@ from storage.models import Campaign, HrUser
 from surveys.setup import accounts
 from surveys.setup.accounts import ADMIN, ROLE_LABELS, ROLES, AccountError
 from surveys.setup.campaigns import campaign_state, list_campaigns
-from surveys.setup.invitations import invitation_counts
+from surveys.setup.invitations import campaigns_invitation_counts
 from webforms import login_limits
 from webforms.clock import current_time
 from webforms.db import get_session
@@ -171,8 +171,12 @@ class CampaignRow:
 def campaign_rows(session: Session, now: datetime) -> list[CampaignRow]:
     """Every campaign, newest first, with its state and named raters' completion."""
     rows = []
-    for campaign in list_campaigns(session=session):
-        counts = invitation_counts(session=session, campaign=campaign)
+    campaigns = list_campaigns(session=session)
+    every_count = campaigns_invitation_counts(
+        session=session, campaign_ids=[campaign.id for campaign in campaigns]
+    )
+    for campaign in campaigns:
+        counts = every_count.get(campaign.id, {})
         named = {status: number for (kind, status), number in counts.items() if kind == "named"}
         rows.append(
             CampaignRow(

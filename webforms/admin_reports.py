@@ -1,7 +1,7 @@
 """The HR pages of results: overview, cadre reports, downloads, publication and appeals.
 
 The views are registered on the admin blueprint, so the sign-in guard, the
-CSRF check and the route enumeration of ``tests/test_admin_auth.py`` cover
+CSRF check and the route enumeration of ``tests/webforms/test_admin_auth.py`` cover
 them like every other HR page: every page needs a signed-in account and
 every post a writing role.
 

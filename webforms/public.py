@@ -27,6 +27,7 @@ code's window a form may be sent, default 60), ``PUBLIC_RATE_LIMIT``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -143,13 +144,14 @@ def form(slug: str):
     channel = find_channel(session=database, slug=slug)
     if request.method == "POST":
         return submit(channel, ballot, now)
-    refused = admission(channel, now)
-    if refused is not None:
-        return refused
+    # Refuse a repeat before the form is filled, and before a code is claimed for nothing.
     rated = rated_today(read_ratings(), ballot.campaign, now)
     if all(section.cadre.id in rated for section in ballot.sections):
         return already_rated(ballot, ballot.sections, now, other_cadres=False)
-    return render(slug, ballot, FormState())
+    refused = admission(channel, now)
+    if refused is not None:
+        return refused
+    return render(slug, ballot, FormState(), rated)
 
 
 @bp.get("/p/<slug>/thanks")
@@ -368,7 +370,7 @@ def submit(channel: PublicChannel, ballot: BallotForm, now: datetime):
         database.rollback()
         problems = problem_names(error.problems, no_prefix)
         state = FormState(values=request.form, problems=problems)
-        return render(channel.slug, ballot, state), 422
+        return render(channel.slug, ballot, state, rated), 422
     record_tally(session=database, channel=channel, now=now, accepted=True)
     database.commit()
     response = redirect(url_for("public.thanks", slug=channel.slug), code=303)
@@ -394,8 +396,14 @@ def chosen_cadre(ballot: BallotForm) -> str:
     return (request.form.get("cadre") or "").strip()
 
 
-def render(slug: str, ballot: BallotForm, state: FormState) -> str:
-    """The public form page, with the person's answers and problems when it comes back."""
+def render(
+    slug: str, ballot: BallotForm, state: FormState, rated: AbstractSet[str] = frozenset()
+) -> str:
+    """The public form page, with the person's answers and problems when it comes back.
+
+    Cadres this device rated today are shown but cannot be picked, so nobody
+    fills in the whole form only to be refused at the end.
+    """
     section: CadreSection = ballot.sections[0]
     locale = current_locale()
     fields = section_fields(section, "", locale)
@@ -408,6 +416,7 @@ def render(slug: str, ballot: BallotForm, state: FormState) -> str:
         summary=summarise(fields, state),
         section=section,
         channel=ballot.channel_name,
+        rated=rated,
         action=url_for("public.form", slug=slug),
         questions=question_count(section),
         **option_lists(ballot.questionnaire, locale),
@@ -478,10 +487,6 @@ def display(slug: str):
         used=url_for("public.display_used", slug=slug, key=key, w=window, n=serial),
         refresh=min(until_turn, DISPLAY_RELOAD_SECONDS) if channel.rotating else until_turn,
         minutes=minutes,
-        languages={
-            "zh": url_for("public.display", slug=slug, key=key, lang="zh"),
-            "en": url_for("public.display", slug=slug, key=key, lang="en"),
-        },
     )
 
 

@@ -5,11 +5,20 @@ the (signed, HttpOnly) session cookie and the browser is sent on to the
 token-free address ``/r/``, so the token leaves no trace in access logs,
 browser history or a screenshot of the address bar after that one request.
 An unknown token is an ordinary 404 and a used one says so.
+
+With JavaScript the page keeps the answers in the browser as the rater goes
+(``static/draft.js``), so a reload, a language switch or a lost tab loses
+nothing.  They are stored under a random draft key kept in the session beside
+the token, never the token itself, and the thank-you page removes them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from datetime import datetime
+from functools import cache
+from pathlib import Path
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_babel import gettext
@@ -45,6 +54,11 @@ def prefix(cadre_id: str) -> str:
 
 
 SESSION_TOKEN = "ballot_token"
+# A random name for this form session's answers kept in the browser (static/draft.js).
+# It is never the token nor made from it: a later user of a shared phone, or anyone
+# reading its storage, must not learn which link the answers belonged to.
+SESSION_DRAFT = "ballot_draft"
+DRAFT_SCRIPT = Path(__file__).parent / "static" / "draft.js"
 
 
 @bp.get("/r/<token>")
@@ -55,6 +69,8 @@ def arrive(token: str):
         open_ballot(session=get_session(), token=token, now=now)
     except BallotUnavailable as error:
         return unavailable(error)
+    if session.get(SESSION_TOKEN) != token or not session.get(SESSION_DRAFT):
+        session[SESSION_DRAFT] = new_draft_key()  # another link: never show its answers
     session[SESSION_TOKEN] = token  # a browser-session cookie: gone when the browser closes
     language = {"lang": request.args["lang"]} if "lang" in request.args else {}
     return redirect(url_for("rater.form", **language), code=303)
@@ -75,6 +91,30 @@ def form():
     if request.method == "POST":
         return submit(token, ballot, now)
     return render(ballot, FormState())
+
+
+def new_draft_key() -> str:
+    """A random key for the answers the browser keeps; unrelated to the token by design."""
+    return secrets.token_urlsafe(12)
+
+
+def draft_key() -> str:
+    """This form session's draft key, made on first need (a session from before it existed)."""
+    if not session.get(SESSION_DRAFT):
+        session[SESSION_DRAFT] = new_draft_key()
+    return session[SESSION_DRAFT]
+
+
+@cache
+def script_version() -> str:
+    """A short hash of the draft script for its URL, so a phone never keeps an old copy."""
+    return hashlib.sha256(DRAFT_SCRIPT.read_bytes()).hexdigest()[:10]
+
+
+@bp.app_context_processor
+def draft_script() -> dict:
+    """The draft script's address for the form and the thank-you page, which clears it."""
+    return {"draft_script": url_for("static", filename="draft.js", v=script_version())}
 
 
 def link_needed():
@@ -125,6 +165,7 @@ def render(ballot: BallotForm, state: FormState) -> str:
         state=state,
         summary=summarise(fields, state),
         action=url_for("rater.form"),
+        draft=draft_key(),
         prefix=prefix,
         questions=sum(question_count(section) for section in ballot.sections),
         question_count=question_count,

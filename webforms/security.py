@@ -38,7 +38,9 @@ PAGE_POLICIES = {
     "miniapp.opening": content_security_policy("'self'", TELEGRAM_WEB),
     "miniapp.open_form": content_security_policy(framers=TELEGRAM_WEB),
     "rater.arrive": content_security_policy(framers=TELEGRAM_WEB),
-    "rater.form": content_security_policy(framers=TELEGRAM_WEB),
+    # The rater form keeps its answers in the browser, the thank-you page removes them.
+    "rater.form": content_security_policy("'self'", TELEGRAM_WEB),
+    "site.done": content_security_policy("'self'"),
     # The window's screen asks whether its code was taken (our own file, no inline script).
     "public.display": content_security_policy("'self'"),
 }

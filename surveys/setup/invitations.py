@@ -15,7 +15,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from storage.models import Assignment, Cadre, Campaign, Invitation, Rater
 from surveys.rules.messages import N_
@@ -176,22 +176,29 @@ def assigned_cadres(
 
 def invitation_counts(*, session: Session, campaign: Campaign) -> dict[tuple[str, str], int]:
     """How many invitations per (kind, status); kind is 'named' or a slip's group."""
+    return campaigns_invitation_counts(session=session, campaign_ids=[campaign.id]).get(
+        campaign.id, {}
+    )
+
+
+def campaigns_invitation_counts(
+    *, session: Session, campaign_ids: list[str]
+) -> dict[str, dict[tuple[str, str], int]]:
+    """``invitation_counts`` of several campaigns in one grouped query, by campaign id.
+
+    The dashboard lists every campaign; one query each would grow with them.
+    """
+    if not campaign_ids:
+        return {}
+    is_slip = col(Invitation.rater_id).is_(None)
     rows = session.exec(
-        select(
-            Invitation.rater_id.is_(None),
-            Invitation.group,  # type: ignore[union-attr]
-            Invitation.status,
-            func.count(),
-        )
-        .where(Invitation.campaign_id == campaign.id)
-        .group_by(
-            Invitation.rater_id.is_(None),
-            Invitation.group,  # type: ignore[union-attr]
-            Invitation.status,
-        )
+        select(Invitation.campaign_id, is_slip, Invitation.group, Invitation.status, func.count())
+        .where(col(Invitation.campaign_id).in_(campaign_ids))
+        .group_by(Invitation.campaign_id, is_slip, Invitation.group, Invitation.status)
     ).all()
-    counts: dict[tuple[str, str], int] = {}
-    for is_slip, group, status, number in rows:
-        key = (group if is_slip else "named", status)
-        counts[key] = counts.get(key, 0) + number
+    counts: dict[str, dict[tuple[str, str], int]] = {}
+    for campaign_id, slip, group, status, number in rows:
+        key = (group if slip else "named", status)
+        per_campaign = counts.setdefault(campaign_id, {})
+        per_campaign[key] = per_campaign.get(key, 0) + number
     return counts

@@ -1,7 +1,7 @@
 """barring situations and tier of post per campaign cadre
 
 Revision ID: 0013
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-01 08:30:00
 
 HR marks a cadre, for one campaign, with the situations the rules list as
@@ -16,7 +16,7 @@ import storage.models
 
 
 revision = '0013'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Tests of the ``cadre`` command, run in-process with Click's runner or as a child."""

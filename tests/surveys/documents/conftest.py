@@ -1,0 +1,1 @@
+"""Tests of the file writers: PDF fonts, charts, QR codes, spreadsheet cells."""

@@ -1,0 +1,1 @@
+"""Tests of outcomes, reports and shared summaries after the box is opened."""

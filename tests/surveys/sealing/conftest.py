@@ -1,0 +1,1 @@
+"""Tests of the sealed box, the ledgers, and the attackers who hold the database files."""

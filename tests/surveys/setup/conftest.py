@@ -1,0 +1,1 @@
+"""Tests of rosters, campaigns and invitations."""
