@@ -350,6 +350,22 @@ class PublicCodeUse(SQLModel, table=True):
     spent: bool = Field(default=False)
 
 
+class CadreMark(SQLModel, table=True):
+    """What HR set about one cadre for one campaign's rules: barring situations and tier.
+
+    ``flags`` are keys of the rules' barring situations (under investigation,
+    a sanction in effect...); ``tier`` is the tier of post whose Excellent
+    quota the cadre counts in when the quota is per tier.
+    """
+
+    campaign_id: str = Field(foreign_key="campaign.id", primary_key=True, max_length=32)
+    cadre_id: str = Field(foreign_key="cadre.id", primary_key=True, max_length=32)
+    flags: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    tier: str = Field(default="", max_length=100)
+    updated_at: datetime = Field(sa_column=utc_column())
+    updated_by: str = Field(max_length=100)
+
+
 class ReminderWave(SQLModel, table=True):
     """A planned reminder to every rater of a campaign who has not finished yet.
 

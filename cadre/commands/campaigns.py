@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -9,8 +10,11 @@ from zoneinfo import ZoneInfo
 import click
 
 from cadre.cli import Context, fail, pass_context
+from surveys.results.rulebook import quota_warning_lines, rule_lines
+from surveys.rules.presets import preset_kind, preset_names, with_preset
 from surveys.rules.questionnaire import load_questionnaire
 from surveys.sealing.ballot_box import write_share_cards
+from surveys.setup.barring import launch_warnings, mark_cadre
 from surveys.setup.campaign_setup import set_up_campaign, with_public_template
 from surveys.setup.campaigns import (
     KINDS,
@@ -20,8 +24,10 @@ from surveys.setup.campaigns import (
     KeyFileCustody,
     ScrutineerCustody,
     choose_custody,
+    get_campaign,
     list_campaigns,
     read_moment,
+    snapshot,
     time_zone,
 )
 
@@ -38,10 +44,19 @@ def parse_moment(_ctx: Context, text: str, zone: str) -> datetime:
 
 @campaign_group.command("create")
 @click.option("--name", required=True, help="Campaign name, e.g. '2026年度考核'.")
-@click.option("--kind", type=click.Choice(KINDS), default="annual", show_default=True)
+@click.option(
+    "--kind",
+    type=click.Choice(KINDS),
+    help="annual, term or special (default: the preset's, else annual).",
+)
 @click.option("--roster", "roster_id", required=True, help="Roster id from 'cadre roster import'.")
 @click.option(
     "--template", default="annual", show_default=True, help="Built-in template name or a YAML file."
+)
+@click.option(
+    "--preset",
+    type=click.Choice(preset_names()),
+    help="Grade by this preset's rules (with citations) instead of the template's own.",
 )
 @click.option(
     "--public-template",
@@ -81,6 +96,7 @@ def create_command(
     kind,
     roster_id,
     template,
+    preset,
     public_template,
     opens,
     deadline,
@@ -94,12 +110,15 @@ def create_command(
     custody = _custody(ctx, scrutineers, quorum, shares_pdf)
     zone = timezone or ctx.settings.timezone
     time_zone(zone)  # refuse an unknown zone before reading times in it
-    questionnaire = with_public_template(load_questionnaire(template), public_template)
+    questionnaire = load_questionnaire(template)
+    if preset is not None:
+        questionnaire = with_preset(questionnaire, preset)
+    questionnaire = with_public_template(questionnaire, public_template)
     with ctx.session() as session:
         made = set_up_campaign(
             session=session,
             name=name,
-            kind=kind,
+            kind=kind or preset_kind(questionnaire) or "annual",
             roster_id=roster_id,
             questionnaire=questionnaire,
             opens_at=read_moment(opens, zone),
@@ -119,6 +138,11 @@ def create_command(
                 raise fail(
                     ctx, "Cannot write %(path)s: %(error)s", path=shares_pdf, error=error.strerror
                 ) from None
+        warnings = quota_warning_lines(
+            questionnaire, launch_warnings(session=session, campaign=campaign), ctx.locale
+        )
+    for warning in warnings:
+        click.echo(ctx._("Warning: %(warning)s", warning=warning), err=True)
     click.echo(
         ctx._("Created campaign %(id)s with %(count)s invitations.", id=campaign.id, count=issued)
     )
@@ -167,6 +191,64 @@ def list_command(ctx: Context) -> None:
             f"{campaign.opens_at.astimezone(zone):%Y-%m-%d %H:%M} → "
             f"{campaign.closes_at.astimezone(zone):%Y-%m-%d %H:%M}"
         )
+
+
+@campaign_group.command("rules")
+@click.argument("campaign_id")
+@pass_context
+def rules_command(ctx: Context, campaign_id: str) -> None:
+    """Print the campaign's rules, each with its citation, and the quota warnings."""
+    with ctx.session() as session:
+        campaign = get_campaign(session=session, campaign_id=campaign_id)
+        questionnaire = snapshot(campaign)
+        warnings = launch_warnings(session=session, campaign=campaign)
+    for line in rule_lines(questionnaire, ctx.locale):
+        click.echo(f"- {line}")
+    for warning in quota_warning_lines(questionnaire, warnings, ctx.locale):
+        click.echo(ctx._("Warning: %(warning)s", warning=warning))
+
+
+@campaign_group.command("mark")
+@click.argument("campaign_id")
+@click.argument("cadre_id")
+@click.option(
+    "--flag",
+    "flags",
+    multiple=True,
+    help="A barring situation from 'cadre campaign rules' (repeat; replaces the cadre's).",
+)
+@click.option("--clear-flags", is_flag=True, help="Remove the cadre's barring situations.")
+@click.option("--tier", help="The tier of post whose Excellent quota the cadre counts in.")
+@pass_context
+def mark_command(
+    ctx: Context, campaign_id: str, cadre_id: str, flags, clear_flags: bool, tier
+) -> None:
+    """Set a cadre's barring situations and tier of post for the campaign (CADRE_ID: roster id)."""
+    if flags and clear_flags:
+        raise fail(ctx, "--flag and --clear-flags do not go together.")
+    if not flags and not clear_flags and tier is None:
+        raise fail(ctx, "Give --flag, --clear-flags or --tier.")
+    with ctx.session() as session:
+        campaign = get_campaign(session=session, campaign_id=campaign_id)
+        mark = mark_cadre(
+            session=session,
+            campaign=campaign,
+            roster_id=cadre_id,
+            flags=[] if clear_flags else (list(flags) or None),
+            tier=tier,
+            actor=f"cli:{getpass.getuser()}",
+            now=ctx.now(),
+        )
+        shown = ", ".join(mark.flags) or "—"
+        tier_shown = mark.tier or "—"
+    click.echo(
+        ctx._(
+            "Cadre %(cadre)s: situations %(flags)s; tier %(tier)s.",
+            cadre=cadre_id,
+            flags=shown,
+            tier=tier_shown,
+        )
+    )
 
 
 def register(cli: click.Group) -> None:

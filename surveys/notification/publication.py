@@ -18,6 +18,7 @@ from storage.models import Cadre, Campaign, LedgerCheckpoint
 from surveys.notification.outbox import queue_result_notices
 from surveys.results.outcomes import ShownResult, shown_results
 from surveys.rules.messages import N_
+from surveys.rules.workdays import CalendarError, window_end
 from surveys.sealing.audit import record_event
 from surveys.sealing.ballot_ledger import write_checkpoint
 from surveys.setup.campaigns import CampaignError, campaign_state, snapshot
@@ -40,6 +41,8 @@ def publish_results(
     key, the ledger gets a signed checkpoint at publication (the one at
     close was signed when the box opened).  Every cadre with a bound chat
     gets a result notice in the outbox, which the scheduler sends (once).
+    Where the rules set the publicity and review periods (a preset), see
+    ``preset_periods``.
     """
     if campaign_state(campaign, now) != "closed":
         raise CampaignError(N_("results can be published only after the deadline"))
@@ -47,6 +50,7 @@ def publish_results(
         raise CampaignError(N_("results can be published only once the ballot box is opened"))
     if campaign.published_at is not None:
         return False
+    publicity_until, appeal_days = preset_periods(campaign, now, publicity_until, appeal_days)
     if key_path is not None:
         write_checkpoint(
             session=session, campaign=campaign, kind="publication", key_path=key_path, now=now
@@ -71,6 +75,34 @@ def publish_results(
     queue_result_notices(session=session, campaign=campaign)
     session.flush()
     return True
+
+
+def preset_periods(
+    campaign: Campaign, now: datetime, publicity_until: date | None, appeal_days: int | None
+) -> tuple[date | None, int | None]:
+    """The publicity's last day and the appeal days, counted as the campaign's rules say.
+
+    Without HR's own day, the publicity runs the rules' period (e.g. 5
+    working days, holidays skipped, make-up days counted).  The review
+    period (HR's days, else the rules') is counted the rules' way and stored
+    as plain days after publication, a last day on a rest day moving to the
+    next working day: the holiday calendar is read once, here, where a year
+    it does not know is a clear refusal to publish, and never again by the
+    pages and the bot that show the deadline.
+    """
+    windows = snapshot(campaign).windows
+    published_on = now.astimezone(ZoneInfo(campaign.timezone)).date()
+    try:
+        if publicity_until is None and windows.publicity is not None:
+            publicity = windows.publicity
+            publicity_until = window_end(published_on, publicity.days, publicity.counting)
+        review = windows.review
+        if review is not None:
+            days = review.days if appeal_days is None else appeal_days
+            appeal_days = (window_end(published_on, days, review.counting) - published_on).days
+    except CalendarError as error:
+        raise CampaignError(error.message, error.values) from None
+    return publicity_until, appeal_days
 
 
 def close_checkpoint(*, session: Session, campaign: Campaign) -> LedgerCheckpoint | None:

@@ -48,7 +48,7 @@ from dataclasses import dataclass, field, replace
 
 from sqlmodel import Session, select
 
-from storage.models import Appeal, Cadre, Campaign, Response
+from storage.models import Appeal, Cadre, CadreMark, Campaign, Response
 from surveys.documents.charts import radar_png
 from surveys.rules.disclosure import DEFAULT_K, OTHER, Disclosure, Note, disclose
 from surveys.rules.grading import (
@@ -62,7 +62,7 @@ from surveys.rules.grading import (
     grade_campaign,
 )
 from surveys.rules.messages import N_, translate
-from surveys.rules.questionnaire import GRADE_LABELS, GRADES, Questionnaire
+from surveys.rules.questionnaire import GRADE_LABELS, GRADES, Questionnaire, grade_labels
 from surveys.rules.ranking import (
     DimensionGap,
     RankingEntry,
@@ -75,6 +75,7 @@ from surveys.rules.ranking import (
 from surveys.rules.rater_groups import label_id
 from surveys.rules.scoring import CadreScore, ScoredResponse, by_cadre, lookup, score_campaign
 from surveys.sealing.ballot_box import BoxSealed
+from surveys.setup.barring import campaign_marks
 from surveys.setup.campaigns import campaign_cadres, local_time, snapshot
 
 OTHER_LABEL = N_("Other raters")
@@ -95,6 +96,10 @@ SPLIT_LEFT_OUT = N_(
 RENORMALISED = N_(
     "No usable responses from %(groups)s: the composite weighs the other groups only, "
     "their weights scaled up to make the whole"
+)
+ADMONITION_WITHHELD = N_(
+    "An admonition talk (诫勉) is due, by a rule whose figures rest on fewer than %(k)s "
+    "raters, so they are not shown"
 )
 BOX_SEALED = N_(
     "The ballot box is sealed until the deadline (%(deadline)s): no figures before then."
@@ -205,6 +210,7 @@ def shown_results(
     }
     k = campaign.anonymity_k
     shown = [disclose(score, questionnaire.group_weights, k) for score in scores]
+    marks = campaign_marks(session=session, campaign=campaign)
     splits = {
         cadre.id: split_answers(
             questionnaire, grouped.get(cadre.id, []), answers[cadre.id], disclosure, k
@@ -212,14 +218,17 @@ def shown_results(
         for cadre, disclosure in zip(cadres, shown, strict=True)
     }
     inputs = [
-        rule_input(
-            questionnaire,
-            cadre,
-            score,
-            answers[cadre.id],
-            grouped.get(cadre.id, []),
-            disclosure,
-            splits[cadre.id],
+        with_mark(
+            rule_input(
+                questionnaire,
+                cadre,
+                score,
+                answers[cadre.id],
+                grouped.get(cadre.id, []),
+                disclosure,
+                splits[cadre.id],
+            ),
+            marks.get(cadre.id),
         )
         for cadre, score, disclosure in zip(cadres, scores, shown, strict=True)
     ]
@@ -343,6 +352,13 @@ def rule_input(
     )
 
 
+def with_mark(entry: GradingInput, mark: CadreMark | None) -> GradingInput:
+    """The tier and barring situations HR set for the cadre (``surveys.setup.barring``)."""
+    if mark is None:
+        return entry
+    return replace(entry, tier=mark.tier, flags=frozenset(mark.flags))
+
+
 def split_notes(split: frozenset[str], k: int) -> list[Note]:
     """The note that the vetoes or vote rules left some answers out (see ``rule_input``)."""
     return [Note(SPLIT_LEFT_OUT, {"k": k})] if split - {COMMENT} else []
@@ -379,10 +395,17 @@ def _shown_step(step: GradeStep, score: CadreScore, k: int, split: frozenset[str
     """A rule as it may be shown: its grade always, its figures only when they cannot
     be narrowed down to fewer than k raters."""
     if _thin_step(step, score, k):
-        return GradeStep(step.grade, RULE_WITHHELD, {"grade": step.grade, "k": k})
+        return GradeStep(step.grade, RULE_WITHHELD, {"grade": step.grade, "k": k}, step.citation)
     if _split_step(step, split):
-        return GradeStep(step.grade, RULE_SPLIT, {"grade": step.grade, "k": k})
+        return GradeStep(step.grade, RULE_SPLIT, {"grade": step.grade, "k": k}, step.citation)
     return step
+
+
+def _shown_note(note: GradeStep, score: CadreScore, k: int, split: frozenset[str]) -> GradeStep:
+    """The 诫勉 note as it may be shown: its vote figures only under the vote rules' terms."""
+    if sum(score.votes.values()) < k or VOTE in split:
+        return GradeStep(None, ADMONITION_WITHHELD, {"k": k}, note.citation)
+    return note
 
 
 def shown_decision(
@@ -404,8 +427,9 @@ def shown_decision(
         step = GradeStep(None, GRADE_WITHHELD, {"k": k})
         return GradeDecision(decision.cadre_id, None, step.message, step.values, (step,))
     steps = tuple(_shown_step(step, score, k, split) for step in decision.steps)
+    notes = tuple(_shown_note(note, score, k, split) for note in decision.notes)
     last = steps[-1]
-    return GradeDecision(decision.cadre_id, last.grade, last.message, last.values, steps)
+    return GradeDecision(decision.cadre_id, last.grade, last.message, last.values, steps, notes)
 
 
 def revised_decision(decision: GradeDecision, appeal: Appeal) -> GradeDecision:
@@ -418,7 +442,12 @@ def revised_decision(decision: GradeDecision, appeal: Appeal) -> GradeDecision:
     }
     step = GradeStep(appeal.revised_grade, REVISED_ON_APPEAL, values)
     return GradeDecision(
-        decision.cadre_id, step.grade, step.message, step.values, (*decision.steps, step)
+        decision.cadre_id,
+        step.grade,
+        step.message,
+        step.values,
+        (*decision.steps, step),
+        decision.notes,
     )
 
 
@@ -437,9 +466,9 @@ def group_label(group: str, locale: str) -> str:
     return translate(label_id(group), locale=locale)
 
 
-def grade_label(grade: str | None, locale: str) -> str:
-    """A grade's name in a language ("—" when there is no grade)."""
-    return translate(GRADE_LABELS[grade], locale=locale) if grade in GRADE_LABELS else "—"
+def grade_label(grade: str | None, locale: str, labels: Mapping[str, str] = GRADE_LABELS) -> str:
+    """A grade's name in a language ("—" when there is no grade), by the rules' grade names."""
+    return translate(labels[grade], locale=locale) if grade in labels else "—"
 
 
 def _joined(keys: str, names: Mapping[str, str], locale: str) -> str:
@@ -453,9 +482,13 @@ def describe(
 ) -> str:
     """A rule's message with grade, group, item and dimension keys put into words."""
     readable = dict(values)
+    names = grade_labels(questionnaire.grading) if questionnaire is not None else GRADE_LABELS
     for key in ("grade", "result", "previous"):
         if key in readable:
-            readable[key] = grade_label(readable[key], locale)
+            readable[key] = grade_label(readable[key], locale, names)
+    if "grades" in readable:
+        grades = {g: grade_label(g, locale, names) for g in str(readable["grades"]).split(", ")}
+        readable["grades"] = _joined(readable["grades"], grades, locale)
     if "group" in readable:
         readable["group"] = group_label(readable["group"], locale)
     if "groups" in readable:
@@ -467,6 +500,9 @@ def describe(
         labels = {option.key: option.label.get(locale) for option in questionnaire.scale}
         if "item" in readable:
             readable["item"] = texts.get(readable["item"], readable["item"])
+        flags = {flag.key: flag.label.get(locale) for flag in questionnaire.grading.flags}
+        if "flag" in readable:
+            readable["flag"] = flags.get(readable["flag"], readable["flag"])
         if "dimension" in readable:
             readable["dimension"] = titles.get(readable["dimension"], readable["dimension"])
         if "answers" in readable:

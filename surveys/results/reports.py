@@ -44,6 +44,7 @@ from surveys.documents.report_text import format_table as format_table  # the co
 from surveys.documents.report_text import tables_text
 from surveys.documents.report_xlsx import table_sheets, write_tables
 from surveys.results.outcomes import ShownResult, describe, grade_label, group_label, shown_results
+from surveys.results.rulebook import explain
 from surveys.rules.disclosure import (
     DEFAULT_COMMENT_K,
     DIMENSION_WITHHELD,
@@ -468,7 +469,7 @@ def ranking_table(overview: CampaignOverview, locale: str) -> Table:
                 standing.unit_rank,
                 rounded(standing.unit_percentile, 1),
                 rounded(standing.campaign_percentile, 1),
-                describe(decision.message, decision.values, locale, overview.questionnaire),
+                explain(decision, locale, overview.questionnaire),
             ]
         )
     return _titled("ranking", _(N_("Ranking")), rows, cadre_column=1, prose=True)
@@ -750,10 +751,8 @@ def cadre_facts(report: CadreReport, locale: str) -> Table:
         )
     facts += [
         [_(N_("Grade")), grade_label(decision.grade, locale)],
-        [
-            _(N_("Deciding rule")),
-            describe(decision.message, decision.values, locale, report.questionnaire),
-        ],
+        [_(N_("Deciding rule")), explain(decision, locale, report.questionnaire)],
+        *([_(N_("Note")), explain(note, locale, report.questionnaire)] for note in decision.notes),
         [
             _(N_("Rank in the unit")),
             rank_text(standing.unit_rank, standing.unit_ranked, standing.unit_percentile, locale),

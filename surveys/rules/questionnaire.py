@@ -42,6 +42,13 @@ GRADE_LABELS = {
     "basically_competent": N_("Basically competent"),
     "incompetent": N_("Incompetent"),
 }
+# Public institutions' staff (事业单位, 2023 规定): 优秀 / 合格 / 基本合格 / 不合格.
+INSTITUTION_GRADE_LABELS = {
+    "excellent": N_("Excellent"),
+    "competent": N_("Qualified"),
+    "basically_competent": N_("Basically qualified"),
+    "incompetent": N_("Unqualified"),
+}
 BUILT_IN_DIR = "templates"
 WAVE_OFFSET = r"^(?:opening|\d{1,3}[dhm])$"
 """A reminder wave in a template: 'opening', or how long before the deadline ('3d', '3h', '30m')."""
@@ -190,6 +197,20 @@ class Comment(BaseModel):
     max_length: int = Field(default=500, ge=1, le=2000)
 
 
+class Citation(BaseModel):
+    """Where a rule comes from: the regulation, the article, and whether anyone checked it.
+
+    ``checked`` stays false until someone has compared the rule with the
+    gazetted text of that article, so the product never passes off a
+    recollection as a citation; every output says which it is.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    source: PrintableText
+    article: PrintableText | None = None
+    checked: bool = False
+
+
 class VoteRule(BaseModel):
     """A rule on the overall-grade vote.
 
@@ -206,6 +227,7 @@ class VoteRule(BaseModel):
     effect: Literal["requires", "caps"]
     share: Share
     comparison: Comparison = "at_least"
+    citation: Citation | None = None
 
 
 class Veto(BaseModel):
@@ -223,15 +245,77 @@ class Veto(BaseModel):
     comparison: Comparison = "at_least"
     min_answers: int = Field(default=1, ge=1)
     caps_at: Grade
+    citation: Citation | None = None
 
 
 class Quota(BaseModel):
-    """The cap on Excellent grades: a share of the cadres graded in a unit or the campaign."""
+    """The cap on Excellent grades: a share of the cadres graded in a pool.
+
+    The pool (``scope``) is a unit, the whole agency (``agency``; ``campaign``
+    is the older name of the same pool) or a tier of post across the agency
+    (``tier``, from the tier HR sets per cadre), so each tier has its own
+    quota.  ``rounding`` turns the share into whole places: ``down`` (a pool
+    of 4 at 20% then has none), ``nearest`` (half up) or ``up``.
+    """
 
     model_config = ConfigDict(extra="forbid")
     share: Share
-    scope: Literal["unit", "campaign"] = "unit"
-    rounding: Literal["down", "nearest"] = "down"
+    scope: Literal["unit", "agency", "campaign", "tier"] = "unit"
+    rounding: Literal["down", "nearest", "up"] = "down"
+    citation: Citation | None = None
+
+
+class Admonition(BaseModel):
+    """诫勉: too small a share of votes for the listed grades flags the cadre for a talk.
+
+    It changes no grade; the decision carries a note, with its citation, for HR.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    grades: list[Grade] = Field(min_length=1)
+    share: Share
+    comparison: Literal["below", "at_most"] = "below"
+    citation: Citation | None = None
+
+
+class BarringFlag(BaseModel):
+    """A situation HR marks per cadre that bars a grade, as the regulation lists it.
+
+    ``effect`` ``no_grade``: no grade until the case closes (e.g. under
+    investigation); ``caps``: the grade is at best ``caps_at`` (e.g. a
+    sanction in effect bars Excellent).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    key: Key
+    label: Text
+    effect: Literal["no_grade", "caps"]
+    caps_at: Grade | None = None
+    citation: Citation | None = None
+
+    @model_validator(mode="after")
+    def _cap_named(self) -> BarringFlag:
+        if (self.effect == "caps") != (self.caps_at is not None):
+            raise ValueError("caps_at goes with effect caps, and only with it")
+        return self
+
+
+class Window(BaseModel):
+    """A period after publication (公示, 复核, 申诉): its length and how days are counted."""
+
+    model_config = ConfigDict(extra="forbid")
+    days: int = Field(ge=0, le=366)
+    counting: Literal["working", "calendar"] = "calendar"
+    citation: Citation | None = None
+
+
+class Windows(BaseModel):
+    """Publicity of proposed Excellent cadres, and the review and appeal periods."""
+
+    model_config = ConfigDict(extra="forbid")
+    publicity: Window | None = None
+    review: Window | None = None
+    appeal: Window | None = None
 
 
 class Grading(BaseModel):
@@ -244,6 +328,17 @@ class Grading(BaseModel):
     votes: list[VoteRule] = Field(default_factory=list)
     vetoes: list[Veto] = Field(default_factory=list)
     quota: Quota | None = None
+    bands_citation: Citation | None = None
+    admonition: Admonition | None = None
+    flags: list[BarringFlag] = Field(default_factory=list)
+    # Grade names: "cadre" 优秀/称职/基本称职/不称职, "institution" 优秀/合格/基本合格/不合格.
+    labels: Literal["cadre", "institution"] = "cadre"
+
+    @field_validator("flags")
+    @classmethod
+    def _flags_unique(cls, flags: list[BarringFlag]) -> list[BarringFlag]:
+        _unique([flag.key for flag in flags], "flag keys")
+        return flags
 
     @field_validator("bands")
     @classmethod
@@ -260,6 +355,7 @@ class Questionnaire(BaseModel):
     model_config = ConfigDict(extra="forbid")
     key: Key
     title: Text
+    preset: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,63}$")] | None = None
     scale: list[ScaleOption] = Field(min_length=2)
     group_weights: dict[str, GroupWeight] = Field(min_length=1)
     dimensions: list[Dimension] = Field(min_length=1)
@@ -269,6 +365,21 @@ class Questionnaire(BaseModel):
     reminders: list[Annotated[str, Field(pattern=WAVE_OFFSET)]] = Field(
         default_factory=lambda: list(DEFAULT_WAVES), max_length=20
     )
+    windows: Windows = Field(default_factory=Windows)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _preset_rules(cls, data: object) -> object:
+        """A template naming a preset takes the preset's rules under its own (see presets).
+
+        Merging again what was merged changes nothing, so a campaign's
+        snapshot reads back the same.
+        """
+        if isinstance(data, dict) and data.get("preset"):
+            from surveys.rules.presets import apply_preset  # the presets read templates' models
+
+            return apply_preset(data)
+        return data
 
     @field_validator("group_weights")
     @classmethod
@@ -499,3 +610,8 @@ def load_questionnaire(name_or_path: str | Path) -> Questionnaire:
         problem = ("(file)", f"cannot be read as UTF-8 text: {exc}")
         raise TemplateError(str(path), [problem]) from exc
     return parse_questionnaire(text, str(path))
+
+
+def grade_labels(grading: Grading) -> dict[str, str]:
+    """The grade names the rules use (message ids): cadres' or public institutions' staff's."""
+    return INSTITUTION_GRADE_LABELS if grading.labels == "institution" else GRADE_LABELS

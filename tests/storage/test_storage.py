@@ -45,6 +45,7 @@ TABLES = {
     "channeltally",
     "reminderwave",
     "outboxmessage",
+    "cadremark",
 }
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -1,0 +1,221 @@
+"""The campaign's rules in words, each with its citation: for the CLI, the console and reports.
+
+One place turns the grading rules, the barring situations and the periods
+into sentences, so the CLI, the console and the reports say the same thing
+and never restate a rule by hand.  A citation reads "source article": the
+source names a regulation in 《》, or says the rule is local practice or the
+product's own default; a citation nobody has yet checked against the
+gazetted text says so.  Where a template changed a preset's number, a line
+says so.
+"""
+
+from __future__ import annotations
+
+from surveys.results.outcomes import describe, grade_label
+from surveys.rules.grading import GradeDecision, GradeStep
+from surveys.rules.messages import N_, translate
+from surveys.rules.presets import preset_data, preset_overrides
+from surveys.rules.questionnaire import Citation, Questionnaire, grade_labels
+
+CITED = N_("%(source)s %(article)s")
+UNCHECKED = N_("%(citation)s (not yet checked against the gazetted text)")
+UNCITED = N_("no source cited")
+WITH_CITATION = N_("%(rule)s [%(citation)s]")
+PRESET_LINE = N_("Rules preset: %(title)s (%(key)s)")
+NO_PRESET = N_("No rules preset: the template's own rules")
+BAND_LINE = N_("%(grade)s from a composite of %(minimum)s")
+VOTE_LINES = {
+    ("requires", "at_least"): N_("%(grade)s needs at least %(threshold)s%% of votes for it"),
+    ("requires", "more_than"): N_("%(grade)s needs more than %(threshold)s%% of votes for it"),
+    ("caps", "at_least"): N_("At least %(threshold)s%% of votes for %(grade)s: at best %(grade)s"),
+    ("caps", "more_than"): N_(
+        "More than %(threshold)s%% of votes for %(grade)s: at best %(grade)s"
+    ),
+}
+VETO_LINE = N_("Item %(item)s answered %(answers)s by %(threshold)s%% or more: at best %(result)s")
+FLAG_NO_GRADE = N_("%(flag)s: no grade until the case is closed")
+FLAG_CAPS_LINE = N_("%(flag)s: at best %(result)s")
+ADMONITION_LINES = {
+    "below": N_("Votes for %(grades)s below %(threshold)s%%: an admonition talk (诫勉)"),
+    "at_most": N_("Votes for %(grades)s at most %(threshold)s%%: an admonition talk (诫勉)"),
+}
+QUOTA_LINES = {
+    "unit": N_("Excellent for at most %(quota)s%% of the cadres graded in each unit"),
+    "agency": N_("Excellent for at most %(quota)s%% of the cadres graded in the agency"),
+    "campaign": N_("Excellent for at most %(quota)s%% of the cadres graded in the agency"),
+    "tier": N_("Excellent for at most %(quota)s%% of the cadres graded in each tier of post"),
+}
+QUOTA_ROUNDED = N_("%(quota)s, %(rounding)s")
+ROUNDING = {
+    "down": N_("places rounded down"),
+    "nearest": N_("places rounded to the nearest"),
+    "up": N_("places rounded up"),
+}
+WINDOW_LINES = {
+    "publicity": N_("Publicity of proposed Excellent cadres: %(days)s %(unit)s"),
+    "review": N_("Review (复核) may be requested within %(days)s %(unit)s of the result"),
+    "appeal": N_("Appeal (申诉) within %(days)s %(unit)s of the review decision"),
+}
+DAY_UNITS = {"working": N_("working days"), "calendar": N_("days")}
+OVERRIDE_LINE = N_("The template sets %(path)s to %(template)s (the preset: %(preset)s)")
+QUOTA_WARNING = N_(
+    "Quota pool %(pool)s has %(cadres)s cadres: at %(quota)s%%, %(rounding)s, it can never "
+    "award Excellent"
+)
+AGENCY = N_("the agency")
+
+
+def citation_text(citation: Citation | None, locale: str) -> str:
+    """A citation as people read it, saying so when nobody checked it against the gazette."""
+    if citation is None:
+        return translate(UNCITED, locale=locale)
+    values = {"source": citation.source, "article": citation.article or ""}
+    text = translate(CITED, values, locale=locale).strip()
+    return text if citation.checked else translate(UNCHECKED, {"citation": text}, locale=locale)
+
+
+def cited(rule: str, citation: Citation | None, locale: str) -> str:
+    """A rule's sentence followed by its citation in brackets."""
+    values = {"rule": rule, "citation": citation_text(citation, locale)}
+    return translate(WITH_CITATION, values, locale=locale)
+
+
+def explain(decision: GradeDecision | GradeStep, locale: str, questionnaire: Questionnaire) -> str:
+    """Why a grade (or a note): the rule's sentence, and its citation when it has one."""
+    text = describe(decision.message, decision.values, locale, questionnaire)
+    citation = decision.citation
+    return text if citation is None else cited(text, citation, locale)
+
+
+def _percent(share) -> str:
+    """A share as a percentage, without a trailing .0 (20, 33.3, 50)."""
+    value = round(float(share) * 100, 1)
+    return f"{value:g}"
+
+
+def rule_lines(questionnaire: Questionnaire, locale: str) -> list[str]:
+    """Every rule of a questionnaire in words with its citation, in the order they apply.
+
+    The order is ``surveys.rules.grading``'s: bands, vote rules that require,
+    vetoes, vote rules that cap, barring situations, the quota; then the
+    诫勉 note, the periods after publication, and what the template overrode.
+    """
+    words = Words(questionnaire, locale)
+    grading = questionnaire.grading
+    lines = [_preset_line(questionnaire, locale)]
+    lines += [words.band(grade, minimum) for grade, minimum in grading.bands.items()]
+    lines += [words.vote(rule) for rule in grading.votes if rule.effect == "requires"]
+    lines += [words.veto(veto) for veto in grading.vetoes]
+    lines += [words.vote(rule) for rule in grading.votes if rule.effect == "caps"]
+    lines += [words.flag(flag) for flag in grading.flags]
+    lines += [words.quota(grading.quota)] if grading.quota is not None else []
+    lines += [words.admonition(grading.admonition)] if grading.admonition is not None else []
+    for name in WINDOW_LINES:
+        window = getattr(questionnaire.windows, name)
+        lines += [words.window(name, window)] if window is not None else []
+    lines += [words.override(override) for override in preset_overrides(questionnaire)]
+    return lines
+
+
+class Words:
+    """One rule at a time in the reader's language, with the rules' grade names."""
+
+    def __init__(self, questionnaire: Questionnaire, locale: str):
+        self.questionnaire = questionnaire
+        self.locale = locale
+        self.names = grade_labels(questionnaire.grading)
+
+    def _(self, message: str, **values) -> str:
+        return translate(message, values, locale=self.locale)
+
+    def grade(self, key: str) -> str:
+        """A grade's name as these rules call it (合格 for institution staff)."""
+        return grade_label(key, self.locale, self.names)
+
+    def band(self, grade: str, minimum: float) -> str:
+        text = self._(BAND_LINE, grade=self.grade(grade), minimum=minimum)
+        return cited(text, self.questionnaire.grading.bands_citation, self.locale)
+
+    def vote(self, rule) -> str:
+        """ "At least" or "more than" said outright."""
+        message = VOTE_LINES[(rule.effect, rule.comparison)]
+        text = self._(message, grade=self.grade(rule.grade), threshold=_percent(rule.share))
+        return cited(text, rule.citation, self.locale)
+
+    def veto(self, veto) -> str:
+        values = {
+            "item": veto.item,
+            "answers": ", ".join(veto.answers),
+            "threshold": _percent(veto.share),
+            "result": veto.caps_at,
+        }
+        text = describe(VETO_LINE, values, self.locale, self.questionnaire)
+        return cited(text, veto.citation, self.locale)
+
+    def flag(self, flag) -> str:
+        label = flag.label.get(self.locale)
+        if flag.effect == "no_grade":
+            text = self._(FLAG_NO_GRADE, flag=label)
+        else:
+            text = self._(FLAG_CAPS_LINE, flag=label, result=self.grade(flag.caps_at))
+        return cited(text, flag.citation, self.locale)
+
+    def quota(self, quota) -> str:
+        text = self._(QUOTA_LINES[quota.scope], quota=_percent(quota.share))
+        text = self._(QUOTA_ROUNDED, quota=text, rounding=self._(ROUNDING[quota.rounding]))
+        return cited(text, quota.citation, self.locale)
+
+    def admonition(self, rule) -> str:
+        joiner = "、" if self.locale == "zh" else ", "
+        grades = joiner.join(self.grade(key) for key in rule.grades)
+        message = ADMONITION_LINES[rule.comparison]
+        text = self._(message, grades=grades, threshold=_percent(rule.share))
+        return cited(text, rule.citation, self.locale)
+
+    def window(self, name: str, window) -> str:
+        unit = self._(DAY_UNITS[window.counting])
+        text = self._(WINDOW_LINES[name], days=window.days, unit=unit)
+        return cited(text, window.citation, self.locale)
+
+    def override(self, override) -> str:
+        values = {
+            "path": override.path,
+            "template": _plain(override.template),
+            "preset": _plain(override.preset),
+        }
+        return self._(OVERRIDE_LINE, **values)
+
+
+def _plain(value) -> str:
+    """An override's value, short: rules lists by their count, None as a dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, list | dict):
+        return f"{type(value).__name__}({len(value)})"
+    return str(value)
+
+
+def _preset_line(questionnaire: Questionnaire, locale: str) -> str:
+    """Which preset the rules come from, by its title in the reader's language."""
+    if questionnaire.preset is None:
+        return translate(NO_PRESET, locale=locale)
+    title = preset_data(questionnaire.preset).get("title", {})
+    text = title.get("en" if locale.startswith("en") else "zh", questionnaire.preset)
+    values = {"title": text, "key": questionnaire.preset}
+    return translate(PRESET_LINE, values, locale=locale)
+
+
+def quota_warning_lines(questionnaire: Questionnaire, warnings, locale: str) -> list[str]:
+    """The pre-launch quota warnings in words."""
+    quota = questionnaire.grading.quota
+    lines = []
+    for warning in warnings:
+        pool = warning.pool or translate(AGENCY, locale=locale)
+        values = {
+            "pool": pool,
+            "cadres": warning.cadres,
+            "quota": _percent(quota.share),
+            "rounding": translate(ROUNDING[quota.rounding], locale=locale),
+        }
+        lines.append(translate(QUOTA_WARNING, values, locale=locale))
+    return lines
