@@ -13,8 +13,9 @@ On a fresh PostgreSQL database (``CADRE_BENCH_PG``, as ``bench/ballots.py``):
    certificate, its configuration rendered from ``deploy/nginx/*.conf.in``;
 3. ``--phones`` phones arrive evenly over ``--ramp`` seconds, each on its own
    keep-alive HTTPS connection: open the link (303), load the form (200) and
-   fill it in; then each holds its connection idle for at least ``--think``
-   seconds and submits at its slot of an open-loop schedule of ``--rate``
+   fill it in; once every phone has its form, all hold their connections idle
+   for ``--think`` seconds (while 20 newcomers on new connections must get
+   ``/healthz`` answered), then submit on an open-loop schedule of ``--rate``
    ballots per second (0: all at once, which measures capacity instead of
    latency at a given load);
 4. check that every acknowledged ballot is sealed exactly once (invitations
@@ -26,9 +27,10 @@ On a fresh PostgreSQL database (``CADRE_BENCH_PG``, as ``bench/ballots.py``):
 
 Printed: ballots/s (acknowledged submissions over the submit phase's wall
 time) and the offered rate, p50/p99 of the submissions and of the form
-loads, errors (any 5xx, refused or reset connection, wrong answer), idle
-phones held (the most phones idle at once, and how many of them found their
-connection still open when they submitted) and ratio = ballots/s / bare/s.
+loads (link and form together), p99 of the newcomers, errors (any 5xx,
+refused or reset connection, wrong answer), idle phones held (the most
+phones idle at once, and how many of them found their connection still
+open when they submitted) and ratio = ballots/s / bare/s.
 Figures, not pass/fail: the exit status is 1 only when something failed or a
 ballot was not stored exactly once.  On a shared machine the figures are noisy.
 """
@@ -476,6 +478,8 @@ class Rush:
     offered: float  # ballots/s the schedule asked for (0: all at once)
     submit_wall: float = 0.0
     peak_idle: int = 0
+    newcomers: list[float] = field(default_factory=list)  # seconds, new phones while all idle
+    newcomer_problems: list[str] = field(default_factory=list)
 
     @property
     def acknowledged(self) -> list[Phone]:
@@ -483,7 +487,8 @@ class Rush:
 
     @property
     def errors(self) -> list[str]:
-        return [problem for phone in self.phones for problem in phone.problems]
+        phones = [problem for phone in self.phones for problem in phone.problems]
+        return phones + [f"newcomer: {problem}" for problem in self.newcomer_problems]
 
     @property
     def rate(self) -> float:
@@ -504,20 +509,30 @@ def percentile(values: list[float], fraction: float) -> float:
 
 async def rush(
     base: str, certificate: Path, tokens: list[str], *, ramp: float, think: float, rate: float,
-    seed: int,
+    seed: int, newcomers: int = 20,
 ) -> Rush:  # fmt: skip
-    """Phones arrive evenly over ``ramp`` s, open their form, idle ``think`` s, then submit.
+    """Phones arrive evenly over ``ramp`` s and open their form; all idle; then they submit.
 
-    Submissions follow an open-loop schedule: phone i submits at
-    ``ramp + think + i / rate`` (or as soon as its form is open, if later),
+    Once every phone has its form (or has failed), all of them are idle at
+    once on their open connections for ``think`` seconds, while
+    ``newcomers`` new phones connect and must be answered.  Then phone i
+    submits at ``think + i / rate`` after that moment: an open-loop schedule,
     so a slow server shows as latency, not as a politely lower offered rate.
     """
     context = tls_context(certificate)
     trace = Connections()
     result = Rush([Phone(token) for token in tokens], rate)
-    idle = 0
+    idle = done = 0
+    everyone = asyncio.Event()
     submit_times: list[float] = []
-    start = time.perf_counter()
+    released: list[float] = []
+
+    def opened_or_failed() -> None:
+        nonlocal done
+        done += 1
+        if done == len(tokens):
+            released.append(time.perf_counter() + think)
+            everyone.set()
 
     async def one(index: int, phone: Phone) -> None:
         nonlocal idle
@@ -529,13 +544,16 @@ async def rush(
                 await open_link(session, base, phone, rng)
             except Exception as error:  # noqa: BLE001  (every failure is counted and shown)
                 phone.problems.append(f"open: {error.__class__.__name__}: {error}")
+                opened_or_failed()
                 return
             phone.opened = time.perf_counter() - began
             connections = trace.count(session)
             idle += 1
             result.peak_idle = max(result.peak_idle, idle)
-            slot = ramp + think + (index / rate if rate else 0.0)
-            await asyncio.sleep(max(think, start + slot - time.perf_counter()))
+            opened_or_failed()
+            await everyone.wait()
+            slot = released[0] + (index / rate if rate else 0.0)
+            await asyncio.sleep(max(0.0, slot - time.perf_counter()))
             idle -= 1
             began = time.perf_counter()
             submit_times.append(began)
@@ -553,7 +571,27 @@ async def rush(
             else:
                 phone.problems.append(f"submit answered {status} {location}")
 
-    await asyncio.gather(*(one(index, phone) for index, phone in enumerate(result.phones)))
+    async def newcomer() -> None:
+        """While everyone idles: new phones, each on a new connection, ask for /healthz."""
+        await everyone.wait()
+        for _ in range(newcomers):
+            await asyncio.sleep(think / (newcomers + 1))
+            async with phone_session(context, trace) as session:
+                began = time.perf_counter()
+                try:
+                    async with session.get(f"{base}/healthz") as response:
+                        await response.read()
+                        status = response.status
+                except Exception as error:  # noqa: BLE001
+                    result.newcomer_problems.append(f"{error.__class__.__name__}: {error}")
+                    continue
+                if status != 200:
+                    result.newcomer_problems.append(f"/healthz answered {status}")
+                else:
+                    result.newcomers.append(time.perf_counter() - began)
+
+    phones = (one(index, phone) for index, phone in enumerate(result.phones))
+    await asyncio.gather(newcomer(), *phones)
     if submit_times:
         result.submit_wall = max(submit_times) - min(submit_times)
     return result
@@ -589,8 +627,9 @@ def bare_floor(url: str, engine, phones: list[Phone], options, folder: Path):
     ballots.BARE_METADATA.create_all(engine)
     sample = [phone.as_ballot() for phone in phones if phone.body]
     with ballots.served(url, options.threads, folder / "bare.log") as port:
-        ballots.post_all(port, ballots.BARE_PATH, sample[: 2 * options.clients],
-                         options.clients, 60, False)  # fmt: skip  (untimed warm-up)
+        ballots.post_all(
+            port, ballots.BARE_PATH, sample[: 2 * options.clients], options.clients, 60, False
+        )  # fmt: skip  (untimed warm-up)
         return ballots.post_all(
             port, ballots.BARE_PATH, sample, options.clients, options.duration, False
         )
@@ -639,11 +678,12 @@ def table(options: argparse.Namespace, result: Rush, floor) -> str:
             f"({options.threads} threads), ramp {options.ramp:g} s, think {options.think:g} s, "
             f"offered {offered}",
             f"{'ballots':>7} {'ballots/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'open p50':>8} "
-            f"{'open p99':>8} {'errors':>6} {'idle peak':>9} {'held':>5} {'bare/s':>7} "
-            f"{'ratio':>6}",
+            f"{'open p99':>8} {'new p99':>7} {'errors':>6} {'idle peak':>9} {'held':>5} "
+            f"{'bare/s':>7} {'ratio':>6}",
             f"{len(result.acknowledged):7d} {result.rate:9.1f} {percentile(submitted, 0.5):7.1f} "
             f"{percentile(submitted, 0.99):7.1f} {percentile(opened, 0.5):8.1f} "
-            f"{percentile(opened, 0.99):8.1f} {len(result.errors) + len(floor.errors):6d} "
+            f"{percentile(opened, 0.99):8.1f} {percentile(result.newcomers, 0.99):7.1f} "
+            f"{len(result.errors) + len(floor.errors):6d} "
             f"{result.peak_idle:9d} {result.held:5d} {floor.rate:7.1f} {ratio:6.3f}",
         ]
     )

@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Fill a deploy template's {{NAME}} placeholders; the stack test renders the same files.
+"""Fill a deploy template's placeholders (upper-case names in double braces).
+
+The stack test renders the same files, so what is shipped is what is tested.
 
     python3 deploy/render.py deploy/nginx/cadre.conf.in SERVER_NAME=kaohe.example.cn \\
         UPSTREAMS=10.0.0.11:8000,10.0.0.12:8000 BOT_ADDRESS=127.0.0.1:8443 \\

@@ -57,7 +57,9 @@ def serve_command(
     from webforms import create_app  # Flask loads only for the command that serves
 
     app = create_app(ctx.settings.flask_config())
-    server = waitress.create_server(app, host=host, port=port, **crowd_options(ctx.settings, threads))
+    server = waitress.create_server(
+        app, host=host, port=port, **crowd_options(ctx.settings, threads)
+    )
     role = scheduler_runtime(ctx) if scheduler else None
     thread = start_in_thread(role) if role else None
     click.echo(ctx._("Serving on %(url)s (press Ctrl+C to stop)", url=base_url), err=True)
