@@ -230,7 +230,8 @@ class Stack:
 
     folder: Path
     database_url: str
-    port: int = 0
+    port: int = field(default_factory=lambda: free_port())  # nginx, HTTPS
+    bot_port: int = field(default_factory=lambda: free_port())  # the bot's webhook, behind nginx
     web_ports: list[int] = field(default_factory=list)
     children: list[Child] = field(default_factory=list)
 
@@ -294,14 +295,30 @@ class Stack:
         binary = nginx_binary()
         if binary is None:
             raise RuntimeError("nginx is not installed (Debian package 'nginx')")
-        self.port = free_port()
-        config = nginx_config(self.folder, self.port, self.web_ports, free_port())
+        config = nginx_config(self.folder, self.port, self.web_ports, self.bot_port)
         child = self.start(
             "nginx",
             [binary, "-p", str(self.folder), "-c", str(config), "-g", "daemon off;"],
             env=dict(os.environ),
         )
         wait_for_port(self.port, 30, child.alive)
+
+    def start_bot(self, api_url: str, token: str, secret: str) -> Child:
+        """``cadre bot run --webhook``: Telegram (here ``api_url``) posts through nginx."""
+        env = self.env("bot") | {
+            "CADRE_TELEGRAM_TOKEN": token,
+            "CADRE_TELEGRAM_API_URL": api_url,
+            "CADRE_TELEGRAM_WEBHOOK_SECRET": secret,
+        }
+        child = self.start(
+            "bot",
+            [sys.executable, "-m", "cadre", "bot", "run", "--webhook",
+             f"{self.base_url}/telegram/webhook", "--listen", "127.0.0.1",
+             "--port", str(self.bot_port)],
+            env=env,
+        )  # fmt: skip
+        wait_for_port(self.bot_port, 60, child.alive)
+        return child
 
     def start_schedulers(self, count: int) -> list[Child]:
         """``cadre scheduler run`` processes; on PostgreSQL exactly one of them may lead."""
@@ -638,6 +655,7 @@ def bare_floor(url: str, engine, phones: list[Phone], options, folder: Path):
 def check(engine, world, result: Rush, folder: Path) -> tuple[bool, str]:
     """Every acknowledged ballot sealed once, completed once, and opened into its responses."""
     real = ballots.Run(posted=[phone.as_ballot() for phone in result.acknowledged])
+    ballots.BARE_METADATA.create_all(engine)  # check_stored counts the bare table too
     return ballots.check_stored(engine, world, real, [], folder)
 
 

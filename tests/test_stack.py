@@ -2,8 +2,8 @@
 
 Debian's nginx (unprivileged, a prefix of its own, a self-signed certificate
 made here) terminates TLS in front of two ``cadre serve --no-scheduler``
-processes on one PostgreSQL database, with two ``cadre scheduler run``
-beside them; its configuration is rendered from the very templates in
+processes on one PostgreSQL database, with two ``cadre scheduler run`` and
+a ``cadre bot run --webhook`` beside them; its configuration is rendered from the very templates in
 ``deploy/nginx`` by ``deploy/render.py``.  1,000 phones (``bench/rush.py``)
 arrive, open their link and form over HTTPS, keep their connection idle
 while they "read", then submit all at once.  Checked the attacker's way:
@@ -16,7 +16,10 @@ while they "read", then submit all at once.  Checked the attacker's way:
   by exactly one of them;
 * the sealed box holds exactly one ballot per acknowledgement, and opening
   it yields one response per cadre of every acknowledged form;
-* exactly one scheduler process leads (the PostgreSQL advisory lock).
+* exactly one scheduler process leads (the PostgreSQL advisory lock);
+* ``cadre bot run --webhook`` behind the same proxy registers its HTTPS
+  address, refuses an update without Telegram's secret header and answers
+  one with it (a fake Bot API stands in for Telegram).
 
 No timing is asserted: this machine's speed is not the product's behaviour
 (``bench/rush.py`` prints the figures).  The test is skipped with a reason
@@ -38,8 +41,10 @@ import sqlalchemy as sa
 
 from scheduler.leader import ADVISORY_KEY
 from tests.databases import postgres_database
+from tests.fake_telegram import TOKEN, message_update
 
 RUSH = Path(__file__).resolve().parent.parent / "bench" / "rush.py"
+WEBHOOK_SECRET = "stack-webhook-secret_0123456789"
 
 PHONES = 1000
 RACES = 100
@@ -106,6 +111,28 @@ async def open_forms(bench_rush, base: str, certificate, tokens: list[str]):
     return phones
 
 
+def telegram_posts(stack, update: dict, secret: str | None) -> int:
+    """POST an update to the bot's webhook through nginx over HTTPS, as Telegram does."""
+    import json
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+    request = urllib.request.Request(
+        f"{stack.base_url}/telegram/webhook", json.dumps(update).encode(), headers, method="POST"
+    )
+    context = ssl.create_default_context(cafile=str(stack.folder / "tls.pem"))
+    try:
+        with urllib.request.urlopen(request, timeout=30, context=context) as response:
+            return response.status
+    except urllib.error.HTTPError as refused:
+        refused.close()
+        return refused.code
+
+
 def wait_for(condition, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -115,12 +142,22 @@ def wait_for(condition, seconds: float) -> bool:
     return condition()
 
 
-def test_a_thousand_phones_through_nginx_and_two_web_processes(bench_rush, tmp_path):
+def test_a_thousand_phones_through_nginx_and_two_web_processes(bench_rush, tmp_path, fake_telegram):
     with postgres_database() as url:
         engine, world = bench_rush.build(url, PHONES + RACES, CADRES, tmp_path, seed=1)
         rush_tokens, race_tokens = world.tokens[:PHONES], world.tokens[PHONES:]
         assert len(race_tokens) == RACES
         with bench_rush.running_stack(tmp_path, url, web=2, threads=8, schedulers=2) as stack:
+            # The bot's webhook through the proxy: registered at the public HTTPS address,
+            # refused without Telegram's secret header, answered with it.
+            stack.start_bot(fake_telegram.url, TOKEN, WEBHOOK_SECRET)
+            assert fake_telegram.wait_for(lambda: fake_telegram.webhook is not None, 60)
+            assert fake_telegram.webhook["url"] == f"{stack.base_url}/telegram/webhook"
+            help_update = message_update(1, chat_id=42, text="/help")
+            assert telegram_posts(stack, help_update, None) in (401, 403)
+            assert telegram_posts(stack, help_update, WEBHOOK_SECRET) == 200
+            assert fake_telegram.wait_for(lambda: fake_telegram.sent_to(42), 60), stack.report()
+
             result = bench_rush.rush_in_loop(
                 stack.base_url, tmp_path / "tls.pem", rush_tokens, ramp=15.0, think=2.0,
                 rate=0.0, seed=1,
