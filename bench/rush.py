@@ -186,7 +186,9 @@ def nginx_config(folder: Path, listen: int, upstreams: list[int], bot_port: int)
         render(
             (NGINX_TEMPLATES / "nginx.conf.in").read_text(),
             {
-                "USER_LINE": "",  # unprivileged: nginx keeps the user it was started as
+                # Started unprivileged, nginx keeps its user; started by root (CI), its workers
+                # would become "nobody", who cannot write buffered bodies into this folder.
+                "USER_LINE": "user root root;" if os.geteuid() == 0 else "",
                 "PID_FILE": str(folder / "nginx.pid"),
                 "ERROR_LOG": str(folder / "nginx-error.log"),
                 "ACCESS_LOG": "off",
