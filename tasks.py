@@ -62,6 +62,37 @@ def ensure_chromium() -> None:
     run("apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium", env=env)
 
 
+def ensure_nginx() -> None:
+    """Install Debian's nginx for the deployment stack test when it is missing and we can.
+
+    The test runs nginx as a child process with a prefix of its own; the
+    package's system service is kept from starting (policy-rc.d answers 101),
+    so installing it never takes port 80 on a developer's machine.
+    """
+    if shutil.which("nginx") or Path("/usr/sbin/nginx").exists():
+        return
+    can_install = shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0
+    if not can_install:
+        print(
+            "nginx is not installed; the deployment stack test will be skipped "
+            "(install Debian's 'nginx' package to run it).",
+            flush=True,
+        )
+        return
+    env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
+    policy = Path("/usr/sbin/policy-rc.d")
+    ours = not policy.exists()
+    if ours:
+        policy.write_text("#!/bin/sh\nexit 101\n")
+        policy.chmod(0o755)
+    try:
+        run("apt-get", "update", "-qq", env=env)
+        run("apt-get", "install", "-y", "-qq", "--no-install-recommends", "nginx", env=env)
+    finally:
+        if ours:
+            policy.unlink()
+
+
 def serve(arguments: list[str]) -> None:
     """Install the product and serve the demo campaign on the embedded SQLite database."""
     install("")
@@ -82,6 +113,7 @@ def test(arguments: list[str]) -> None:
     """
     install("dev")
     ensure_chromium()
+    ensure_nginx()
     run(BIN / "ruff", "check", ".")
     run(BIN / "ruff", "format", "--check", ".")
     run(BIN / "python", "-m", "pytest", *arguments)

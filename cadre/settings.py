@@ -12,11 +12,14 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from surveys.setup.accounts import weak_secret
 from surveys.setup.reminders import DEFAULT_QUIET_HOURS, QuietHours
+
+SERVED_URL_FILE = "served-url"
+"""Where ``cadre serve`` remembers its address in the data folder when CADRE_BASE_URL is unset."""
 
 
 class Settings(BaseSettings):
@@ -51,6 +54,15 @@ class Settings(BaseSettings):
     quiet_hours: str = DEFAULT_QUIET_HOURS
     scheduler_sync_seconds: float = Field(default=30.0, ge=1, le=3600)
     scheduler_failover_seconds: float = Field(default=5.0, ge=0.5, le=600)
+    # cadre serve: a reminder wave sends thousands of phones at once, and phone browsers
+    # keep their connection open while the rater reads; waitress's own limit is 100.
+    serve_threads: int = Field(default=8, ge=1, le=256)
+    serve_connection_limit: int = Field(default=4000, ge=10, le=100_000)
+    serve_idle_seconds: int = Field(default=120, ge=5, le=3600)
+    serve_backlog: int = Field(default=2048, ge=16, le=65535)
+    # The reverse proxy's address: only its X-Forwarded-* headers are believed (client address
+    # for the rate limits, https for cookies); empty when phones reach waitress directly.
+    serve_trusted_proxy: str | None = None
 
     @field_validator("secret_key")
     @classmethod
@@ -108,6 +120,28 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("CADRE_BASE_URL must start with http:// or https://")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _served_base_url(self) -> Settings:
+        """Without CADRE_BASE_URL, links follow the address ``cadre serve`` last served here.
+
+        Written to ``__dict__`` so the address does not count as given: the
+        next ``cadre serve --port`` replaces it instead of obeying it.
+        """
+        if "base_url" not in self.model_fields_set:
+            served = self.data_dir / SERVED_URL_FILE
+            try:
+                url = served.read_text().strip()
+            except OSError:
+                url = ""
+            if url.startswith(("http://", "https://")):
+                self.__dict__["base_url"] = url.rstrip("/")
+        return self
+
+    @property
+    def base_url_given(self) -> bool:
+        """Whether CADRE_BASE_URL (or a caller) chose the address, rather than a default."""
+        return "base_url" in self.model_fields_set
 
     def resolved_database_url(self) -> str:
         """CADRE_DATABASE_URL, or the embedded SQLite file under the data folder."""

@@ -30,6 +30,7 @@ from webforms.admin import (  # each adds its pages to the console's blueprint (
 )
 from webforms.clock import utc_now
 from webforms.forms import anchor
+from webforms.sessions import SkewTolerantSessions
 
 MAX_FORM_BYTES = 256 * 1024
 # A working day: an HR sign-in ends after this, however busy the session was.
@@ -48,6 +49,7 @@ def create_app(config: dict) -> Flask:
     """
     refuse_weak_secret(config)
     app = Flask(__name__)
+    app.session_interface = SkewTolerantSessions()  # several web processes share the cookies
     app.config.from_mapping(_defaults(config["BASE_URL"]))
     app.config.from_mapping(config)
     db.init_app(app)
