@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from cadre.cli import Context, fail, pass_context
-from surveys.results.summaries.rulebook import quota_warning_lines, rule_lines
+from surveys.results.rulebook import quota_warning_lines, rule_lines
 from surveys.rules.presets import preset_kind, preset_names, with_preset
 from surveys.rules.questionnaire import load_questionnaire
 from surveys.sealing.ballot_box import write_share_cards

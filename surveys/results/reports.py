@@ -44,7 +44,7 @@ from surveys.documents.report_text import format_table as format_table  # the co
 from surveys.documents.report_text import tables_text
 from surveys.documents.report_xlsx import table_sheets, write_tables
 from surveys.results.outcomes import ShownResult, describe, grade_label, group_label, shown_results
-from surveys.results.summaries.rulebook import explain
+from surveys.results.rulebook import explain
 from surveys.rules.disclosure import (
     DEFAULT_COMMENT_K,
     DIMENSION_WITHHELD,

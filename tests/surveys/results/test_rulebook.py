@@ -9,7 +9,7 @@ from surveys.results.outcomes import (
     VOTE,
     shown_decision,
 )
-from surveys.results.summaries.rulebook import citation_text, explain, rule_lines
+from surveys.results.rulebook import citation_text, explain, rule_lines
 from surveys.rules.disclosure import Disclosure
 from surveys.rules.grading import (
     ADMONITION,

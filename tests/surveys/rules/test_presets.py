@@ -14,7 +14,7 @@ from fractions import Fraction
 import pytest
 
 from surveys.results.outcomes import describe
-from surveys.results.summaries.rulebook import explain, rule_lines
+from surveys.results.rulebook import explain, rule_lines
 from surveys.rules.grading import (
     ADMONITION,
     BAND,
