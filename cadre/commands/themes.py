@@ -20,7 +20,7 @@ from surveys.results.suggestions import (
 )
 from surveys.rules.questionnaire import Questionnaire
 from surveys.rules.themes import KEYWORD, CommentThemes, Theme
-from surveys.setup.campaigns import get_campaign, snapshot
+from surveys.setup.campaigns import get_campaign, local_time, snapshot
 
 
 @results_group.command("themes")
@@ -36,7 +36,15 @@ def themes_command(ctx: Context, campaign_id: str, cadre_id: str | None, unit: s
         suggestions = development_suggestions(session=session, campaign=campaign, results=results)
         themes = campaign_themes(session=session, campaign=campaign)
         questionnaire = snapshot(campaign)
-        previous = {s.cadre.id: s.previous.name for s in suggestions if s.previous}
+        previous = {
+            s.cadre.id: ctx._(
+                "%(campaign)s (deadline %(deadline)s)",
+                campaign=s.previous.name,
+                deadline=local_time(s.previous, s.previous.closes_at),
+            )
+            for s in suggestions
+            if s.previous
+        }
     if cadre_id is not None:
         suggestions = [s for s in suggestions if s.cadre.external_id == cadre_id]
         if not suggestions:
