@@ -35,7 +35,7 @@ def test_the_command_prints_a_cadres_suggestions_and_themes(tmp_path, now):
         "results", "themes", current.id, "--unit", "发展改革委"
     )
     lines = chinese.output.splitlines()
-    assert "    业务能力: 75.00（单位平均 77.25，-2.25）" in lines  # C2 against the unit
+    assert "    能（业务能力）: 75.00（单位平均 77.25，-2.25）" in lines  # C2 against the unit
     assert "单位 发展改革委" in lines
     assert lines.count("    工作作风: 3") == 2  # C1's themes, and the unit's (C1's five only)
     assert "  没有评语主题：可显示的评语太少。" in lines  # C2: four comments, withheld
