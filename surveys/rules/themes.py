@@ -18,7 +18,8 @@ sits where it does:
 3. **Keyword themes.**  Comments no lexicon theme took (or whose theme is
    below the threshold) are grouped greedily by the word most of them
    share (ties: the word's sort order), then the next, while a word is
-   shared by at least the threshold's number of comments.
+   shared by at least the threshold's number of comments, five such themes
+   at most (a large unit's list stays readable).
 4. **Threshold.**  A theme is shown only with at least ``k`` comments, and
    there are no themes at all from fewer than ``k`` comments: a theme of
    one or two comments would point at their authors.
@@ -36,7 +37,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from surveys.rules.messages import N_
 
@@ -111,6 +112,7 @@ def _listed(text: str) -> frozenset[str]:
 
 
 KEYWORD = "keyword"  # the key of a data-driven theme; its label is the word itself
+MAX_KEYWORD_THEMES = 5
 
 ENGLISH_STOP_WORDS = _listed(
     """a about above after again against all also always am an and any are as at be
@@ -199,6 +201,12 @@ def words(text: str) -> list[str]:
     return found + _latin_words(text[position:])
 
 
+@lru_cache(maxsize=65_536)
+def _cached_words(text: str) -> tuple[str, ...]:
+    """``words``, kept: a cadre's comments are themed again in the unit's pool."""
+    return tuple(words(text))
+
+
 def _latin_words(text: str) -> list[str]:
     """Lower-case English words of three letters or more, stemmed, without stop words."""
     return [
@@ -228,16 +236,20 @@ def _keywords() -> tuple[frozenset[str], ...]:
     return tuple(frozenset(stem(word) for word in rule.keywords) for rule in LEXICON)
 
 
-def comment_themes(comments: Iterable[str], k: int, *, examples: int = 2) -> CommentThemes:
+def comment_themes(
+    comments: Iterable[str], k: int, *, examples: int = 2, keyword_themes: int = MAX_KEYWORD_THEMES
+) -> CommentThemes:
     """Group comments into themes of at least ``k`` comments each (see the module's rules).
 
     Blank comments are not comments.  With fewer than ``k`` comments in all
-    there are no themes.  The result does not depend on the comments' order.
+    there are no themes.  At most ``keyword_themes`` keyword themes follow the
+    lexicon's, so a large unit's list stays readable; the rest count as in no
+    theme.  The result does not depend on the comments' order.
     """
     written = sorted(c.strip() for c in comments if c and c.strip())
     if len(written) < max(k, 1):
         return CommentThemes(len(written))
-    tokens = [words(comment) for comment in written]
+    tokens = [list(_cached_words(comment)) for comment in written]
     keywords = _keywords()
     chosen: dict[int, list[int]] = {}  # lexicon position -> comment positions
     rest: list[int] = []
@@ -256,7 +268,7 @@ def comment_themes(comments: Iterable[str], k: int, *, examples: int = 2) -> Com
         rule = LEXICON[rule_position]
         found = [matches(tokens[position], keywords[rule_position]) for position in members]
         themes.append(_theme(rule.key, rule.label, members, written, found, examples))
-    themes += _keyword_themes(sorted(rest), written, tokens, k, examples)
+    themes += _keyword_themes(sorted(rest), written, tokens, k, examples, keyword_themes)
     order = {rule.key: position for position, rule in enumerate(LEXICON)}
     themes.sort(key=lambda t: (-t.count, order.get(t.key, len(order)), t.label))
     themed = sum(theme.count for theme in themes)
@@ -264,13 +276,18 @@ def comment_themes(comments: Iterable[str], k: int, *, examples: int = 2) -> Com
 
 
 def _keyword_themes(
-    rest: list[int], written: Sequence[str], tokens: Sequence[list[str]], k: int, examples: int
+    rest: list[int],
+    written: Sequence[str],
+    tokens: Sequence[list[str]],
+    k: int,
+    examples: int,
+    limit: int,
 ) -> list[Theme]:
     """Themes of the comments left over: greedily, the word most of them share, while at
-    least ``k`` comments share one."""
+    least ``k`` comments share one, ``limit`` themes at most."""
     themes = []
     rest = list(rest)
-    while rest:
+    while rest and len(themes) < limit:
         shared = Counter(word for position in rest for word in set(tokens[position]))
         if not shared:
             break
@@ -280,7 +297,8 @@ def _keyword_themes(
         members = [position for position in rest if word in tokens[position]]
         found = [[used for used in tokens[position] if used == word] for position in members]
         themes.append(_theme(KEYWORD, word, members, written, found, examples))
-        rest = [position for position in rest if position not in set(members)]
+        taken = set(members)
+        rest = [position for position in rest if position not in taken]
     return themes
 
 

@@ -123,3 +123,18 @@ def test_words_segment_chinese_and_trim_english():
         "status",
         "meeting",
     ]
+
+
+def test_keyword_themes_stop_at_the_limit_the_rest_in_no_theme():
+    # Three comments on each of four words none of the lexicon knows.
+    comments = [f"{word}{n}号" for word in ("会议", "文件", "报表", "检查") for n in range(3)]
+    found = comment_themes(comments, 3)
+    assert [(t.label, t.count) for t in found.themes] == [
+        ("会议", 3),
+        ("报表", 3),
+        ("文件", 3),
+        ("检查", 3),
+    ]
+    capped = comment_themes(comments, 3, keyword_themes=2)
+    assert [(t.label, t.count) for t in capped.themes] == [("会议", 3), ("报表", 3)]
+    assert capped.unthemed == 6
