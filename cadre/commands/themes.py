@@ -54,13 +54,15 @@ def themes_command(ctx: Context, campaign_id: str, cadre_id: str | None, unit: s
         if not suggestions:
             raise fail(ctx, "no unit named %(unit)s in this campaign", unit=unit)
     blocks = [
-        cadre_text(ctx, s, themes.cadres[s.cadre.id], questionnaire, previous.get(s.cadre.id))
+        cadre_text(
+            ctx, s, themes.cadres[s.cadre.id], questionnaire, previous.get(s.cadre.id), themes.k
+        )
         for s in suggestions
     ]
     if cadre_id is None:
         for name in sorted({s.cadre.unit for s in suggestions}):
             heading = ctx._("Unit %(unit)s", unit=name)
-            blocks.append("\n".join([heading, *themes_lines(ctx, themes.units[name])]))
+            blocks.append("\n".join([heading, *themes_lines(ctx, themes.units[name], themes.k)]))
     click.echo("\n\n".join(blocks))
 
 
@@ -75,6 +77,7 @@ def cadre_text(
     themes: CommentThemes,
     questionnaire: Questionnaire,
     previous: str | None,
+    k: int,
 ) -> str:
     """One cadre's block: weak spots against the unit and the history, topics, themes."""
     lines = [cadre_heading(suggestion.cadre), "  " + ctx._("Weakest against the unit:")]
@@ -88,7 +91,7 @@ def cadre_text(
         joiner = "、" if ctx.locale == "zh" else "; "
         topics = joiner.join(topic.get(ctx.locale) for topic in suggestion.topics)
         lines.append("  " + ctx._("Suggested training: %(topics)s", topics=topics))
-    return "\n".join([*lines, *themes_lines(ctx, themes)])
+    return "\n".join([*lines, *themes_lines(ctx, themes, k)])
 
 
 def spot_lines(
@@ -119,10 +122,19 @@ def theme_name(ctx: Context, theme: Theme) -> str:
     return ctx._(theme.label)
 
 
-def themes_lines(ctx: Context, themes: CommentThemes) -> list[str]:
-    """The themes with counts and examples, or why there are none."""
-    if not themes.themes:
+def themes_lines(ctx: Context, themes: CommentThemes, k: int) -> list[str]:
+    """The themes with counts and examples, or why there are none (``k``: a theme's minimum)."""
+    if not themes.themes and themes.comments < k:
         return ["  " + ctx._("No comment themes: too few comments may be shown.")]
+    if not themes.themes:
+        return [
+            "  "
+            + ctx._(
+                "No comment themes: %(count)s comments, no theme shared by %(k)s of them.",
+                count=themes.comments,
+                k=k,
+            )
+        ]
     lines = ["  " + ctx._("Comment themes (%(count)s comments):", count=themes.comments)]
     for theme in themes.themes:
         lines.append(

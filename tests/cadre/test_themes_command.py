@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from cadre.cli import Context
+from cadre.commands.themes import themes_lines
+from surveys.rules.themes import CommentThemes
 from tests.cli import CadreCli
 from tests.factories import make_campaign, open_boxes
 from tests.themes_campaign import history_campaigns
@@ -60,3 +63,13 @@ def test_bad_input_is_a_clear_error(tmp_path, now, database_url):
     assert "no campaign with id nope" in run("results", "themes", "nope", code=2).output
     # An opened box without any ballot: nothing below anyone, no themes, no traceback.
     assert "No comment themes" in run("results", "themes", opened_id).output
+
+
+def test_comments_without_a_shared_theme_say_so():
+    context = Context(settings=None, locale="en")
+    assert themes_lines(context, CommentThemes(6, (), 6), 3) == [
+        "  No comment themes: 6 comments, no theme shared by 3 of them."
+    ]
+    assert themes_lines(context, CommentThemes(2), 3) == [
+        "  No comment themes: too few comments may be shown."
+    ]
