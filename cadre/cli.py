@@ -174,11 +174,12 @@ def _register() -> None:
         roster,
         scheduler,
         serve,
+        themes,
         waves,
     )
 
     modules = (db, roster, campaigns, invitations, channels, results, demo, serve, bot, ledger)
-    for module in (*modules, admin, appeals, scheduler, waves, box):
+    for module in (*modules, admin, appeals, scheduler, waves, box, themes):
         module.register(cli)
 
 

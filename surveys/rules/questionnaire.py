@@ -4,7 +4,8 @@ A questionnaire lists dimensions (德能勤绩廉), each with bilingual items; t
 answer scale and the points of each answer; which rater groups answer which
 items; the weight of each group; the overall-grade vote; an optional
 free-text comment; and the grading rules (score bands, vote rules, vetoes and
-the Excellent quota, see ``surveys.rules.grading``).  Campaigns keep a snapshot
+the Excellent quota, see ``surveys.rules.grading``); and, optionally, training
+topics per dimension for development suggestions.  Campaigns keep a snapshot
 (``Questionnaire.model_dump``) so a template edited later never changes a
 running campaign; a snapshot from before grading rules existed reads back
 with the default bands and no other rule.
@@ -366,6 +367,9 @@ class Questionnaire(BaseModel):
         default_factory=lambda: list(DEFAULT_WAVES), max_length=20
     )
     windows: Windows = Field(default_factory=Windows)
+    # Per dimension, the training topics a development suggestion names when the
+    # dimension is among a cadre's weakest (``surveys.results.suggestions``).
+    training_topics: dict[Key, list[Text]] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -425,6 +429,12 @@ class Questionnaire(BaseModel):
                         )
                     )
         problems.extend(self._grading_problems())
+        known = {dimension.key for dimension in self.dimensions}
+        problems.extend(
+            (f"training_topics.{key}", f"unknown dimension {key!r}")
+            for key in self.training_topics
+            if key not in known
+        )
         if problems:
             raise FieldProblems(problems)
         return self
@@ -520,6 +530,8 @@ class Questionnaire(BaseModel):
                 "group_weights": weights,
                 "comment": comment.model_dump() if comment else None,
                 "grading": grading.model_dump(),
+                "training_topics": public.model_dump()["training_topics"]
+                | self.model_dump()["training_topics"],
             }
         )
 
