@@ -19,9 +19,9 @@ from pypdf import PdfReader
 from sqlmodel import Session, func, select
 
 from storage.models import Campaign, Invitation, Roster
+from tests.browser import serving
 from tests.hr import PASSWORD, make_hr_user
 from tests.web import app_fixture  # noqa: F401
-from tests.webforms.test_browser import browser, serving  # noqa: F401  (the chromium fixture)
 from tests.webforms.test_console_setup import BAD_ASSIGNMENTS, workbook
 
 pytestmark = pytest.mark.browser

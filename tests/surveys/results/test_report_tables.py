@@ -16,9 +16,9 @@ from pypdf import PdfReader
 from surveys.documents.report_tables import LIST, PAIRS, Table
 from surveys.documents.report_text import tables_text
 from surveys.documents.report_xlsx import table_sheets
+from surveys.results import reports
 from surveys.results.report_pdf import write_overview_pdf
 from surveys.results.reports import campaign_overview, overview_text, write_results_workbook
-from surveys.results.summaries import reports
 from surveys.setup.accounts import OFFICER
 from tests.hr import hr_client
 from tests.report_campaign import report_campaign
