@@ -261,6 +261,21 @@ class Grading(BaseModel):
         return bands
 
 
+class Performance(BaseModel):
+    """How HR's performance indicators (实绩) enter one dimension, usually 绩.
+
+    The dimension becomes ``share`` x the indicator score plus ``1 - share`` x
+    the raters' figure (``surveys.rules.performance``); each indicator's
+    attainment counts up to ``cap`` (1.2: at most 20% over target), so a
+    target beaten far cannot make up for every other one missed.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    dimension: Key
+    share: float = Field(gt=0, le=1, allow_inf_nan=False)
+    cap: float = Field(default=1.2, ge=1, le=10, allow_inf_nan=False)
+
+
 class Questionnaire(BaseModel):
     """A whole questionnaire template, validated."""
 
@@ -276,6 +291,7 @@ class Questionnaire(BaseModel):
     reminders: list[Annotated[str, Field(pattern=WAVE_OFFSET)]] = Field(
         default_factory=lambda: list(DEFAULT_WAVES), max_length=20
     )
+    performance: Performance | None = None
 
     @field_validator("group_weights")
     @classmethod
@@ -321,6 +337,11 @@ class Questionnaire(BaseModel):
                         )
                     )
         problems.extend(self._grading_problems())
+        dimension_keys = {dimension.key for dimension in self.dimensions}
+        if self.performance and self.performance.dimension not in dimension_keys:
+            problems.append(
+                ("performance.dimension", f"unknown dimension {self.performance.dimension!r}")
+            )
         if problems:
             raise FieldProblems(problems)
         return self
