@@ -168,6 +168,7 @@ def _register() -> None:
         channels,
         db,
         demo,
+        indicators,
         invitations,
         ledger,
         results,
@@ -178,7 +179,7 @@ def _register() -> None:
     )
 
     modules = (db, roster, campaigns, invitations, channels, results, demo, serve, bot, ledger)
-    for module in (*modules, admin, appeals, scheduler, waves, box):
+    for module in (*modules, admin, appeals, scheduler, waves, box, indicators):
         module.register(cli)
 
 
