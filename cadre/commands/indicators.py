@@ -10,7 +10,13 @@ from cadre.cli import Context, UserError, pass_context
 from cadre.commands.invitations import cannot_write
 from surveys.results.outcomes import shown_results
 from surveys.results.performance_parts import shown_performance
-from surveys.rules.performance import Attainment, Indicator, PerformancePart, indicator_score
+from surveys.rules.performance import (
+    MIXED,
+    Attainment,
+    Indicator,
+    PerformancePart,
+    indicator_score,
+)
 from surveys.rules.scoring import rounded
 from surveys.setup.campaigns import get_campaign, snapshot
 from surveys.setup.indicators import (
@@ -87,21 +93,20 @@ def _figure(value: float | None) -> str:
     return "-" if value is None else f"{rounded(value):.2f}"
 
 
-def _part_line(ctx: Context, part: PerformancePart) -> str:
-    """How the performance dimension was made, or why it was not mixed."""
+def _part_line(ctx: Context, part: PerformancePart, title: str) -> str:
+    """How the performance dimension (``title``) was made, or why it was not mixed."""
     if part.note and part.indicator is None:
-        return ctx._(part.note, dimension=part.dimension)
+        return ctx._(part.note, dimension=title)
     line = ctx._(
-        "%(dimension)s = %(share)s%% indicators (%(indicator)s) + %(rest)s%% ratings "
-        "(%(rating)s) = %(mixed)s",
-        dimension=part.dimension,
+        MIXED,
+        dimension=title,
         share=f"{rounded(part.share * 100):g}",
         indicator=_figure(part.indicator),
         rest=f"{rounded(100 - part.share * 100):g}",
         rating=_figure(part.rating),
         mixed=_figure(part.mixed),
     )
-    return line + (f"\n    {ctx._(part.note, dimension=part.dimension)}" if part.note else "")
+    return line + (f"\n    {ctx._(part.note, dimension=title)}" if part.note else "")
 
 
 @indicators_group.command("list")
@@ -112,7 +117,9 @@ def list_command(ctx: Context, campaign_id: str) -> None:
     the performance dimension of each cadre was made."""
     with ctx.session() as session:
         campaign = get_campaign(session=session, campaign_id=campaign_id)
-        settings = snapshot(campaign).performance
+        questionnaire = snapshot(campaign)
+        settings = questionnaire.performance
+        titles = {d.key: d.title.get(ctx.locale) for d in questionnaire.dimensions}
         cadres = cadres_by_id(session=session, campaign=campaign)
         rows = stored_indicators(session=session, campaign=campaign)
         results = (
@@ -141,7 +148,8 @@ def list_command(ctx: Context, campaign_id: str) -> None:
     for result in results:
         part = shown_performance(result)
         if part is not None:
-            click.echo(f"{result.cadre.external_id} {result.cadre.name}: {_part_line(ctx, part)}")
+            line = _part_line(ctx, part, titles.get(part.dimension, part.dimension))
+            click.echo(f"{result.cadre.external_id} {result.cadre.name}: {line}")
 
 
 def _indicator_line(ctx: Context, reached: Attainment) -> str:

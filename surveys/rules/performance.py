@@ -36,7 +36,8 @@ NO_INDICATORS = N_(
     "No performance indicators for this cadre: %(dimension)s is the raters' figure alone"
 )
 MIXED = N_(
-    "%(dimension)s = %(share)s%% indicators (%(indicator)s) + %(rest)s%% ratings (%(rating)s)"
+    "%(dimension)s = %(share)s%% indicators (%(indicator)s) + %(rest)s%% ratings (%(rating)s) "
+    "= %(mixed)s"
 )
 RATING_WITHHELD = N_(
     "%(dimension)s: the indicator score is shown; the raters' part and the mixed figure are "

@@ -64,10 +64,11 @@ def test_template_import_and_list(tmp_path):
     assert "C1 王伟: indicator score 85.00" in listed
     assert "投诉件数: target 25, actual 50" in listed and "lower is better" in listed
     assert "attainment 120.00% (counted 120.00%)" in listed
-    assert "ji =" not in listed  # the box is sealed: no rating figure yet
+    assert "ratings" not in listed  # the box is sealed: no rating figure yet
     cadre("box", "open", campaign_id)
     listed = cadre("indicators", "list", campaign_id).output
-    assert "C1 王伟: ji = 40% indicators (85.00) + 60% ratings (100.00) = 94.00" in listed
+    mixed = "Work performance = 40% indicators (85.00) + 60% ratings (100.00) = 94.00"
+    assert f"C1 王伟: {mixed}" in listed
     assert "C2 李娜: No performance indicators for this cadre" in listed
 
 
