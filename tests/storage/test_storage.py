@@ -45,6 +45,7 @@ TABLES = {
     "channeltally",
     "reminderwave",
     "outboxmessage",
+    "performanceindicator",
 }
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
