@@ -26,7 +26,7 @@ import openpyxl
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from storage.models import Cadre, Campaign, PerformanceIndicator
+from storage.models import Cadre, Campaign, PerformanceIndicator, new_id
 from surveys.rules.cells import FORBIDDEN, printable
 from surveys.rules.messages import N_
 from surveys.rules.performance import DIRECTIONS, HIGHER, LOWER, Indicator
@@ -288,19 +288,24 @@ def import_indicators(
     replaced = session.execute(
         sa.delete(PerformanceIndicator).where(PerformanceIndicator.campaign_id == campaign.id)
     ).rowcount
-    session.add_all(
-        PerformanceIndicator(
-            campaign_id=campaign.id,
-            cadre_id=cadres[row["cadre_id"]],
-            name=row["indicator"],
-            target=_number(row, "target"),
-            actual=_number(row, "actual"),
-            unit=row.get("unit", ""),
-            weight=_number(row, "weight") if row.get("weight") else 1.0,
-            direction=row["direction"],
-            imported_at=now,
-        )
-        for _, row in rows
+    # one multi-row INSERT: the ORM took 9 s for 50,000 rows on SQLite
+    session.execute(
+        sa.insert(PerformanceIndicator),
+        [
+            {
+                "id": new_id(),
+                "campaign_id": campaign.id,
+                "cadre_id": cadres[row["cadre_id"]],
+                "name": row["indicator"],
+                "target": _number(row, "target"),
+                "actual": _number(row, "actual"),
+                "unit": row.get("unit", ""),
+                "weight": _number(row, "weight") if row.get("weight") else 1.0,
+                "direction": row["direction"],
+                "imported_at": now,
+            }
+            for _, row in rows
+        ],
     )
     session.flush()
     return ImportedIndicators(
@@ -371,8 +376,8 @@ def write_rows(path: Path, rows: list[dict[str, str]]) -> None:
     worksheet = workbook.active
     worksheet.title = SHEET
     worksheet.append(list(COLUMNS))
-    for row in rows:
+    for number, row in enumerate(rows, start=2):
         worksheet.append([printable(str(row.get(column, ""))) for column in COLUMNS])
-        for written in worksheet[worksheet.max_row]:
-            written.data_type = "s"
+        for column in range(1, len(COLUMNS) + 1):  # not worksheet.max_row: it scans every cell
+            worksheet.cell(row=number, column=column).data_type = "s"
     workbook.save(path)
