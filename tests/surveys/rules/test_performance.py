@@ -33,6 +33,7 @@ import pytest
 import yaml
 
 from surveys.rules.disclosure import disclose
+from surveys.rules.grading import GradingInput, grade_campaign
 from surveys.rules.performance import (
     LOWER,
     NO_INDICATORS,
@@ -194,3 +195,19 @@ def test_snapshot_and_public_form_keep_the_performance_section():
     old = MIXED.model_dump()
     del old["performance"]  # a snapshot from before the section existed
     assert Questionnaire.model_validate(old).performance is None
+
+
+def test_grade_follows_the_mixed_composite():
+    """With Excellent from 85: the mixed composite 87.12 is Excellent, ratings alone
+    (81.6) Competent."""
+    bands = {"grading": {"bands": {"excellent": 85, "competent": 75, "basically_competent": 60}}}
+    mixed = Questionnaire.model_validate(
+        template({"dimension": "ji", "share": 0.4, "cap": 1.2}) | bands
+    )
+    plain = Questionnaire.model_validate(template() | bands)
+    grades = {}
+    for name, questionnaire in (("mixed", mixed), ("plain", plain)):
+        score = score_cadre(questionnaire, "C1", RESPONSES, INDICATORS)
+        decision = grade_campaign(questionnaire, [GradingInput(score=score, roster_id="C1")])
+        grades[name] = decision["C1"].grade
+    assert grades == {"mixed": "excellent", "plain": "competent"}
