@@ -168,6 +168,7 @@ def _register() -> None:
         channels,
         db,
         demo,
+        indicators,
         invitations,
         ledger,
         results,
@@ -179,7 +180,7 @@ def _register() -> None:
     )
 
     modules = (db, roster, campaigns, invitations, channels, results, demo, serve, bot, ledger)
-    for module in (*modules, admin, appeals, scheduler, waves, box, themes):
+    for module in (*modules, admin, appeals, scheduler, waves, box, themes, indicators):
         module.register(cli)
 
 

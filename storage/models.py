@@ -410,3 +410,25 @@ class OutboxMessage(SQLModel, table=True):
     state: str = Field(default="planned", max_length=20, index=True)
     reason: str | None = Field(default=None, max_length=40)
     attempts: int = Field(default=0)
+
+
+class PerformanceIndicator(SQLModel, table=True):
+    """One performance indicator (实绩) of one cadre in one campaign, as HR imported it.
+
+    HR's own figures, not a rater's: no anonymity rule applies to them.  An
+    import replaces every indicator of the campaign, so ``imported_at`` is
+    the same on all of a campaign's rows.
+    """
+
+    __table_args__ = (UniqueConstraint("campaign_id", "cadre_id", "name"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    campaign_id: str = Field(foreign_key="campaign.id", index=True, max_length=32)
+    cadre_id: str = Field(foreign_key="cadre.id", index=True, max_length=32)
+    name: str = Field(max_length=200)
+    target: float
+    actual: float
+    unit: str = Field(default="", max_length=32)
+    weight: float = Field(default=1.0)
+    direction: str = Field(default="higher", max_length=10)
+    imported_at: datetime = Field(sa_column=utc_column())

@@ -77,6 +77,7 @@ from surveys.rules.scoring import CadreScore, ScoredResponse, by_cadre, lookup, 
 from surveys.sealing.ballot_box import BoxSealed
 from surveys.setup.barring import campaign_marks
 from surveys.setup.campaigns import campaign_cadres, local_time, snapshot
+from surveys.setup.indicators import campaign_indicators
 
 OTHER_LABEL = N_("Other raters")
 REVISED_ON_APPEAL = N_("Revised on appeal: %(reason)s")
@@ -204,7 +205,8 @@ def shown_results(
     if responses is None:
         responses = campaign_responses(session=session, campaign=campaign)
     grouped = by_cadre(responses)
-    scores = score_campaign(questionnaire, [cadre.id for cadre in cadres], grouped)
+    indicators = campaign_indicators(session=session, campaign=campaign)
+    scores = score_campaign(questionnaire, [cadre.id for cadre in cadres], grouped, indicators)
     answers = {
         cadre.id: count_answers(questionnaire, grouped.get(cadre.id, [])) for cadre in cadres
     }

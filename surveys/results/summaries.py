@@ -22,6 +22,7 @@ from surveys.rules.ranking import RECOMMENDED, Standing
 from surveys.rules.scoring import CadreScore, ScoredResponse, rounded, score_campaign
 from surveys.sealing.ballot_ledger import latest_checkpoint
 from surveys.setup.campaigns import campaign_cadres, snapshot
+from surveys.setup.indicators import campaign_indicators
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,10 @@ def campaign_results(*, session: Session, campaign: Campaign) -> list[CadreResul
         ScoredResponse(cadre_id=cadre_id, group=group, answers=answers, vote=vote)
         for cadre_id, group, answers, vote in rows
     ]
-    scores = score_campaign(snapshot(campaign), [cadre.id for cadre in cadres], responses)
+    indicators = campaign_indicators(session=session, campaign=campaign)
+    scores = score_campaign(
+        snapshot(campaign), [cadre.id for cadre in cadres], responses, indicators
+    )
     return [
         CadreResult(cadre=cadre, score=score) for cadre, score in zip(cadres, scores, strict=True)
     ]

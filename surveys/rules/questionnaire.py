@@ -350,6 +350,21 @@ class Grading(BaseModel):
         return bands
 
 
+class Performance(BaseModel):
+    """How HR's performance indicators (实绩) enter one dimension, usually 绩.
+
+    The dimension becomes ``share`` x the indicator score plus ``1 - share`` x
+    the raters' figure (``surveys.rules.performance``); each indicator's
+    attainment counts up to ``cap`` (1.2: at most 20% over target), so a
+    target beaten far cannot make up for every other one missed.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    dimension: Key
+    share: float = Field(gt=0, le=1, allow_inf_nan=False)
+    cap: float = Field(default=1.2, ge=1, le=10, allow_inf_nan=False)
+
+
 class Questionnaire(BaseModel):
     """A whole questionnaire template, validated."""
 
@@ -367,6 +382,7 @@ class Questionnaire(BaseModel):
         default_factory=lambda: list(DEFAULT_WAVES), max_length=20
     )
     windows: Windows = Field(default_factory=Windows)
+    performance: Performance | None = None
     # Per dimension, the training topics a development suggestion names when the
     # dimension is among a cadre's weakest (``surveys.results.suggestions``).
     training_topics: dict[Key, list[Text]] = Field(default_factory=dict)
@@ -435,6 +451,10 @@ class Questionnaire(BaseModel):
             for key in self.training_topics
             if key not in known
         )
+        if self.performance and self.performance.dimension not in known:
+            problems.append(
+                ("performance.dimension", f"unknown dimension {self.performance.dimension!r}")
+            )
         if problems:
             raise FieldProblems(problems)
         return self

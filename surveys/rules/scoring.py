@@ -9,7 +9,11 @@ For one cadre:
   renormalised away, and ``missing_groups`` says which were absent);
 - a dimension's overall score is the group-weighted mean of its per-group
   means, on the same rule;
-- vote shares are each grade's share of the votes cast.
+- vote shares are each grade's share of the votes cast;
+- with a ``performance`` section in the template, the performance
+  dimension's per-group means are mixed with the cadre's indicator score
+  before any of the figures above is made from them
+  (``surveys.rules.performance``); ``CadreScore.performance`` keeps both parts.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from statistics import fmean
 
+from surveys.rules.performance import Indicator, PerformancePart, mixed_means, with_overall
 from surveys.rules.questionnaire import GRADES, Questionnaire
 from surveys.rules.rater_groups import group_keys
 
@@ -48,6 +53,7 @@ class CadreScore:
     missing_groups: list[str] = field(default_factory=list)
     votes: dict[str, int] = field(default_factory=dict)
     vote_shares: dict[str, float] = field(default_factory=dict)
+    performance: PerformancePart | None = None
 
     @property
     def responses_total(self) -> int:
@@ -162,11 +168,17 @@ def _dimension_means(questionnaire: Questionnaire, item_means: dict) -> dict:
     return result
 
 
-def score_points(questionnaire: Questionnaire, cadre_id: str, points: GroupPoints) -> CadreScore:
-    """Every figure but counts and votes, from answer points.
+def score_points(
+    questionnaire: Questionnaire,
+    cadre_id: str,
+    points: GroupPoints,
+    indicators: Iterable[Indicator] | None = None,
+) -> CadreScore:
+    """Every figure but counts and votes, from answer points (and indicators, if any).
 
     Split from ``score_cadre`` so that figures built from adjusted points (the
     leniency-adjusted composite) follow exactly the same rules as the raw ones.
+    ``indicators`` count only when the template has a ``performance`` section.
     """
     score = CadreScore(cadre_id=cadre_id)
     for group, items in points.items():
@@ -174,6 +186,11 @@ def score_points(questionnaire: Questionnaire, cadre_id: str, points: GroupPoint
         if means:
             score.item_means[group] = means
     score.dimension_means = _dimension_means(questionnaire, score.item_means)
+    settings, rating_means = questionnaire.performance, score.dimension_means
+    if settings is not None:
+        score.dimension_means, score.performance = mixed_means(
+            settings, rating_means, indicators or ()
+        )
     dimension_weights = {dimension.key: dimension.weight for dimension in questionnaire.dimensions}
     group_weights = questionnaire.group_weights
     for group, means in score.dimension_means.items():
@@ -194,14 +211,22 @@ def score_points(questionnaire: Questionnaire, cadre_id: str, points: GroupPoint
         if group_weights.get(group, 0) > 0 and questionnaire.items_for(group)
     ]
     score.missing_groups = [group for group in expected if group not in score.group_scores]
+    if score.performance is not None:
+        key = score.performance.dimension
+        rating = weighted_mean(score.performance.rating_means, group_weights)
+        score.performance = with_overall(score.performance, rating, score.dimension_scores.get(key))
     return score
 
 
 def score_cadre(
-    questionnaire: Questionnaire, cadre_id: str, responses: list[ScoredResponse]
+    questionnaire: Questionnaire,
+    cadre_id: str,
+    responses: list[ScoredResponse],
+    indicators: Iterable[Indicator] | None = None,
 ) -> CadreScore:
-    """All figures for one cadre from that cadre's responses."""
-    score = score_points(questionnaire, cadre_id, answer_points(questionnaire, responses))
+    """All figures for one cadre from that cadre's responses (and performance indicators)."""
+    points = answer_points(questionnaire, responses)
+    score = score_points(questionnaire, cadre_id, points, indicators)
     score.responses = dict(Counter(response.group for response in responses))
     score.votes = dict(Counter(response.vote for response in responses if response.vote))
     cast = sum(score.votes.values())
@@ -228,13 +253,17 @@ def score_campaign(
     questionnaire: Questionnaire,
     cadre_ids: Iterable[str],
     responses: Iterable[ScoredResponse] | Mapping[str, list[ScoredResponse]],
+    indicators: Mapping[str, list[Indicator]] | None = None,
 ) -> list[CadreScore]:
     """Scores for every listed cadre, in the order given (cadres without responses too).
 
     ``responses`` may come already grouped by cadre (``by_cadre``), so that a
-    caller who needs the groups too builds them once.
+    caller who needs the groups too builds them once; ``indicators`` are the
+    performance indicators by cadre id (HR's data, see ``surveys.rules.performance``).
     """
     grouped = responses if isinstance(responses, Mapping) else by_cadre(responses)
+    indicators = indicators or {}
     return [
-        score_cadre(questionnaire, cadre_id, grouped.get(cadre_id, [])) for cadre_id in cadre_ids
+        score_cadre(questionnaire, cadre_id, grouped.get(cadre_id, []), indicators.get(cadre_id))
+        for cadre_id in cadre_ids
     ]

@@ -46,6 +46,7 @@ TABLES = {
     "reminderwave",
     "outboxmessage",
     "cadremark",
+    "performanceindicator",
 }
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
