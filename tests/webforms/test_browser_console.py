@@ -142,7 +142,7 @@ def test_hr_runs_a_campaign_in_the_console(browser, app, session, engine, now, s
         shoot(page, size, language, "sealed")
         with page.expect_navigation():
             page.locator("form[action$='/box/open'] button[type=submit]").click()
-        assert page.locator("section[id^='table-']").count() >= 5  # the results, now that the box is open
+        assert page.locator("section[id^='table-']").count() >= 5  # the results, box opened
         wrapped = page.evaluate(WRAPPED_HEADERS)
         assert not wrapped, wrapped  # no header broken over lines, Chinese or not
         assert_touch_sized_text(page)
