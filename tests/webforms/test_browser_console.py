@@ -80,9 +80,16 @@ def assert_touch_sized_text(page) -> None:
     assert not small, small
 
 
+WIDER_THAN_SCREEN = """width => [...document.querySelectorAll('body *')]
+    .filter(e => e.getBoundingClientRect().right > width && !e.closest('.scroll'))
+    .slice(0, 5)
+    .map(e => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)"""
+
+
 def assert_page_does_not_scroll_sideways(page, width: int) -> None:
     """Wide tables scroll inside their own box; the page itself fits the screen."""
-    assert page.evaluate("document.scrollingElement.scrollWidth") <= width
+    wider = page.evaluate(WIDER_THAN_SCREEN, width)
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= width, wider
 
 
 def answer(session: Session, campaign: Campaign, now: datetime, *raters: str) -> None:
