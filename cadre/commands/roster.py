@@ -8,8 +8,8 @@ import click
 
 from cadre.cli import Context, pass_context
 from cadre.commands.invitations import cannot_write
-from surveys.setup.roster import RosterError, import_roster, read_roster
-from surveys.setup.roster_template import example_rows_left, write_template
+from surveys.setup.roster import import_roster, read_roster
+from surveys.setup.roster_template import write_template
 
 
 @click.group("roster")
@@ -36,8 +36,6 @@ def template_command(ctx: Context, out: Path) -> None:
 def import_command(ctx: Context, source: Path, name: str | None) -> None:
     """Import an .xlsx workbook, or a folder with cadres.csv, raters.csv, assignments.csv."""
     rows = read_roster(source)
-    if examples := example_rows_left(rows):
-        raise RosterError(examples)
     with ctx.session() as session:
         roster = import_roster(session=session, rows=rows, name=name or source.stem, now=ctx.now())
     counts = {sheet: len(rows.sheets[sheet]) for sheet in rows.sheets}

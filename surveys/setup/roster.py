@@ -51,6 +51,9 @@ HEADER_ALIASES = {
 }
 # The longest value each column takes in the database (storage.models); others take 200.
 MAX_LENGTHS = {"id": 64, "phone": 64, "telegram": 64}
+# Ids in the template's example rows start with this (surveys.setup.roster_template).
+EXAMPLE_MARK = "示例"
+EXAMPLE_LEFT = N_("%(id)s is the template's example row: delete it or fill in a real one")
 # A mainland mobile number, optionally with the country code: HR's SMS tool sends the links.
 MOBILE = re.compile(r"(?:\+?86)?(1[3-9]\d{9})")
 
@@ -210,9 +213,24 @@ def read_roster(path: Path) -> RosterRows:
     )
 
 
+def example_rows_left(rows: RosterRows) -> list[RowProblem]:
+    """Rows that still carry the template's example ids, each to be deleted or replaced."""
+    problems = []
+    for sheet, numbered in rows.sheets.items():
+        for number, row in numbered:
+            marked = [
+                value
+                for name, value in row.items()
+                if name in ("id", "rater_id", "cadre_id") and value.startswith(EXAMPLE_MARK)
+            ]
+            if marked:
+                problems.append(RowProblem(sheet, number, EXAMPLE_LEFT, {"id": marked[0]}))
+    return problems
+
+
 def check_roster(rows: RosterRows) -> list[RowProblem]:
     """Return every problem in the roster; an empty list means it can be stored."""
-    problems: list[RowProblem] = []
+    problems: list[RowProblem] = example_rows_left(rows)
     cadre_ids = _check_people(rows.sheets["cadres"], "cadres", problems)
     rater_ids = _check_people(rows.sheets["raters"], "raters", problems)
     pairs: set[tuple[str, str]] = set()

@@ -2,7 +2,8 @@
 per sheet, and drop-down lists where a typo would cost an import round.
 
 The example rows carry ids starting with ``EXAMPLE_MARK``, so an import that
-still holds one is refused with the row to delete (``example_rows_left``)
+still holds one is refused with the row to delete (``roster.example_rows_left``,
+checked with every other rule, so the console refuses it too)
 rather than storing an invented person.  The drop-downs offer the rater
 groups by their Chinese names (the import reads both) and, in the
 assignments sheet, the ids typed on the other two sheets.
@@ -19,9 +20,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from surveys.rules.messages import N_, translate
 from surveys.rules.rater_groups import roster_names
-from surveys.setup.roster import SHEETS, RosterRows, RowProblem
+from surveys.setup.roster import SHEETS
 
-EXAMPLE_MARK = "示例"
 EXAMPLES: dict[str, dict[str, str]] = {
     "cadres": {"id": "示例G01", "name": "张某某（示例）", "unit": "市某某局", "post": "局长"},
     "raters": {"id": "示例R01", "name": "李某某（示例）", "phone": "13800000000", "telegram": ""},
@@ -39,7 +39,6 @@ HINTS = {
         "Row 2 is an example: overwrite or delete it."
     ),
 }
-EXAMPLE_LEFT = N_("%(id)s is the template's example row: delete it or fill in a real one")
 
 
 def write_template(path: Path, locale: str) -> None:
@@ -70,18 +69,3 @@ def write_template(path: Path, locale: str) -> None:
         validation.add(f"{column}2:{column}{LAST_ROW}")
         assignments.add_data_validation(validation)
     workbook.save(path)
-
-
-def example_rows_left(rows: RosterRows) -> list[RowProblem]:
-    """Rows that still carry the template's example ids, each to be deleted or replaced."""
-    problems = []
-    for sheet, numbered in rows.sheets.items():
-        for number, row in numbered:
-            marked = [
-                value
-                for name, value in row.items()
-                if name in ("id", "rater_id", "cadre_id") and value.startswith(EXAMPLE_MARK)
-            ]
-            if marked:
-                problems.append(RowProblem(sheet, number, EXAMPLE_LEFT, {"id": marked[0]}))
-    return problems

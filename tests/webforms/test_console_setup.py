@@ -527,7 +527,8 @@ def test_a_large_roster_is_not_refused_as_too_long_but_a_huge_file_is(app, tmp_p
     app.config["HELD_FILES"] = str(tmp_path / "held")
     officer = hr_client(app, "officer")
     raters = [
-        {"id": f"R{n}", "name": f"测评人{n}", "phone": f"+86 1{n:010d}"} for n in range(RATERS_MANY)
+        {"id": f"R{n}", "name": f"测评人{n}", "phone": f"+86 138{n:08d}"}
+        for n in range(RATERS_MANY)
     ]
     assignments = [
         {"rater_id": f"R{n}", "cadre_id": f"C{1 + j}", "group": "peer"}

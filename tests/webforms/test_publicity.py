@@ -54,7 +54,7 @@ def revise_to_excellent(app, campaign: Campaign, officer) -> None:
 def publish(officer, campaign: Campaign, until: str = LAST_DAY) -> None:
     """Publish through the HR page with a public notice until ``until``."""
     path = f"/admin/campaigns/{campaign.id}"
-    data = {"publicity_until": until, "appeal_days": "7"}
+    data = {"publicity_until": until, "appeal_days": "7", "confirmed": "yes"}
     assert hr_post(officer, path + "/publish", data, path).status_code == 303
 
 

@@ -143,6 +143,7 @@ def action_labels() -> dict[str, str]:
         "hr_totp_enabled": gettext("Two-step sign-in turned on"),
         "hr_totp_disabled": gettext("Two-step sign-in turned off"),
         "hr_recovery_code_used": gettext("Recovery code used to sign in"),
+        "cadre_marked": gettext("Cadre's barring situations or tier set"),
     }
 
 

@@ -36,6 +36,7 @@ from webforms.admin.accounts import admin_page, bp
 from webforms.admin.hr_auth import login_required, roles_required
 from webforms.clock import current_time
 from webforms.db import get_session
+from webforms.i18n import current_locale
 
 HELD_KIND = "roster"
 WORKBOOK = "roster.xlsx"
@@ -92,9 +93,10 @@ def roster():
 @bp.get("/roster/template.xlsx", endpoint="roster_template")
 @login_required
 def roster_template():
-    """The empty roster workbook with its sheets and headers (``cadre roster template``)."""
+    """The roster workbook with its sheets, headers, example rows and drop-downs, in the
+    reader's language (``cadre roster template``)."""
     buffer = BytesIO()
-    write_template(buffer)
+    write_template(buffer, current_locale())
     buffer.seek(0)
     return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name="roster.xlsx")
 

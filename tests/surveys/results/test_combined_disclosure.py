@@ -48,6 +48,7 @@ from surveys.results.summaries import push_results
 from surveys.rules.disclosure import OTHER, disclose
 from surveys.rules.grading import QUOTA_OUTSIDE, QUOTA_WITHIN, count_answers
 from surveys.rules.messages import translate
+from surveys.rules.quality import form_numbers
 from surveys.rules.questionnaire import load_questionnaire
 from surveys.rules.scoring import ScoredResponse, score_cadre
 from surveys.setup.accounts import AUDITOR
@@ -230,8 +231,13 @@ def test_form_links_only_on_whole_forms_whose_pattern_k_raters_share(session, no
             )
         ).all()
     )
+    # The sheet numbers the forms (F1, F2, ...) as the quality checks do; back to the links:
+    links = {
+        number: link
+        for link, number in form_numbers(v.ballot.link for v in overview.ballots).items()
+    }
     for form, pattern in patterns.items():
-        assert stored[form] == len(pattern)  # every record of the form is on the sheet
+        assert stored[links[form]] == len(pattern)  # every record of the form is on the sheet
         sharing = [other for other in patterns.values() if other == pattern]
         assert len(sharing) >= campaign.anonymity_k
     assert len(patterns) == 5

@@ -13,6 +13,7 @@ from storage.models import Assignment, Cadre, Rater, Roster
 from surveys.setup.roster import (
     RosterError,
     RosterRows,
+    example_rows_left,
     import_roster,
     mobile_number,
     read_csv_folder,
@@ -20,7 +21,7 @@ from surveys.setup.roster import (
     read_workbook,
     write_workbook,
 )
-from surveys.setup.roster_template import example_rows_left, write_template
+from surveys.setup.roster_template import write_template
 from tests.factories import roster_rows
 
 CADRES = [
