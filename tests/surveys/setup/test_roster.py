@@ -13,6 +13,7 @@ from storage.models import Assignment, Cadre, Rater, Roster
 from surveys.setup.roster import (
     RosterError,
     RosterRows,
+    check_roster,
     example_rows_left,
     import_roster,
     mobile_number,
@@ -225,17 +226,22 @@ def test_write_template_has_headers_an_example_row_and_drop_downs(tmp_path):
     }
 
 
-def test_the_example_rows_import_as_a_roster_but_are_refused_until_replaced(engine, now, tmp_path):
+def test_the_example_rows_are_refused_by_every_import_and_nothing_else(engine, now, tmp_path):
+    """The roster check itself refuses the template's example rows (so the CLI and the
+    console's upload both do); they are otherwise valid: their phone passes too."""
     path = tmp_path / "template.xlsx"
     write_template(path, "en")
     rows = read_roster(path)
-    assert [(p.sheet, p.row, p.values) for p in example_rows_left(rows)] == [
+    expected = [
         ("cadres", 2, {"id": "示例G01"}),
         ("raters", 2, {"id": "示例R01"}),
         ("assignments", 2, {"id": "示例R01"}),
     ]
-    do_import(engine, rows, now)  # the example is a valid roster: its phone passes too
-    assert stored(engine)[2] == [("示例R01", "示例G01", "superior")]
+    assert [(p.sheet, p.row, p.values) for p in example_rows_left(rows)] == expected
+    assert [(p.sheet, p.row, p.values) for p in check_roster(rows)] == expected
+    with pytest.raises(RosterError):
+        do_import(engine, rows, now)
+    assert stored(engine)[2] == []
 
 
 def test_filled_in_template_imports(engine, now, tmp_path):
