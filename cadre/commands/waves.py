@@ -10,27 +10,18 @@ from cadre.commands.scheduler import scheduler_runtime
 from scheduler.waves import prepare_wave, send_prepared
 from storage.models import ReminderWave
 from surveys.notification.outbox import wave_counts
-from surveys.rules.messages import N_
 from surveys.setup.campaigns import get_campaign, local_time
-from surveys.setup.reminders import add_wave, campaign_waves, cancel_wave, find_wave
-
-COLUMNS = (
-    ("total", N_("planned")),
-    ("sent", N_("sent")),
-    ("skipped:completed", N_("skipped (completed)")),
-    ("unreachable", N_("unreachable")),
-    ("failed", N_("failed")),
-    ("uncertain", N_("uncertain")),
-    ("planned", N_("waiting")),
+from surveys.setup.reminders import (
+    WAVE_COLUMNS,
+    WAVE_ORIGINS,
+    WAVE_STATUSES,
+    add_wave,
+    campaign_waves,
+    cancel_wave,
+    find_wave,
 )
-"""Status columns: outbox counts (``surveys.notification.outbox.wave_counts``), headings."""
-ORIGINS = {"hr": N_("by HR"), "template": N_("template"), "now": N_("send-now")}
-STATUSES = {
-    "planned": N_("planned"),
-    "sending": N_("sending"),
-    "done": N_("done"),
-    "cancelled": N_("cancelled"),
-}
+
+COLUMNS, ORIGINS, STATUSES = WAVE_COLUMNS, WAVE_ORIGINS, WAVE_STATUSES
 
 
 @click.group("waves")

@@ -35,6 +35,26 @@ OFFSET = re.compile(r"^(?:opening|(\d{1,3})([dhm]))$")
 UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 MESSAGE_LIMIT = 1000
 
+# How a wave is shown, by the CLI (``cadre waves``) and the console alike: the status
+# columns (outbox counts from ``surveys.notification.outbox.wave_counts``, by key, with
+# their headings), who planned it, and its state.
+WAVE_COLUMNS = (
+    ("total", N_("planned")),
+    ("sent", N_("sent")),
+    ("skipped:completed", N_("skipped (completed)")),
+    ("unreachable", N_("unreachable")),
+    ("failed", N_("failed")),
+    ("uncertain", N_("uncertain")),
+    ("planned", N_("waiting")),
+)
+WAVE_ORIGINS = {"hr": N_("by HR"), "template": N_("template"), "now": N_("send-now")}
+WAVE_STATUSES = {
+    "planned": N_("planned"),
+    "sending": N_("sending"),
+    "done": N_("done"),
+    "cancelled": N_("cancelled"),
+}
+
 
 @dataclass(frozen=True)
 class QuietHours:

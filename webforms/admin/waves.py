@@ -20,12 +20,14 @@ from sqlmodel import Session
 
 from storage.models import Campaign, ReminderWave
 from surveys.notification.outbox import wave_counts
-from surveys.rules.messages import N_
 from surveys.setup.accounts import WRITERS
 from surveys.setup.campaigns import CampaignError, campaign_state, local_time
 from surveys.setup.reminders import (
     DEFAULT_QUIET_HOURS,
     MESSAGE_LIMIT,
+    WAVE_COLUMNS,
+    WAVE_ORIGINS,
+    WAVE_STATUSES,
     QuietHours,
     add_wave,
     campaign_waves,
@@ -38,23 +40,7 @@ from webforms.clock import current_time
 from webforms.db import get_session
 from webforms.errors import message_page
 
-# The status columns of ``cadre waves status``: outbox counts by key, with their headings.
-COLUMNS = (
-    ("total", N_("planned")),
-    ("sent", N_("sent")),
-    ("skipped:completed", N_("skipped (completed)")),
-    ("unreachable", N_("unreachable")),
-    ("failed", N_("failed")),
-    ("uncertain", N_("uncertain")),
-    ("planned", N_("waiting")),
-)
-ORIGINS = {"hr": N_("by HR"), "template": N_("template"), "now": N_("send-now")}
-STATUSES = {
-    "planned": N_("planned"),
-    "sending": N_("sending"),
-    "done": N_("done"),
-    "cancelled": N_("cancelled"),
-}
+COLUMNS, ORIGINS, STATUSES = WAVE_COLUMNS, WAVE_ORIGINS, WAVE_STATUSES
 # Waves that may still be cancelled (``cancel_wave`` refuses the others with a reason).
 CANCELLABLE = frozenset({"planned", "sending"})
 
