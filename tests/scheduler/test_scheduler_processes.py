@@ -164,7 +164,10 @@ class Site:
         if self.engine.dialect.name != "postgresql":
             process.kill()
             return
-        query = sa.text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name")
+        query = sa.text(  # this test's database only: another run may share the server
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE application_name = :name AND datname = current_database()"
+        )
 
         def sessions() -> int:
             with self.engine.connect() as connection:
