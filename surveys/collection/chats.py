@@ -130,17 +130,8 @@ def telegram_links(
         payload = rater_payload(secret_key, invitation)
         if invitation.id not in known:
             session.add(RaterChat(invitation_id=invitation.id, code_hash=hash_token(payload)))
-        links.append(
-            InvitationLink(
-                rater_id=rater.external_id,
-                rater_name=rater.name,
-                phone=rater.phone,
-                telegram=rater.telegram,
-                cadres=counts.get(rater.id, 0),
-                status=invitation.status,
-                url=deep_link(bot_username, payload),
-            )
-        )
+        url = deep_link(bot_username, payload)
+        links.append(InvitationLink.of(invitation, rater, counts.get(rater.id, 0), url))
     session.flush()
     return links
 

@@ -60,6 +60,19 @@ class InvitationLink:
     status: str
     url: str
 
+    @classmethod
+    def of(cls, invitation: Invitation, rater: Rater, cadres: int, url: str) -> InvitationLink:
+        """The link of one rater's invitation, by web form or bot (the url differs)."""
+        return cls(
+            rater_id=rater.external_id,
+            rater_name=rater.name,
+            phone=rater.phone,
+            telegram=rater.telegram,
+            cadres=cadres,
+            status=invitation.status,
+            url=url,
+        )
+
 
 def issue_invitations(*, session: Session, campaign: Campaign, secret_key: str) -> int:
     """Create one invitation per assigned rater who has none yet; return how many."""
@@ -99,15 +112,7 @@ def named_links(
         if not hmac.compare_digest(hash_token(token), invitation.token_hash):
             raise CampaignError(N_("the secret key has changed since the invitations were issued"))
         links.append(
-            InvitationLink(
-                rater_id=rater.external_id,
-                rater_name=rater.name,
-                phone=rater.phone,
-                telegram=rater.telegram,
-                cadres=counts.get(rater.id, 0),
-                status=invitation.status,
-                url=form_url(base_url, token),
-            )
+            InvitationLink.of(invitation, rater, counts.get(rater.id, 0), form_url(base_url, token))
         )
     return links
 
