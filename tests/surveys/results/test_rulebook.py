@@ -70,7 +70,8 @@ def test_the_rule_listing_quotes_the_article_it_cites():
     assert line.endswith(f"[{source}]: “{quota.quote}” ({quota.url})")
     assert "一般不超过本单位应参加年度考核的工作人员总人数的20%" in line
     # Without quotes (a report's reasons) the line stops at the citation.
-    (short,) = [line for line in rule_lines(questionnaire, "en", quotes=False) if "第十五条" in line]
+    bare = rule_lines(questionnaire, "en", quotes=False)
+    (short,) = [line for line in bare if "第十五条" in line]
     assert short.endswith("第十五条]")
     # A rule nobody quoted has no quote to show.
     review = [line for line in rule_lines(questionnaire, "en") if line.startswith("Review")]

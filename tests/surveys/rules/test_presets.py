@@ -117,7 +117,9 @@ def test_what_the_texts_say_and_the_presets_follow():
     institution = under("institution-staff")
     quota = institution.grading.quota
     assert (quota.share, quota.citation.article, quota.citation.checked) == (
-        Fraction(1, 5), "第十五条", True
+        Fraction(1, 5),
+        "第十五条",
+        True,
     )
     assert institution.windows.publicity.citation.article == "第十七条第（四）项"
     flags = {flag.key: flag for flag in institution.grading.flags}
@@ -126,7 +128,8 @@ def test_what_the_texts_say_and_the_presets_follow():
     civil = {flag.key: flag for flag in under("civil-servant-annual").grading.flags}
     assert civil["sanction_in_effect"].label.zh == "受警告处分的当年"  # 第二十九条（一）
     assert (civil["sanction_in_effect"].effect, civil["sanction_in_effect"].caps_at) == (
-        "caps", "competent"
+        "caps",
+        "competent",
     )
     assert civil["graver_sanction"].effect == "no_grade"  # 第二十九条（二）, text cut short
     assert not civil["graver_sanction"].citation.checked
