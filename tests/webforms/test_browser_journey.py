@@ -33,7 +33,7 @@ from sqlmodel import Session, select
 
 from storage.models import Campaign, ReminderWave, Roster
 from surveys.setup.accounts import OFFICER
-from tests.browser import screenshot, serving
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, CJK_FONT, draws_chinese, screenshot, serving
 from tests.hr import PASSWORD, make_hr_user
 from tests.webforms.test_browser_console import (
     LOCALES,
@@ -171,6 +171,9 @@ def test_hr_runs_a_whole_campaign_in_the_browser(
         page = context.new_page()
         sign_in(page, base)
         assert page.evaluate("document.documentElement.lang").startswith(language)
+        assert draws_chinese(page), (
+            f"Chinese is drawn as boxes: install fonts-noto-cjk ({CJK_FONT})"
+        )
         shots.shoot(page, "dashboard")
 
         # A roster with a bad row: the error table, the row marked, nothing stored.
@@ -297,3 +300,37 @@ def test_hr_runs_a_whole_campaign_in_the_browser(
         assert len(session.exec(select(Roster)).all()) == 1
         waves = session.exec(select(ReminderWave)).all()
         assert len(waves) == planned + 1
+
+
+# A fontconfig that sees only the Latin fonts: chromium as on a machine without fonts-noto-cjk.
+LATIN_ONLY = """<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig><dir>/usr/share/fonts/truetype</dir><cachedir>{cache}</cachedir></fontconfig>
+"""
+
+
+def test_chinese_pages_draw_chinese_glyphs_and_the_check_sees_boxes(browser, app, tmp_path):
+    """The zh screenshots show Chinese: fonts-noto-cjk is installed and chromium uses it.
+
+    The same check in a chromium that cannot see the CJK fonts must see boxes,
+    so it really tells a drawn character from tofu.
+    """
+    assert CJK_FONT.exists(), f"{CJK_FONT} is missing: apt install fonts-noto-cjk"
+    config = tmp_path / "fonts.conf"
+    config.write_text(LATIN_ONLY.format(cache=tmp_path / "font-cache"))
+    latin = browser.browser_type.launch(
+        executable_path=str(CHROMIUM),
+        args=CHROMIUM_ARGS,
+        env={"FONTCONFIG_FILE": str(config), "HOME": str(tmp_path)},
+    )
+    with serving(app) as base:
+        try:
+            for chromium, expected in [(browser, True), (latin, False)]:
+                context = chromium.new_context(locale="zh-CN")
+                page = context.new_page()
+                page.goto(base + "/admin/login")
+                assert page.evaluate("document.documentElement.lang") == "zh-CN"
+                assert draws_chinese(page) is expected
+                context.close()
+        finally:
+            latin.close()
