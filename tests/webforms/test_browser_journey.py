@@ -56,6 +56,7 @@ pytestmark = pytest.mark.browser
 ZONE = ZoneInfo("Asia/Shanghai")
 # What the error table says about the bad row, in each language.
 UNKNOWN_RATER = {"zh": "R9", "en": "unknown rater id R9"}
+WRONG_SHARE_3 = {"zh": "第 3 份有误", "en": "Share 3 is wrong"}
 # The named raters of the roster and how many cadres each rates (R1 and R4 rate both).
 SECTIONS = {"R1": 2, "R2": 1, "R3": 1, "R4": 2, "R5": 1, "R6": 1}
 
@@ -266,10 +267,18 @@ def test_hr_runs_a_whole_campaign_in_the_browser(
         page.goto(f"{base}/admin/campaigns/{campaign.id}")
         assert page.locator("form[action$='/publish']").count() == 0
         assert page.locator("section[id^='table-']").count() == 0
-        page.fill("#name1", "张三")
-        page.fill("#share1", shares[0])
-        page.fill("#name2", "李四")
-        page.fill("#share2", shares[2])
+        # A mistyped share is refused with the reason, and the box stays sealed.
+        mistyped = shares[2][:-1] + ("A" if shares[2][-1] != "A" else "B")
+        for share in (mistyped, shares[2]):
+            page.fill("#name1", "张三")
+            page.fill("#share1", shares[0])
+            page.fill("#name2", "李四")
+            page.fill("#share2", share)
+            if share == mistyped:
+                with page.expect_navigation():
+                    page.locator("form[action$='/box/open'] button[type=submit]").click()
+                assert WRONG_SHARE_3[language] in page.locator("[role=alert]").inner_text()
+                assert page.locator("section[id^='table-']").count() == 0
         assert_touch_sized_text(page)
         assert_page_does_not_scroll_sideways(page, width)
         shots.shoot(page, "sealed")
