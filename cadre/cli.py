@@ -181,8 +181,9 @@ def _register() -> None:
     )
 
     modules = (db, roster, campaigns, invitations, channels, results, demo, serve, bot, ledger)
-    for module in (*modules, admin, appeals, scheduler, waves, box, themes, indicators, official_forms):
+    for module in (*modules, admin, appeals, scheduler, waves, box, themes, indicators):
         module.register(cli)
+    official_forms.register(cli)
 
 
 _register()

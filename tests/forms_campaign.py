@@ -67,7 +67,9 @@ PLAN = {
 
 
 def forms_roster():
-    raters = [{"id": rater, "name": f"测评人{rater}", "phone": "", "telegram": ""} for rater in PLAN]
+    raters = [
+        {"id": rater, "name": f"测评人{rater}", "phone": "", "telegram": ""} for rater in PLAN
+    ]
     links = [(rater, cadre, "superior") for rater, plan in PLAN.items() for cadre in plan]
     return roster_rows(CADRES, raters, links)
 

@@ -58,7 +58,9 @@ def forms_command(
         else:
             write_forms_xlsx(out, forms)
     except OSError as error:
-        raise fail(ctx, "Cannot write %(path)s: %(error)s", path=out, error=error.strerror) from None
+        raise fail(
+            ctx, "Cannot write %(path)s: %(error)s", path=out, error=error.strerror
+        ) from None
     click.echo(ctx._("Wrote %(count)s forms to %(path)s", count=len(forms), path=out), err=True)
 
 

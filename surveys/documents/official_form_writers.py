@@ -258,13 +258,16 @@ def _style(alignment: str) -> ParagraphStyle:
 
 def _grid(form: OfficialForm) -> Table:
     """The form's grid as a ReportLab table: spans, borders, shaded labels, blank boxes."""
-    data, commands = [], [
-        ("FONTNAME", (0, 0), (-1, -1), current_font().name),
-        ("GRID", (0, 0), (-1, -1), 0.6, colors.black),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("TOPPADDING", (0, 0), (-1, -1), 3),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-    ]
+    data, commands = (
+        [],
+        [
+            ("FONTNAME", (0, 0), (-1, -1), current_font().name),
+            ("GRID", (0, 0), (-1, -1), 0.6, colors.black),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ("TOPPADDING", (0, 0), (-1, -1), 3),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+        ],
+    )
     for y, row in enumerate(form.rows):
         line: list = []
         x = 0

@@ -128,7 +128,9 @@ def share_text(share: float | None) -> str:
 def period(campaign: Campaign, locale: str) -> str:
     """The days the campaign ran, in its own time zone."""
     zone = ZoneInfo(campaign.timezone)
-    start, end = (moment.astimezone(zone).date() for moment in (campaign.opens_at, campaign.closes_at))
+    start, end = (
+        moment.astimezone(zone).date() for moment in (campaign.opens_at, campaign.closes_at)
+    )
     return translate(N_("%(start)s to %(end)s"), {"start": start, "end": end}, locale=locale)
 
 
@@ -146,7 +148,7 @@ def grade_text(result: ShownResult, questionnaire: Questionnaire, locale: str) -
     return translate(grade_labels(questionnaire.grading)[grade], locale=locale)
 
 
-# --- 年度考核登记表 --------------------------------------------------------------------------------
+# --- 年度考核登记表 ----------------------------------------------------------------------
 
 
 def registration_form(
@@ -169,7 +171,8 @@ def registration_form(
         FormRow((_label(_(N_("Assessment"))), _value(campaign.name, 3),
                  _label(_(N_("Period"))), _value(period(campaign, locale)))),
         FormRow((_label(_(N_("Democratic assessment")), 6),)),
-        FormRow((_label(_(N_("Ballots counted"))), _value(result.score.responses_total, align=CENTER),
+        FormRow((_label(_(N_("Ballots counted"))),
+                 _value(result.score.responses_total, align=CENTER),
                  _label(_(N_("Composite"))), _value(figure(result.shown.composite), align=CENTER),
                  _label(_(N_("Rank in the unit"))), _value(rank, align=CENTER))),
     ]  # fmt: skip
@@ -200,9 +203,7 @@ def registration_form(
     )
 
 
-def dimension_rows(
-    questionnaire: Questionnaire, result: ShownResult, locale: str
-) -> list[FormRow]:
+def dimension_rows(questionnaire: Questionnaire, result: ShownResult, locale: str) -> list[FormRow]:
     """The dimensions (德能勤绩廉), five to a row: title over the shown score or the dash."""
     scores = result.shown.dimension_scores
     dimensions = list(questionnaire.dimensions)
@@ -250,14 +251,12 @@ def vote_rows(questionnaire: Questionnaire, result: ShownResult, locale: str) ->
     ]
 
 
-# --- 考核结果备案表 --------------------------------------------------------------------------------
+# --- 考核结果备案表 ----------------------------------------------------------------------
 
 
 def graded_in_pool(results: Iterable[ShownResult]) -> int:
     """The cadres who count toward the Excellent places: graded, their composite shown."""
-    return sum(
-        1 for r in results if r.decision.grade is not None and r.shown.composite is not None
-    )
+    return sum(1 for r in results if r.decision.grade is not None and r.shown.composite is not None)
 
 
 def filing_form(
@@ -278,7 +277,9 @@ def filing_form(
     excellent = counts.get(GRADES[0], 0)
     places = WITHHELD
     if quota is not None:
-        pooled = quota.scope == "unit" if unit is not None else quota.scope in ("agency", "campaign")
+        pooled = (
+            quota.scope == "unit" if unit is not None else quota.scope in ("agency", "campaign")
+        )
         if pooled:
             places = quota_places(quota.share, graded_in_pool(results), quota.rounding)
     unit_name = unit if unit is not None else _(N_("All units"))
@@ -335,7 +336,7 @@ def filing_form(
     )
 
 
-# --- 优秀等次人员名单 ------------------------------------------------------------------------------
+# --- 优秀等次人员名单 --------------------------------------------------------------------
 
 
 def excellent_results(results: list[ShownResult]) -> list[ShownResult]:
@@ -390,7 +391,7 @@ def excellent_form(campaign: Campaign, results: list[ShownResult], locale: str) 
     )
 
 
-# --- the use case ----------------------------------------------------------------------------------
+# --- the use case ------------------------------------------------------------------------
 
 
 def official_forms(

@@ -129,7 +129,14 @@ def test_filing_forms_count_the_grades_per_unit_and_in_all(session, campaign):
     assert [after(form, "单位") for form in forms] == ["乙局", "甲局", "全部单位"]
     yi, jia, everyone = forms
     assert jia.title == "考核结果备案表"
-    assert row_after(jia, "等次") == ["参加考核人数", "优秀", "合格", "基本合格", "不合格", NO_GRADE]
+    assert row_after(jia, "等次") == [
+        "参加考核人数",
+        "优秀",
+        "合格",
+        "基本合格",
+        "不合格",
+        NO_GRADE,
+    ]
     assert row_after(jia, "人数") == [4, 1, 2, 1, 0, 0]
     assert row_after(jia, "比例（%）") == ["100.0", "25.0", "50.0", "25.0", "0.0", "0.0"]
     assert row_after(yi, "人数") == [3, 0, 1, 0, 0, 2]
@@ -138,7 +145,10 @@ def test_filing_forms_count_the_grades_per_unit_and_in_all(session, campaign):
     assert row_after(everyone, "比例（%）") == ["100.0", "14.3", "42.9", "14.3", "0.0", "28.6"]
     # The quota pools the whole agency: 20% of the 5 graded with a shown composite, rounded
     # down, is 1 place; a unit's own form has no pool of its own to count places in.
-    assert (after(everyone, "优秀比例上限（%）"), after(everyone, "优秀占比（%）")) == ("20.0", "14.3")
+    assert (after(everyone, "优秀比例上限（%）"), after(everyone, "优秀占比（%）")) == (
+        "20.0",
+        "14.3",
+    )
     assert after(everyone, "优秀名额") == 1
     assert (after(jia, "优秀占比（%）"), after(jia, "优秀名额")) == ("25.0", "—")
     assert "盖章" in after(jia, "单位意见") and "盖章" in after(jia, "组织人事部门备案意见")
@@ -300,7 +310,12 @@ def test_the_console_refuses_the_forms_before_the_box_is_opened(app, session, no
     campaign = sealed_forms_campaign(session, now)
     officer = hr_client(app, AUDITOR)
     base = f"/admin/campaigns/{campaign.id}/forms"
-    for path in (base, f"{base}/filing.xlsx", f"{base}/excellent.pdf", f"{base}/registration/A1.pdf"):
+    for path in (
+        base,
+        f"{base}/filing.xlsx",
+        f"{base}/excellent.pdf",
+        f"{base}/registration/A1.pdf",
+    ):
         response = officer.get(path)
         assert response.status_code == 409, path
         assert response.mimetype == "text/html"
