@@ -236,6 +236,8 @@ SUBTITLE = ParagraphStyle("form-subtitle", parent=CELL, alignment=TA_CENTER, spa
 NOTE = ParagraphStyle("form-note", parent=CELL, fontSize=8.5, leading=11)
 ALIGNMENTS = {LEFT: TA_LEFT, CENTER: TA_CENTER, RIGHT: TA_RIGHT}
 LABEL_SHADE = colors.Color(0.93, 0.93, 0.93)
+FRAME_PADDING = 6  # points ReportLab's page frame keeps inside each side of the margins
+PAGE_WIDTH = A4[0] - 2 * MARGIN_MM * mm - 2 * FRAME_PADDING  # what a grid may take
 
 
 def _markup(text: str) -> str:
@@ -282,9 +284,10 @@ def _grid(form: OfficialForm) -> Table:
                 commands.append(("VALIGN", (x, y), (x, y), "BOTTOM"))
             x += cell.span
         data.append(line)
+    scale = min(1.0, PAGE_WIDTH / (sum(form.widths) * mm))  # 180 mm less the frame's padding
     table = Table(
         data,
-        colWidths=[width * mm for width in form.widths],
+        colWidths=[width * mm * scale for width in form.widths],
         repeatRows=form.header_rows,
         hAlign="CENTER",
     )
