@@ -19,6 +19,7 @@ numbers.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from io import BytesIO
@@ -155,6 +156,31 @@ def _value(value: object) -> object:
     return cell_text(str(value))
 
 
+def text_lines(text: str, width_mm: float) -> int:
+    """Lines a text wraps to in a cell ``width_mm`` wide (an estimate: Chinese characters
+    take about two of Excel's width units, other characters one)."""
+    room = max(width_mm / MM_PER_CHARACTER - 1, 1)  # the cell's inner margin
+    return sum(
+        max(1, math.ceil(sum(2 if ord(char) >= 0x2E80 else 1 for char in line) / room))
+        for line in text.split("\n")
+    )
+
+
+def row_lines(form: OfficialForm, row: FormRow) -> int:
+    """The lines a row needs in the workbook: its own room, or its longest cell's text.
+
+    Excel does not grow a row for wrapped text in merged cells, so the height is set
+    from the text: a long label must not be cut off on paper.
+    """
+    needed, column = row.lines, 0
+    for cell in row.cells:
+        width = sum(form.widths[column : column + cell.span])
+        if cell.role != BLANK:
+            needed = max(needed, text_lines(cell.text(), width))
+        column += cell.span
+    return needed
+
+
 def _write_sheet(sheet: Worksheet, form: OfficialForm) -> None:
     """The form on one worksheet: title, subtitle, the bordered grid, notes, A4 print setup."""
     columns = len(form.widths)
@@ -172,7 +198,7 @@ def _write_sheet(sheet: Worksheet, form: OfficialForm) -> None:
     plain, bold = Font(name=XLSX_FONT, size=11), Font(name=XLSX_FONT, size=11, bold=True)
     for offset, row in enumerate(form.rows):
         number = first + offset
-        sheet.row_dimensions[number].height = LINE_POINTS * row.lines + 4
+        sheet.row_dimensions[number].height = LINE_POINTS * row_lines(form, row) + 4
         column = 1
         for cell in row.cells:
             last = column + cell.span - 1

@@ -208,6 +208,9 @@ def test_the_workbook_is_a_bordered_a4_grid_with_merged_cells(session, campaign,
     assert a1["D3"].border.left.style == "thin" and a1["F3"].border.right.style == "thin"
     assert a1.page_setup.paperSize == 9  # A4 (openpyxl writes PAPERSIZE_A4, reads 9)
     assert a1.sheet_properties.pageSetUpPr.fitToPage
+    # Excel grows no row for wrapped text: a long label's row is set tall enough for it.
+    why = next(c.row for c in a1["A"] if c.value == "未确定等次或等次变更的情况说明")
+    assert a1.row_dimensions[why].height >= 3 * 16
     b3 = book["B3 乙三"]
     assert b3["D7"].value == "—"
     grades = [row[1] for row in b3.iter_rows(values_only=True) if row[0] == "等次"]
