@@ -9,6 +9,7 @@ as HR drives them.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from io import BytesIO
 
 import openpyxl
@@ -18,6 +19,7 @@ from sqlmodel import Session
 
 from storage.engine import make_engine
 from storage.migrate import upgrade
+from storage.models import Appeal
 from surveys.documents.official_form_writers import (
     BLANK,
     LABEL,
@@ -28,7 +30,7 @@ from surveys.documents.official_form_writers import (
 from surveys.results.official_forms import official_forms
 from surveys.sealing.ballot_box import BoxSealed
 from surveys.setup.accounts import AUDITOR
-from surveys.setup.campaigns import CampaignError
+from surveys.setup.campaigns import CampaignError, campaign_cadres
 from tests.cli import CadreCli
 from tests.factories import make_campaign
 from tests.forms_campaign import FORMULA_NAME, forms_campaign, sealed_forms_campaign
@@ -162,6 +164,28 @@ def test_the_excellent_roster_lists_only_the_excellent(session, campaign):
         [1, "甲一", "甲局", "科长", "100.00", ""],
     ]
     assert form.notes == ("合计：1 人",)
+
+
+def test_a_grade_revised_on_appeal_is_on_the_forms_with_its_reason(session, campaign, now):
+    a2 = next(
+        c for c in campaign_cadres(session=session, campaign=campaign) if c.external_id == "A2"
+    )
+    session.add(
+        Appeal(campaign_id=campaign.id, cadre_id=a2.id, filed_at=now, reason="名额有误",
+               status="revised", decided_at=now + timedelta(days=2), decided_by="hr",
+               decision="复核后改为优秀", revised_grade="excellent")
+    )  # fmt: skip
+    session.commit()
+    (form,) = forms_of(session, campaign, "registration", cadre_id="A2")
+    assert after(form, "等次") == "优秀"
+    assert "复核后改为优秀" in after(form, "未确定等次或等次变更的情况说明")
+    (roster,) = forms_of(session, campaign, "excellent")
+    assert values(roster)[1:3] == [
+        [1, "甲一", "甲局", "科长", "100.00", ""],
+        [2, "甲二", "甲局", "副科长", "93.33", "经申诉改定"],
+    ]
+    everyone = forms_of(session, campaign, "filing")[-1]
+    assert row_after(everyone, "人数") == [7, 2, 2, 1, 0, 2]
 
 
 def test_the_forms_in_english_keep_the_preset_grade_names(session, campaign):
