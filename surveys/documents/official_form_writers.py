@@ -273,15 +273,31 @@ def _markup(text: str) -> str:
     return f'<font name="{font.name}">' + "<br/>".join(lines) + "</font>"
 
 
-_STYLES: dict[str, ParagraphStyle] = {}
+_STYLES: dict[tuple[str, bool], ParagraphStyle] = {}
 
 
-def _style(alignment: str) -> ParagraphStyle:
-    if alignment not in _STYLES:
-        _STYLES[alignment] = ParagraphStyle(
-            f"form-cell-{alignment}", parent=CELL, alignment=ALIGNMENTS[alignment]
+def has_cjk(text: str) -> bool:
+    """Whether a text has characters that wrap anywhere (Chinese, Japanese, full width)."""
+    return any(ord(char) >= 0x2E80 for char in text)
+
+
+def _style(alignment: str, text: str) -> ParagraphStyle:
+    """A cell's style: Chinese wraps between any two characters, other text at spaces only,
+    so an English label never breaks mid-word."""
+    key = (alignment, has_cjk(text))
+    if key not in _STYLES:
+        wrap = (
+            {"wordWrap": "CJK"}
+            if key[1]
+            else {"wordWrap": None, "embeddedHyphenation": 1, "fontSize": 9.5, "leading": 12.5}
         )
-    return _STYLES[alignment]
+        _STYLES[key] = ParagraphStyle(
+            f"form-cell-{alignment}-{int(key[1])}",
+            parent=CELL,
+            alignment=ALIGNMENTS[alignment],
+            **wrap,
+        )
+    return _STYLES[key]
 
 
 def _grid(form: OfficialForm) -> Table:
@@ -301,7 +317,9 @@ def _grid(form: OfficialForm) -> Table:
         x = 0
         for cell in row.cells:
             text = _blank_text(cell, row.lines) if cell.role == BLANK else cell.text()
-            line += [Paragraph(_markup(text), _style(cell.alignment))] + [""] * (cell.span - 1)
+            line += [Paragraph(_markup(text), _style(cell.alignment, text))] + [""] * (
+                cell.span - 1
+            )
             if cell.span > 1:
                 commands.append(("SPAN", (x, y), (x + cell.span - 1, y)))
             if cell.role == LABEL:
