@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, make_response, redirect, request, url_for
 from flask_babel import gettext
 
 from storage.models import Cadre, CadreMark, Campaign
@@ -135,7 +135,8 @@ def cadre_or_404(campaign: Campaign, roster_id: str) -> Cadre:
     try:
         return find_cadre(session=get_session(), campaign=campaign, roster_id=roster_id)
     except CampaignError as error:
-        abort(message_page(404, gettext("No such cadre"), campaign_message(error)))
+        page = message_page(404, gettext("No such cadre"), campaign_message(error))
+        abort(make_response(*page))
 
 
 def cadre_page(
