@@ -474,3 +474,90 @@ def test_the_pages_render_in_chinese_and_english(app, campaign, session, officer
 
 
 PAGES = ("indicators", "marks", "marks/C1", "rules")
+
+
+# --- in a real browser ---------------------------------------------------------------------------
+
+BROWSER_SIZES = {
+    "desktop": {"viewport": {"width": 1280, "height": 800}},
+    "phone": {
+        "viewport": {"width": 390, "height": 844},
+        "is_mobile": True,
+        "has_touch": True,
+        "device_scale_factor": 2,
+    },
+}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(("size", "language"), [("phone", "zh"), ("desktop", "en")])
+def test_hr_imports_indicators_and_marks_a_cadre_in_the_browser(
+    browser, app, campaign, session, tmp_path, size, language
+):
+    from tests.browser import screenshot, serving
+    from tests.hr import PASSWORD, make_hr_user
+
+    open_box(session, campaign)
+    make_hr_user(app, OFFICER, "zhang.hr")
+    width = BROWSER_SIZES[size]["viewport"]["width"]
+    bad, good = tmp_path / "实绩-错.csv", tmp_path / "实绩.xlsx"
+    write_rows(bad, BAD)
+    write_rows(good, GOOD)
+    admin = f"/admin/campaigns/{campaign.id}"
+
+    def fits() -> None:
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= width
+        sizes = page.evaluate(
+            "[...document.querySelectorAll('form.setup input:not([type=hidden])"
+            ":not([type=checkbox]), form.setup button')]"
+            ".filter(e => e.offsetParent !== null)"
+            ".map(e => parseFloat(getComputedStyle(e).fontSize))"
+        )
+        assert min(sizes, default=16) >= 16, sizes
+
+    with serving(app) as base:
+        context = browser.new_context(
+            locale={"zh": "zh-CN", "en": "en-US"}[language], **BROWSER_SIZES[size]
+        )
+        page = context.new_page()
+        page.goto(base + "/admin/login")
+        page.fill("#username", "zhang.hr")
+        page.fill("#password", PASSWORD)
+        page.locator("form[action$='/admin/login'] button[type=submit]").click()
+        page.wait_for_url(base + "/admin/")
+
+        page.goto(base + admin + "/indicators")
+        fits()
+        page.set_input_files("#indicators-file", str(bad))
+        page.locator("form.setup button[type=submit]").click()
+        page.wait_for_selector("#problems")
+        assert "C9" in page.inner_text("table.data")
+        assert page.locator("tr.bad").count() == 3
+        fits()
+        screenshot(page, f"indicators-{size}-{language}-problems", full_page=True)
+        page.goto(base + admin + "/indicators")
+        page.set_input_files("#indicators-file", str(good))
+        page.locator("form.setup button[type=submit]").click()
+        page.locator("input[name=upload] ~ button[type=submit]").click()
+        page.wait_for_selector("#stored-indicators h3")
+        assert "85.00" in page.inner_text("#stored-indicators")
+        fits()
+        screenshot(page, f"indicators-{size}-{language}-stored", full_page=True)
+        assert len(stored(app)) == 2
+
+        page.goto(base + admin + "/marks/C1")
+        page.check("input[value=under_investigation]")
+        page.fill("#tier", "处级")
+        fits()
+        page.locator("form.setup button[type=submit]").click()
+        page.wait_for_selector("#marks")
+        assert "处级" in page.inner_text("#cadre-C1")
+        fits()
+        screenshot(page, f"marks-{size}-{language}", full_page=True)
+        page.goto(base + admin + "/rules")
+        fits()
+        screenshot(page, f"rules-{size}-{language}", full_page=True)
+        context.close()
+    with fresh(app) as check:
+        assert check.exec(select(CadreMark)).one().flags == ["under_investigation"]
