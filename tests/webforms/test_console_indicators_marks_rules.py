@@ -186,6 +186,7 @@ def test_indicators_upload_preview_confirm_and_list_as_the_command(
     assert bad.data.decode().count('class="bad"') == 3  # each bad row marked in the preview
     assert 'name="upload"' not in bad.data.decode()  # no confirm button
     assert stored(app) == []
+    assert not [p for p in (tmp_path / "held").iterdir() if p.is_dir()]  # nor kept on disk
 
     good = upload(officer, campaign, indicator_file(tmp_path, GOOD, "good.xlsx"))
     assert good.status_code == 200, visible(good.data)

@@ -258,12 +258,11 @@ def uploaded_file() -> tuple[str, bytes]:
 
 
 def held_file(folder: Path) -> Path:
-    """The one indicator file of a holding."""
-    return next(
-        folder / f"indicators{suffix}"
-        for suffix in SUFFIXES
-        if (folder / f"indicators{suffix}").is_file()
-    )
+    """The one indicator file of a holding (a missing one reads as "not an indicator file")."""
+    for suffix in SUFFIXES:
+        if (folder / f"indicators{suffix}").is_file():
+            return folder / f"indicators{suffix}"
+    return folder / "indicators"
 
 
 @dataclass(frozen=True)
@@ -318,6 +317,8 @@ def indicators_preview(campaign_id: str):
     preview = preview_file(
         campaign, held_file(held_files.held_folder(held_kind(campaign), held_id))
     )
+    if not preview.importable:  # nothing to confirm: the bytes need not wait on the disk
+        held_files.release(held_kind(campaign))
     bad = preview.bad_rows
     return admin_page(
         "admin/indicators_preview.html",

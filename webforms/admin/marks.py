@@ -210,7 +210,8 @@ def set_mark_view(campaign_id: str, cadre_id: str):
         status = 409 if campaign.published_at is not None else 422
         return cadre_page(campaign, cadre, status, campaign_message(error), entered)
     labels = flag_labels(campaign)
-    shown = "、".join(labels.get(flag, flag) for flag in mark.flags) or "—"
+    joiner = "、" if current_locale() == "zh" else ", "
+    shown = joiner.join(labels.get(flag, flag) for flag in mark.flags) or "—"
     db.commit()
     flash(
         gettext(
