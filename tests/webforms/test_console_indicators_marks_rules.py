@@ -31,7 +31,7 @@ from surveys.notification.publication import publish_results
 from surveys.results.opening import open_with_key_file
 from surveys.results.outcomes import shown_results
 from surveys.rules.presets import with_preset
-from surveys.rules.questionnaire import parse_questionnaire
+from surveys.rules.questionnaire import Questionnaire, parse_questionnaire
 from surveys.setup.accounts import AUDITOR, OFFICER
 from surveys.setup.campaigns import KeyFileCustody, create_campaign
 from surveys.setup.indicators import COLUMNS, write_rows
@@ -47,6 +47,7 @@ from tests.factories import (
     tokens,
 )
 from tests.hr import form_token, hr_client, hr_post
+from tests.presets import under
 from tests.web import ZH, visible
 
 CREATED = datetime(2026, 10, 30, tzinfo=UTC)
@@ -82,14 +83,9 @@ def app(any_app, tmp_path) -> Flask:
     return any_app
 
 
-@pytest.fixture
-def campaign(app, session) -> Campaign:
-    """The closed campaign with a performance section under a preset; every rater answered."""
+def closed_campaign(session: Session, questionnaire: Questionnaire) -> Campaign:
+    """A campaign on the small roster, closed on 20 November; every rater answered Good."""
     roster = import_roster(session=session, rows=small_roster_rows(), name="名册", now=CREATED)
-    annual = (resources.files("surveys") / "templates" / "annual.yaml").read_text("utf-8")
-    questionnaire = with_preset(
-        parse_questionnaire(annual + PERFORMANCE, "annual-ji.yaml"), "civil-servant-annual"
-    )
     campaign = create_campaign(
         session=session, name="实绩考核", kind="annual", roster_id=roster.id,
         questionnaire=questionnaire, opens_at=OPENS, closes_at=CLOSES, now=CREATED,
@@ -102,6 +98,16 @@ def campaign(app, session) -> Campaign:
         submit_ballot(session=session, token=token, answers=answers, now=DURING)
         session.commit()
     return campaign
+
+
+@pytest.fixture
+def campaign(app, session) -> Campaign:
+    """The closed campaign with a performance section under a preset; every rater answered."""
+    annual = (resources.files("surveys") / "templates" / "annual.yaml").read_text("utf-8")
+    questionnaire = with_preset(
+        parse_questionnaire(annual + PERFORMANCE, "annual-ji.yaml"), "civil-servant-annual"
+    )
+    return closed_campaign(session, questionnaire)
 
 
 @pytest.fixture
@@ -423,6 +429,22 @@ def test_the_rules_page_says_what_the_command_prints(
         assert "第九十五条" in text
     else:
         assert "规则" in text and "尚未" in text
+
+
+def test_the_rules_page_lists_what_a_template_overrides(app, session, officer, cli):
+    changed = closed_campaign(
+        session,
+        under(
+            "civil-servant-annual",
+            votes=[{"grade": "excellent", "effect": "requires", "comparison": "at_least"}],
+            quota={"scope": "unit"},
+        ),
+    )
+    printed = cli("campaign", "rules", changed.id).output
+    text = visible(officer.get(page(changed, "rules")).data)
+    for line in ("The template sets grading.quota.scope to unit (the preset: agency)",
+                 "Excellent needs at least 50% of votes for it [no source cited]"):  # fmt: skip
+        assert line in printed and line in text
 
 
 # --- roles and languages ------------------------------------------------------------------------
