@@ -228,11 +228,10 @@ def record_warnings(
         session.execute(sa.insert(EarlyWarning), rows)
         return len(rows)
     added = 0
-    for row in rows:  # one by one: a driver's count of a batch's skipped rows is not reliable
+    for row in rows:  # RETURNING tells what was added: drivers count skipped rows differently
         statement = insert(EarlyWarning).values(**row)
-        added += session.execute(
-            statement.on_conflict_do_nothing(index_elements=["fingerprint"])
-        ).rowcount
+        statement = statement.on_conflict_do_nothing(index_elements=["fingerprint"])
+        added += len(session.execute(statement.returning(EarlyWarning.id)).all())
     return added
 
 
