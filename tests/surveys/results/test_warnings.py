@@ -18,9 +18,22 @@ from storage.models import EarlyWarning, OutboxMessage
 from surveys.collection.ballots import submit_ballot
 from surveys.notification.outbox import queue_warnings
 from surveys.results.warnings import campaign_warnings, check_campaign, stored_warnings
+from surveys.rules.questionnaire import load_questionnaire
 from surveys.rules.warnings import WarningSettings
+from surveys.setup.campaigns import KeyFileCustody, create_campaign
 from surveys.setup.channels import create_channel, record_tally
-from tests.factories import CLOSES, complete_answers, make_campaign, tokens
+from surveys.setup.invitations import issue_invitations
+from surveys.setup.roster import import_roster
+from tests.factories import (
+    BOX_KEYS,
+    CLOSES,
+    OPENS,
+    SECRET,
+    complete_answers,
+    make_campaign,
+    small_roster_rows,
+    tokens,
+)
 from tests.themes_campaign import history_campaigns
 from tests.worlds_campaign import worlds_campaign
 
@@ -136,6 +149,34 @@ def test_each_warning_is_queued_once_per_hr_chat_however_often_the_check_runs(an
     session.commit()
     count = session.exec(select(func.count()).select_from(EarlyWarning)).one()
     assert count == 19
+    # A chat added later gets nothing already sent.
+    assert queue_warnings(session=session, chat_ids=HR_CHATS | {-100_333}, now=later) == 0
+
+
+def test_the_campaigns_template_sets_the_thresholds(session, now):
+    """A campaign reads its frozen template's ``warnings:`` section: completion at 30%."""
+    questionnaire = load_questionnaire("annual")
+    questionnaire = questionnaire.model_copy(
+        update={"warnings": WarningSettings(completion_target="3/10", completion_hours=24)}
+    )
+    roster = import_roster(session=session, rows=small_roster_rows(), name="名册", now=now)
+    campaign = create_campaign(
+        session=session, name="专项", kind="annual", roster_id=roster.id,
+        questionnaire=questionnaire, opens_at=OPENS, closes_at=CLOSES, now=now,
+        custody=KeyFileCustody(BOX_KEYS),
+    )  # fmt: skip
+    issue_invitations(session=session, campaign=campaign, secret_key=SECRET)
+    session.commit()
+    links = tokens(session, campaign)
+    answers = complete_answers(session, links["R1"], now)
+    submit_ballot(session=session, token=links["R1"], answers=answers, now=now)
+    session.commit()
+    inside, outside = CLOSES - timedelta(hours=24), CLOSES - timedelta(hours=25)
+    (fired,) = campaign_warnings(session=session, campaign=campaign, now=inside)
+    assert (fired.rule, fired.threshold, fired.figures) == (
+        "completion_low", "30%", {"completed": 2, "assigned": 8},
+    )  # fmt: skip
+    assert campaign_warnings(session=session, campaign=campaign, now=outside) == []
 
 
 def test_without_hr_chats_warnings_wait_unsent(session, now, history):
