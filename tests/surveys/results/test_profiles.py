@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
+from surveys.results.outcomes import describe, shown_results
 from surveys.results.profiles import ProfileError, profile
-from tests.profiles_campaigns import three_campaigns
+from surveys.rules.feeding import FED, NOT_FED
+from surveys.rules.presets import with_preset
+from surveys.rules.questionnaire import load_questionnaire
+from surveys.setup.roster import import_roster
+from tests.conftest import NOW
+from tests.profiles_campaigns import ALL, plan_roster, run_campaign, three_campaigns
 
 
 @pytest.fixture
@@ -67,3 +75,57 @@ def test_an_unknown_id_is_refused(session, campaigns):
     with pytest.raises(ProfileError) as refused:
         profile(session=session, external_id="C9")
     assert refused.value.values == {"id": "C9"}
+
+
+def test_regular_check_ins_feed_the_annual_composite(session):
+    """Regular check-ins, each on its own roster, feed the annual (leading-cadre-annual:
+    share 0.2, the year before the close); only shown composites feed.
+
+    - 2025-06 check-in: C1 60 (more than a year before the annual: not fed);
+    - 2026-03 check-in: C1 100; C2 rated by 2 (< k): withheld, feeds nothing;
+    - 2026-06 check-in: C1 (80 + 60) / 2 = 70; C2 80;
+    - annual 2026: C1 ratings 88 -> 0.8 x 88 + 0.2 x (100 + 70) / 2 = 87.4;
+      C2 ratings 60 -> 0.8 x 60 + 0.2 x 80 = 64; C3 (no check-in) 80, with a note.
+    Percentiles follow the fed composites: C1 83.33, C3 50, C2 16.67.
+    """
+    regular_plans = {
+        (2025, 6, 30): {"C1": (ALL[60], ALL[60], None), "C2": (ALL[60], ALL[60], None)},
+        (2026, 3, 31): {"C1": (ALL[100], ALL[100], None), "C2": (ALL[60], ALL[60], ("S1", "U1"))},
+        (2026, 6, 30): {"C1": (ALL[80], ALL[60], None), "C2": (ALL[80], ALL[80], None)},
+    }
+    annual_plan = {
+        "C1": ((100, 80, 100, 100, 100), ALL[80], None),
+        "C2": (ALL[60], ALL[60], None),
+        "C3": (ALL[80], ALL[80], None),
+    }
+    second = import_roster(session=session, rows=plan_roster(annual_plan), name="B", now=NOW)
+    session.commit()
+    for (year, month, day), plan in regular_plans.items():
+        roster = import_roster(session=session, rows=plan_roster(plan), name="Q", now=NOW)
+        run_campaign(
+            session, roster=roster, plan=plan, kind="regular", name=f"{year}-{month} 平时考核",
+            closes_at=datetime(year, month, day, tzinfo=UTC),
+        )  # fmt: skip
+    questionnaire = with_preset(load_questionnaire("annual"), "leading-cadre-annual")
+    annual = run_campaign(
+        session, roster=second, plan=annual_plan, questionnaire=questionnaire,
+        closes_at=datetime(2026, 12, 1, tzinfo=UTC),
+    )  # fmt: skip
+    results = {r.cadre.external_id: r for r in shown_results(session=session, campaign=annual)}
+    assert {c: round(r.shown.composite, 6) for c, r in results.items()} == {
+        "C1": 87.4, "C2": 64.0, "C3": 80.0,
+    }  # fmt: skip
+    assert results["C1"].feeding.fed == 85.0 and results["C1"].feeding.rating == 88.0
+    assert results["C2"].feeding.count == 1
+    assert [round(results[c].standing.campaign_percentile, 2) for c in ("C1", "C3", "C2")] == [
+        83.33, 50.0, 16.67,
+    ]  # fmt: skip
+    assert NOT_FED in [note.message for note in results["C3"].notes]
+    fed_note = next(n for n in results["C1"].notes if n.message == FED)
+    assert describe(fed_note.message, fed_note.values, "en").startswith("Composite = 80% ratings")
+    assert results["C2"].decision.grade == "basically_competent"
+    # The profile shows the fed composite, the check-ins too (C2's withheld one withheld).
+    found = profile(session=session, external_id="C2")
+    assert [(e.campaign.kind, e.composite) for e in found.entries] == [
+        ("regular", 60.0), ("regular", None), ("regular", 80.0), ("annual", 64.0),
+    ]  # fmt: skip
