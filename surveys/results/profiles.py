@@ -19,14 +19,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from storage.models import Cadre, Campaign, Roster
+from surveys.documents.trend_chart import trend_png
 from surveys.results.outcomes import ShownResult, grade_label, shown_results
-from surveys.rules.messages import N_
+from surveys.rules.messages import N_, translate
 from surveys.rules.questionnaire import Text, grade_labels
-from surveys.setup.campaigns import snapshot
+from surveys.rules.scoring import rounded
+from surveys.setup.campaigns import KIND_LABELS, snapshot
 
 UNKNOWN_PERSON = N_("No cadre has the id %(id)s in any roster")
 
@@ -149,3 +152,62 @@ def _imported(session: Session, cadre: Cadre):
 
     roster = session.get(Roster, cadre.roster_id)
     return (roster.imported_at, roster.id) if roster else (None, cadre.roster_id)
+
+
+COMPOSITE = N_("Composite")
+PERIOD = N_("%(kind)s, closed %(day)s")
+
+
+def entry_period(entry: ProfileEntry, locale: str) -> str:
+    """The campaign's kind and the day it closed (its own time zone), in a language."""
+    day = entry.campaign.closes_at.astimezone(ZoneInfo(entry.campaign.timezone)).date()
+    kind = KIND_LABELS.get(entry.campaign.kind)
+    name = translate(kind, locale=locale) if kind else entry.campaign.kind
+    return translate(PERIOD, {"kind": name, "day": day.isoformat()}, locale=locale)
+
+
+def figure(value: float | None) -> str:
+    """A shown figure with two decimals, or a dash where it is withheld."""
+    return "—" if value is None else f"{rounded(value):.2f}"
+
+
+def profile_table(found: Profile, locale: str) -> tuple[list[str], list[list[str]]]:
+    """The profile as a table (header, rows) for the terminal, the bot and the web:
+    campaign, period, composite, grade, campaign percentile, then each dimension."""
+    header = [
+        translate(N_("Campaign"), locale=locale),
+        translate(N_("Period"), locale=locale),
+        translate(COMPOSITE, locale=locale),
+        translate(N_("Grade"), locale=locale),
+        translate(N_("Percentile"), locale=locale),
+        *(title.get(locale) for title in found.dimensions.values()),
+    ]
+    rows = [
+        [
+            entry.campaign.name,
+            entry_period(entry, locale),
+            figure(entry.composite),
+            entry.grade_name(locale),
+            figure(entry.percentile),
+            *(figure(entry.dimensions.get(key)) for key in found.dimensions),
+        ]
+        for entry in found.entries
+    ]
+    return header, rows
+
+
+def profile_chart(found: Profile, locale: str) -> bytes | None:
+    """The trend chart of the profile (None without any campaign): the composite and the
+    dimensions over the campaigns, withheld figures left as gaps."""
+    if not found.entries:
+        return None
+    return trend_png(
+        [entry.campaign.name for entry in found.entries],
+        [entry.composite for entry in found.entries],
+        {
+            title.get(locale): [entry.dimensions.get(key) for entry in found.entries]
+            for key, title in found.dimensions.items()
+        },
+        title=f"{found.name} · {found.external_id}",
+        composite_label=translate(COMPOSITE, locale=locale),
+    )

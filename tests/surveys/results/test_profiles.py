@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from io import BytesIO
 
 import pytest
+from PIL import Image
 
 from surveys.results.outcomes import describe, shown_results
-from surveys.results.profiles import ProfileError, profile
+from surveys.results.profiles import ProfileError, profile, profile_chart, profile_table
 from surveys.rules.feeding import FED, NOT_FED
 from surveys.rules.presets import with_preset
 from surveys.rules.questionnaire import load_questionnaire
@@ -129,3 +131,19 @@ def test_regular_check_ins_feed_the_annual_composite(session):
     assert [(e.campaign.kind, e.composite) for e in found.entries] == [
         ("regular", 60.0), ("regular", None), ("regular", 80.0), ("annual", 64.0),
     ]  # fmt: skip
+
+
+def test_the_table_and_the_trend_chart(session, campaigns):
+    found = profile(session=session, external_id="C2")
+    header, rows = profile_table(found, "zh")
+    assert header[:5] == ["测评", "期间", "综合得分", "等次", "百分位"] or len(header) == 10
+    assert rows[0][2:5] == ["60.00", "基本称职", "25.00"]
+    assert rows[2][2:] == ["—"] * 8  # withheld: composite, grade, percentile, dimensions
+    chart = profile_chart(found, "zh")
+    assert chart.startswith(b"\x89PNG")
+    assert Image.open(BytesIO(chart)).size == (700, 400)
+    other = profile_chart(profile(session=session, external_id="C1"), "zh")
+    assert other != chart
+    assert (
+        profile_chart(profile(session=session, external_id="C3", published_only=True), "zh") is None
+    )
