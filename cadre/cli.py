@@ -171,6 +171,7 @@ def _register() -> None:
         indicators,
         invitations,
         ledger,
+        profiles,
         results,
         roster,
         scheduler,
@@ -180,7 +181,7 @@ def _register() -> None:
     )
 
     modules = (db, roster, campaigns, invitations, channels, results, demo, serve, bot, ledger)
-    for module in (*modules, admin, appeals, scheduler, waves, box, themes, indicators):
+    for module in (*modules, admin, appeals, scheduler, waves, box, themes, indicators, profiles):
         module.register(cli)
 
 

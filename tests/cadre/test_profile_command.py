@@ -1,0 +1,46 @@
+"""``cadre results profile``: a person's trend through the real command (three campaigns)."""
+
+from __future__ import annotations
+
+from tests.cli import CadreCli
+from tests.profiles_campaigns import three_campaigns
+
+C2_EN = """李娜 (C2, 发展改革委, 副主任)
+2024年度考核 (Annual, closed 2024-12-01)
+  Composite: 60.00  Grade: Basically competent  Percentile: 25.00
+  Political quality and moral integrity: 60.00; Professional competence: 60.00; \
+Diligence and work style: 60.00; Work performance: 60.00; Integrity and self-discipline: 60.00
+2025年度考核 (Annual, closed 2025-12-01)
+  Composite: 100.00  Grade: Competent  Percentile: 75.00
+  Political quality and moral integrity: 100.00; Professional competence: 100.00; \
+Diligence and work style: 100.00; Work performance: 100.00; Integrity and self-discipline: 100.00
+2026年度考核 (Annual, closed 2026-12-01)
+  Composite: —  Grade: —  Percentile: —
+  Political quality and moral integrity: —; Professional competence: —; \
+Diligence and work style: —; Work performance: —; Integrity and self-discipline: —
+"""
+
+
+def test_the_command_prints_the_trend_and_writes_the_chart(tmp_path):
+    run = CadreCli(tmp_path)
+    run("db", "upgrade")
+    with run.session() as session:
+        three_campaigns(session)
+    assert run("results", "profile", "C2").output == C2_EN
+    chart = tmp_path / "c1.png"
+    result = run("results", "profile", "C1", "--png", str(chart))
+    assert "94.50" in result.output
+    assert chart.read_bytes().startswith(b"\x89PNG")
+    chinese = CadreCli(tmp_path, locale="zh")("results", "profile", "C1")
+    assert "称职" in chinese.output and "综合得分" in chinese.output
+
+
+def test_bad_ids_and_paths_exit_2(tmp_path):
+    run = CadreCli(tmp_path)
+    run("db", "upgrade")
+    with run.session() as session:
+        three_campaigns(session)
+    refused = run("results", "profile", "C9", code=2)
+    assert "No cadre has the id C9 in any roster" in refused.output
+    bad = run("results", "profile", "C1", "--png", str(tmp_path / "no" / "such" / "c.png"), code=2)
+    assert "Cannot write" in bad.output
