@@ -21,6 +21,7 @@ from webforms.admin import (  # each adds its pages to the console's blueprint (
     accounts,
     channels,  # noqa: F401
     ledger,  # noqa: F401
+    profiles,  # noqa: F401
     progress,  # noqa: F401
     publication,  # noqa: F401
     reports,  # noqa: F401

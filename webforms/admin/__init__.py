@@ -6,5 +6,6 @@ Each other module adds its pages to that blueprint: ``roster`` and
 ``setup`` (roster upload, campaign creation, links, cards, slips),
 ``channels`` (public windows), ``waves`` and ``progress`` (while a campaign
 runs), ``reports``, ``publication`` and ``ledger`` (after the box is
-opened).  ``webforms.create_app`` imports them all before registering it.
+opened), ``profiles`` (a person's results over the years).
+``webforms.create_app`` imports them all before registering it.
 """
