@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from surveys.setup.roster import write_workbook
 from tests.cli import CadreCli
+from tests.factories import roster_rows
 from tests.profiles_campaigns import three_campaigns
 
 C2_EN = """李娜 (C2, 发展改革委, 副主任)
@@ -44,3 +46,20 @@ def test_bad_ids_and_paths_exit_2(tmp_path):
     assert "No cadre has the id C9 in any roster" in refused.output
     bad = run("results", "profile", "C1", "--png", str(tmp_path / "no" / "such" / "c.png"), code=2)
     assert "Cannot write" in bad.output
+
+
+def test_roster_import_refuses_a_reused_id_unless_confirmed(tmp_path):
+    run = CadreCli(tmp_path)
+    run("db", "upgrade")
+    run.import_roster()  # C1 王伟, C2 李娜
+    other = roster_rows(
+        [{"id": "C1", "name": "刘洋", "unit": "审批局", "post": "局长"}],
+        [{"id": "R1", "name": "测评人1"}],
+        [("R1", "C1", "superior")],
+    )
+    path = tmp_path / "other.xlsx"
+    write_workbook(path, {sheet: [row for _, row in other.sheets[sheet]] for sheet in other.sheets})
+    refused = run("roster", "import", str(path), code=2)
+    assert "id C1 named 王伟 in an earlier roster, not 刘洋" in refused.output
+    assert "--renamed C1" in refused.output
+    assert "Imported roster" in run("roster", "import", str(path), "--renamed", "C1").output
