@@ -37,10 +37,11 @@ def show_profile(conversation: Conversation) -> None:
         if not rows:
             conversation.say(_(N_("%(name)s: no published results yet."), name=found.name))
             continue
-        colon = "：" if conversation.locale == "zh" else ": "
+        zh = conversation.locale == "zh"
+        colon = "：" if zh else ": "
         lines = [_(N_("%(name)s: results over the years"), name=found.name)]
         for row in rows:
-            lines += ["", f"{row[0]} ({row[1]})"]
+            lines += ["", f"{row[0]}（{row[1]}）" if zh else f"{row[0]} ({row[1]})"]
             lines += [
                 f"  {name}{colon}{value}" for name, value in zip(header[2:], row[2:], strict=True)
             ]

@@ -39,7 +39,7 @@ def profile_command(ctx: Context, person_id: str, png: Path | None) -> None:
         click.echo("  " + ctx._("No opened campaign has assessed this person yet."))
     colon = "：" if ctx.locale == "zh" else ": "
     for row in rows:
-        click.echo(f"{row[0]} ({row[1]})")
+        click.echo(f"{row[0]}（{row[1]}）" if ctx.locale == "zh" else f"{row[0]} ({row[1]})")
         click.echo(
             "  "
             + "  ".join(

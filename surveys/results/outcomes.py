@@ -83,7 +83,7 @@ from surveys.rules.rater_groups import label_id
 from surveys.rules.scoring import CadreScore, ScoredResponse, by_cadre, lookup, score_campaign
 from surveys.sealing.ballot_box import BoxSealed
 from surveys.setup.barring import campaign_marks
-from surveys.setup.campaigns import campaign_cadres, local_time, snapshot
+from surveys.setup.campaigns import KIND_LABELS, campaign_cadres, local_time, snapshot
 from surveys.setup.indicators import campaign_indicators
 
 OTHER_LABEL = N_("Other raters")
@@ -550,6 +550,8 @@ def describe(
     if "grades" in readable:
         grades = {g: grade_label(g, locale, names) for g in str(readable["grades"]).split(", ")}
         readable["grades"] = _joined(readable["grades"], grades, locale)
+    if readable.get("source") in KIND_LABELS:  # the kind of campaign that fed a composite
+        readable["source"] = translate(KIND_LABELS[readable["source"]], locale=locale)
     if "group" in readable:
         readable["group"] = group_label(readable["group"], locale)
     if "groups" in readable:

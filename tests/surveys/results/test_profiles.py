@@ -124,7 +124,13 @@ def test_regular_check_ins_feed_the_annual_composite(session):
     ]  # fmt: skip
     assert NOT_FED in [note.message for note in results["C3"].notes]
     fed_note = next(n for n in results["C1"].notes if n.message == FED)
-    assert describe(fed_note.message, fed_note.values, "en").startswith("Composite = 80% ratings")
+    assert describe(fed_note.message, fed_note.values, "en") == (
+        "Composite = 80% ratings (88.00) + 20% of the mean of 2 earlier Regular check-in "
+        "results (85.00) = 87.40"
+    )
+    assert "此前 2 次平时考核结果的平均分（85.00）= 87.40" in describe(
+        fed_note.message, fed_note.values, "zh"
+    )
     assert results["C2"].decision.grade == "basically_competent"
     # The profile shows the fed composite, the check-ins too (C2's withheld one withheld).
     found = profile(session=session, external_id="C2")
@@ -136,7 +142,11 @@ def test_regular_check_ins_feed_the_annual_composite(session):
 def test_the_table_and_the_trend_chart(session, campaigns):
     found = profile(session=session, external_id="C2")
     header, rows = profile_table(found, "zh")
-    assert header[:5] == ["测评", "期间", "综合得分", "等次", "百分位"] or len(header) == 10
+    assert header == [
+        "测评活动", "期间", "综合得分", "等次", "百分位",
+        "德（政治素质）", "能（业务能力）", "勤（工作作风）", "绩（工作实绩）", "廉（廉洁自律）",
+    ]  # fmt: skip
+    assert rows[0][:2] == ["2024年度考核", "年度考核，截止于 2024-12-01"]
     assert rows[0][2:5] == ["60.00", "基本称职", "25.00"]
     assert rows[2][2:] == ["—"] * 8  # withheld: composite, grade, percentile, dimensions
     chart = profile_chart(found, "zh")
