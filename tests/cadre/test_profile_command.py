@@ -63,3 +63,19 @@ def test_roster_import_refuses_a_reused_id_unless_confirmed(tmp_path):
     assert "id C1 named 王伟 in an earlier roster, not 刘洋" in refused.output
     assert "--renamed C1" in refused.output
     assert "Imported roster" in run("roster", "import", str(path), "--renamed", "C1").output
+
+
+def test_a_regular_check_in_is_a_campaign_kind(tmp_path):
+    run = CadreCli(tmp_path)
+    run("db", "upgrade")
+    roster_id = run.import_roster()
+    created = run(
+        "campaign", "create", "--name", "2026年第一季度平时考核", "--kind", "regular",
+        "--roster", roster_id, "--opens", "2026-03-20 08:00", "--deadline", "2026-03-31 18:00",
+    ).output  # fmt: skip
+    assert "regular" in run("campaign", "list").output, created
+    refused = run(
+        "campaign", "create", "--name", "x", "--kind", "daily", "--roster", roster_id,
+        "--opens", "2026-03-20 08:00", "--deadline", "2026-03-31 18:00", code=2,
+    )  # fmt: skip
+    assert "regular" in refused.output

@@ -56,3 +56,8 @@ def test_unknown_ids_and_visitors_are_refused(any_app, campaigns):
     anonymous = anonymous_client(any_app)
     assert anonymous.get("/admin/profiles/C1").status_code in (302, 303, 401)
     assert anonymous.get("/admin/profiles/C1/trend.png").status_code in (302, 303, 401)
+
+
+def test_the_campaign_form_offers_the_regular_kind(any_app):
+    page = hr_client(any_app, OFFICER).get("/admin/campaigns/new")
+    assert '<option value="regular">Regular check-in</option>' in page.data.decode()
