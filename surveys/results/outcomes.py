@@ -283,7 +283,9 @@ def shown_results(
 
 def fed_campaigns(*, session: Session, campaign: Campaign) -> list[Campaign]:
     """The opened campaigns whose shown composites feed this one's, oldest first (none
-    without a ``feeds`` setting): the source kind, closed within its years before this one."""
+    without a ``feeds`` setting): the source kind, closed within its years before this one,
+    and opened no later than this one's box, so that the fed set is fixed when this box
+    opens and a late opening elsewhere never changes results already shown."""
     settings = snapshot(campaign).feeds
     if settings is None:
         return []
@@ -292,6 +294,7 @@ def fed_campaigns(*, session: Session, campaign: Campaign) -> list[Campaign]:
             Campaign.id != campaign.id,
             Campaign.kind == settings.source,
             Campaign.box_opened_at.is_not(None),
+            Campaign.box_opened_at <= campaign.box_opened_at,
             Campaign.closes_at < campaign.closes_at,
         )
     ).all()

@@ -4,9 +4,10 @@
 annual results feed the term assessment, as a template's ``feeds`` setting
 (or its preset's) says: ``{source: regular, share: 0.2, years: 1}``.
 
-- The **fed campaigns** are the campaigns of kind ``source`` whose box is
-  opened and which closed before this campaign, within ``years`` years of
-  its close (``in_window``).
+- The **fed campaigns** are the campaigns of kind ``source`` whose box was
+  opened no later than this campaign's and which closed before it, within
+  ``years`` years of its close (``in_window``; the query is
+  ``surveys.results.outcomes.fed_campaigns``).
 - The **fed figure** of a person is the plain mean of that person's *shown*
   composites in the fed campaigns (same roster id, any roster).  A withheld
   composite feeds nothing: only figures some output already shows may move

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from io import BytesIO
 
 import pytest
 from PIL import Image
+from sqlmodel import Session
 
-from surveys.results.outcomes import describe, shown_results
+from surveys.results.outcomes import describe, fed_campaigns, shown_results
 from surveys.results.profiles import ProfileError, profile, profile_chart, profile_table
 from surveys.rules.feeding import FED, NOT_FED
 from surveys.rules.presets import with_preset
@@ -79,7 +80,13 @@ def test_an_unknown_id_is_refused(session, campaigns):
     assert refused.value.values == {"id": "C9"}
 
 
-def test_regular_check_ins_feed_the_annual_composite(session):
+@pytest.fixture
+def any_session(any_engine):
+    with Session(any_engine, expire_on_commit=False) as session:
+        yield session
+
+
+def test_regular_check_ins_feed_the_annual_composite(any_session):
     """Regular check-ins, each on its own roster, feed the annual (leading-cadre-annual:
     share 0.2, the year before the close); only shown composites feed.
 
@@ -89,7 +96,9 @@ def test_regular_check_ins_feed_the_annual_composite(session):
     - annual 2026: C1 ratings 88 -> 0.8 x 88 + 0.2 x (100 + 70) / 2 = 87.4;
       C2 ratings 60 -> 0.8 x 60 + 0.2 x 80 = 64; C3 (no check-in) 80, with a note.
     Percentiles follow the fed composites: C1 83.33, C3 50, C2 16.67.
+    On SQLite and PostgreSQL.
     """
+    session = any_session
     regular_plans = {
         (2025, 6, 30): {"C1": (ALL[60], ALL[60], None), "C2": (ALL[60], ALL[60], None)},
         (2026, 3, 31): {"C1": (ALL[100], ALL[100], None), "C2": (ALL[60], ALL[60], ("S1", "U1"))},
@@ -132,6 +141,19 @@ def test_regular_check_ins_feed_the_annual_composite(session):
         fed_note.message, fed_note.values, "zh"
     )
     assert results["C2"].decision.grade == "basically_competent"
+    # A check-in whose box opens after the annual's feeds nothing: the fed set is fixed
+    # when the annual's box opens, so shown results never change afterwards.
+    june = next(
+        c for c in fed_campaigns(session=session, campaign=annual) if c.closes_at.month == 6
+    )
+    june.box_opened_at = annual.box_opened_at + timedelta(days=1)
+    session.commit()
+    later = {r.cadre.external_id: r for r in shown_results(session=session, campaign=annual)}
+    assert round(later["C1"].shown.composite, 6) == 90.4  # 0.8 x 88 + 0.2 x 100
+    assert later["C2"].shown.composite == 60.0
+    assert NOT_FED in [note.message for note in later["C2"].notes]
+    june.box_opened_at = annual.box_opened_at
+    session.commit()
     # The profile shows the fed composite, the check-ins too (C2's withheld one withheld).
     found = profile(session=session, external_id="C2")
     assert [(e.campaign.kind, e.composite) for e in found.entries] == [
