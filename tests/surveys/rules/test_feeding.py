@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
+from surveys.results.rulebook import rule_lines
 from surveys.rules.feeding import FED, NOT_FED, fed_composite, feeding_notes, in_window
 from surveys.rules.presets import apply_preset, preset_data
 from surveys.rules.questionnaire import Feeds, Questionnaire, load_questionnaire
+from tests.presets import under
 
 REGULAR = Feeds(source="regular", share=0.2, years=1)
 
@@ -74,3 +76,12 @@ def test_presets_feed_by_default_and_a_template_may_say_otherwise():
     assert apply_preset(fed.model_dump(mode="json"))["feeds"] == REGULAR.model_dump()
     with pytest.raises(ValueError):
         Feeds(source="regular", share=1)
+
+
+def test_the_rules_list_says_feeding_is_a_product_default():
+    lines = rule_lines(under("leading-cadre-term"), "en")
+    assert (
+        "Composite: 70% ratings + 30% the mean of the person's shown Annual composites of the "
+        "5 year(s) before [the product's default, not a cited rule]"
+    ) in lines
+    assert not any("Composite:" in line for line in rule_lines(load_questionnaire("annual"), "en"))
