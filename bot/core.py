@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from bot import answering, appeals, help, language, pending, progress, results, start
+from bot import answering, appeals, help, language, pending, profiles, progress, results, start
 from bot.actions import Action, AnswerCallback, Incoming, SendText
 from bot.conversation import BotConfig, Conversation
 from bot.router import Router
@@ -24,7 +24,7 @@ from surveys.rules.messages import N_, best_locale, translate
 
 log = logging.getLogger(__name__)
 
-FEATURES = (start, pending, answering, results, appeals, progress, language, help)
+FEATURES = (start, pending, answering, results, profiles, appeals, progress, language, help)
 
 
 def assemble() -> Router:

@@ -12,6 +12,7 @@ router = Router()
 MENU = (
     ("pending", N_("Evaluations waiting for you")),
     ("results", N_("Your assessment results")),
+    ("profile", N_("Your results over the years")),
     ("language", N_("中文 / English")),
     ("help", N_("What this bot can do")),
 )
@@ -26,6 +27,7 @@ def help_text(conversation: Conversation) -> str:
         "",
         "/pending — " + _(N_("Evaluations waiting for you")),
         "/results — " + _(N_("Your assessment results")),
+        "/profile — " + _(N_("Your results over the years")),
         "/language — " + _(N_("中文 / English")),
         "/help — " + _(N_("What this bot can do")),
     ]

@@ -172,6 +172,7 @@ def _register() -> None:
         invitations,
         ledger,
         official_forms,
+        profiles,
         results,
         roster,
         scheduler,
@@ -182,9 +183,9 @@ def _register() -> None:
     )
 
     modules = (db, roster, campaigns, invitations, channels, results, demo, serve, bot, ledger)
-    for module in (*modules, admin, appeals, scheduler, waves, box, themes, indicators, warnings):
+    more = (admin, appeals, scheduler, waves, box, themes, indicators, warnings)
+    for module in (*modules, *more, official_forms, profiles):
         module.register(cli)
-    official_forms.register(cli)
 
 
 _register()

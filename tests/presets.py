@@ -37,6 +37,7 @@ def under(preset: str, **grading) -> Questionnaire:
     data = ANNUAL.model_dump(mode="json")
     data.pop("grading")
     data.pop("windows")
+    data.pop("feeds", None)  # the preset's own, as a template that does not set it
     data["preset"] = preset
     if grading:
         data["grading"] = grading

@@ -24,6 +24,7 @@ from webforms.admin import (  # each adds its pages to the console's blueprint (
     ledger,  # noqa: F401
     marks,  # noqa: F401
     official_forms,  # noqa: F401
+    profiles,  # noqa: F401
     progress,  # noqa: F401
     publication,  # noqa: F401
     reports,  # noqa: F401

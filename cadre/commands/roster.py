@@ -32,12 +32,20 @@ def template_command(ctx: Context, out: Path) -> None:
 @roster_group.command("import")
 @click.argument("source", type=click.Path(exists=True, path_type=Path))
 @click.option("--name", help="A name for the roster (default: the file name).")
+@click.option(
+    "--renamed",
+    multiple=True,
+    metavar="CADRE_ID",
+    help="This cadre id names the same person as in earlier rosters, under a new name.",
+)
 @pass_context
-def import_command(ctx: Context, source: Path, name: str | None) -> None:
+def import_command(ctx: Context, source: Path, name: str | None, renamed: tuple[str, ...]) -> None:
     """Import an .xlsx workbook, or a folder with cadres.csv, raters.csv, assignments.csv."""
     rows = read_roster(source)
     with ctx.session() as session:
-        roster = import_roster(session=session, rows=rows, name=name or source.stem, now=ctx.now())
+        roster = import_roster(
+            session=session, rows=rows, name=name or source.stem, now=ctx.now(), renamed=renamed
+        )
     counts = {sheet: len(rows.sheets[sheet]) for sheet in rows.sheets}
     click.echo(
         ctx._(

@@ -37,7 +37,13 @@ What ``shown_results`` adds to the raw scores and grades:
   showing nothing neither takes a place nor counts toward the places;
 - the **recommended uses** of the grade as shown;
 - a **note on renormalisation** when groups with a weight had no usable
-  responses: the composite then weighs the other groups only.
+  responses: the composite then weighs the other groups only;
+- the **fed composite** (``surveys.rules.feeding``) when the template has
+  ``feeds``: the person's shown composites in earlier campaigns of the
+  source kind (平时考核 into the annual, annual into the term) are mixed
+  into the raters' composite before it is disclosed, graded and ranked, so
+  a withheld composite stays withheld; ``ShownResult.feeding`` and a note
+  say how it was made.
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ from sqlmodel import Session, select
 from storage.models import Appeal, Cadre, CadreMark, Campaign, Response
 from surveys.documents.charts import radar_png
 from surveys.rules.disclosure import DEFAULT_K, OTHER, Disclosure, Note, disclose
+from surveys.rules.feeding import FeedingPart, fed_composite, feeding_notes, in_window
 from surveys.rules.grading import (
     CAPS,
     REQUIRES,
@@ -76,7 +83,7 @@ from surveys.rules.rater_groups import label_id
 from surveys.rules.scoring import CadreScore, ScoredResponse, by_cadre, lookup, score_campaign
 from surveys.sealing.ballot_box import BoxSealed
 from surveys.setup.barring import campaign_marks
-from surveys.setup.campaigns import campaign_cadres, local_time, snapshot
+from surveys.setup.campaigns import KIND_LABELS, campaign_cadres, local_time, snapshot
 from surveys.setup.indicators import campaign_indicators
 
 OTHER_LABEL = N_("Other raters")
@@ -157,6 +164,7 @@ class ShownResult:
     notes: tuple[Note, ...] = ()
     k: int = DEFAULT_K
     split: frozenset[str] = frozenset()
+    feeding: FeedingPart | None = None
 
     @property
     def votes_cast(self) -> int | None:
@@ -227,6 +235,7 @@ def shown_results(
     grouped = by_cadre(responses)
     indicators = campaign_indicators(session=session, campaign=campaign)
     scores = score_campaign(questionnaire, [cadre.id for cadre in cadres], grouped, indicators)
+    feeding = fed_scores(session=session, campaign=campaign, cadres=cadres, scores=scores)
     answers = {
         cadre.id: count_answers(questionnaire, grouped.get(cadre.id, [])) for cadre in cadres
     }
@@ -279,12 +288,65 @@ def shown_results(
                 unit_average=average,
                 weakest=tuple(weakest_dimensions(disclosure.dimension_scores, average)),
                 uses=recommended_uses(decision.grade),
-                notes=tuple(renormalisation_notes(score, disclosure) + split_notes(split, k)),
+                notes=tuple(
+                    renormalisation_notes(score, disclosure)
+                    + split_notes(split, k)
+                    + feeding_notes(feeding.get(cadre.id), disclosure.composite is not None)
+                ),
                 k=k,
                 split=split,
+                feeding=feeding.get(cadre.id),
             )
         )
     return results
+
+
+def fed_campaigns(*, session: Session, campaign: Campaign) -> list[Campaign]:
+    """The opened campaigns whose shown composites feed this one's, oldest first (none
+    without a ``feeds`` setting): the source kind, closed within its years before this one,
+    and opened no later than this one's box, so that the fed set is fixed when this box
+    opens and a late opening elsewhere never changes results already shown."""
+    settings = snapshot(campaign).feeds
+    if settings is None:
+        return []
+    earlier = session.exec(
+        select(Campaign).where(
+            Campaign.id != campaign.id,
+            Campaign.kind == settings.source,
+            Campaign.box_opened_at.is_not(None),
+            Campaign.box_opened_at <= campaign.box_opened_at,
+            Campaign.closes_at < campaign.closes_at,
+        )
+    ).all()
+    fed = [
+        other for other in earlier if in_window(other.closes_at, campaign.closes_at, settings.years)
+    ]
+    return sorted(fed, key=lambda other: (other.closes_at, other.id))
+
+
+def fed_scores(
+    *, session: Session, campaign: Campaign, cadres: list[Cadre], scores: list[CadreScore]
+) -> dict[str, FeedingPart]:
+    """Mix each person's shown composites of the fed campaigns into the raters' composite
+    (in ``scores``, before disclosure, grading and ranking); the parts by cadre id.
+
+    A person is the roster id (``Cadre.external_id``) across rosters; only a
+    composite the fed campaign shows counts (``shown_results`` of that campaign).
+    """
+    settings = snapshot(campaign).feeds
+    if settings is None:
+        return {}
+    composites: dict[str, list[float]] = {}
+    for other in fed_campaigns(session=session, campaign=campaign):
+        for result in shown_results(session=session, campaign=other):
+            if result.shown.composite is not None:
+                composites.setdefault(result.cadre.external_id, []).append(result.shown.composite)
+    parts = {}
+    for cadre, score in zip(cadres, scores, strict=True):
+        score.composite, parts[cadre.id] = fed_composite(
+            settings, score.composite, composites.get(cadre.external_id, [])
+        )
+    return parts
 
 
 def split_answers(
@@ -511,6 +573,8 @@ def describe(
     if "grades" in readable:
         grades = {g: grade_label(g, locale, names) for g in str(readable["grades"]).split(", ")}
         readable["grades"] = _joined(readable["grades"], grades, locale)
+    if readable.get("source") in KIND_LABELS:  # the kind of campaign that fed a composite
+        readable["source"] = translate(KIND_LABELS[readable["source"]], locale=locale)
     if "group" in readable:
         readable["group"] = group_label(readable["group"], locale)
     if "groups" in readable:

@@ -17,6 +17,7 @@ from surveys.rules.grading import GradeDecision, GradeStep
 from surveys.rules.messages import N_, translate
 from surveys.rules.presets import preset_data, preset_overrides
 from surveys.rules.questionnaire import Citation, Questionnaire, grade_labels
+from surveys.setup.campaigns import KIND_LABELS
 
 CITED = N_("%(source)s %(article)s")
 UNCHECKED = N_("%(citation)s (not yet checked against the gazetted text)")
@@ -67,6 +68,11 @@ QUOTA_WARNING = N_(
     "award Excellent"
 )
 AGENCY = N_("the agency")
+FEEDS_LINE = N_(
+    "Composite: %(rest)s%% ratings + %(share)s%% the mean of the person's shown "
+    "%(source)s composites of the %(years)s year(s) before"
+)
+PRODUCT_DEFAULT = N_("the product's default, not a cited rule")
 
 
 def citation_text(citation: Citation | None, locale: str) -> str:
@@ -129,6 +135,7 @@ def rule_lines(questionnaire: Questionnaire, locale: str, quotes: bool = True) -
     lines += [words.flag(flag) for flag in grading.flags]
     lines += [words.quota(grading.quota)] if grading.quota is not None else []
     lines += [words.admonition(grading.admonition)] if grading.admonition is not None else []
+    lines += [words.feeds(questionnaire.feeds)] if questionnaire.feeds is not None else []
     for name in WINDOW_LINES:
         window = getattr(questionnaire.windows, name)
         lines += [words.window(name, window)] if window is not None else []
@@ -196,6 +203,19 @@ class Words:
         message = ADMONITION_LINES[rule.comparison]
         text = self._(message, grades=grades, threshold=_percent(rule.share))
         return self.cited(text, rule.citation)
+
+    def feeds(self, feeds) -> str:
+        """Earlier results feeding the composite (``surveys.rules.feeding``): a product
+        default, which the line says instead of a citation."""
+        rule = self._(
+            FEEDS_LINE,
+            rest=_percent(1 - feeds.share),
+            share=_percent(feeds.share),
+            source=translate(KIND_LABELS[feeds.source], locale=self.locale),
+            years=feeds.years,
+        )
+        values = {"rule": rule, "citation": self._(PRODUCT_DEFAULT)}
+        return translate(WITH_CITATION, values, locale=self.locale)
 
     def window(self, name: str, window) -> str:
         unit = self._(DAY_UNITS[window.counting])

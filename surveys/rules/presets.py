@@ -28,7 +28,7 @@ import yaml
 
 PRESETS_DIR = "presets"
 """The preset files, beside the built-in templates in the ``surveys`` package."""
-PRESET_FIELDS = ("grading", "windows")
+PRESET_FIELDS = ("grading", "windows", "feeds")
 """What a preset gives a template; its ``key``, ``title`` and ``kind`` describe the preset."""
 
 
@@ -194,6 +194,8 @@ def apply_preset(data: dict) -> dict:
         both = isinstance(window, dict) and isinstance(base, dict)
         windows[name] = _laid_over(base, window) if both else window
     merged["windows"] = windows
+    if preset.get("feeds") and "feeds" not in data:  # the template's own (even none) wins
+        merged["feeds"] = preset["feeds"]
     return merged
 
 
@@ -246,4 +248,5 @@ def with_preset(questionnaire, name: str):
     plain = questionnaire.model_dump(mode="json")
     vetoes = plain["grading"]["vetoes"]
     plain.update({"preset": name, "grading": {"vetoes": vetoes}, "windows": {}})
+    plain.pop("feeds", None)
     return Questionnaire.model_validate(plain)

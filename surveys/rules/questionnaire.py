@@ -384,6 +384,22 @@ class Performance(BaseModel):
     cap: float = Field(default=1.2, ge=1, le=10, allow_inf_nan=False)
 
 
+class Feeds(BaseModel):
+    """Which earlier results feed this campaign's composite (``surveys.rules.feeding``).
+
+    The composite becomes ``(1 - share)`` x the raters' composite plus
+    ``share`` x the mean of the person's shown composites in the campaigns of
+    kind ``source`` (平时考核 ``regular`` into the annual, ``annual`` into the
+    term) that closed in the ``years`` before this one.  A product default,
+    not a cited rule: set it to the organisation's own method.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    source: Literal["regular", "annual", "term", "special"]
+    share: float = Field(gt=0, lt=1, allow_inf_nan=False)
+    years: int = Field(default=1, ge=1, le=10)
+
+
 class Questionnaire(BaseModel):
     """A whole questionnaire template, validated."""
 
@@ -402,6 +418,7 @@ class Questionnaire(BaseModel):
     )
     windows: Windows = Field(default_factory=Windows)
     performance: Performance | None = None
+    feeds: Feeds | None = None
     # Per dimension, the training topics a development suggestion names when the
     # dimension is among a cadre's weakest (``surveys.results.suggestions``).
     training_topics: dict[Key, list[Text]] = Field(default_factory=dict)

@@ -15,7 +15,15 @@ from surveys.rules.messages import N_
 from surveys.rules.questionnaire import Questionnaire
 from surveys.sealing.ballot_box import Share, new_box, share_digest, split_secret, write_key_file
 
-KINDS = ("annual", "term", "special")
+KINDS = ("annual", "term", "special", "regular")
+# "regular" is 平时考核: light quarterly check-ins, which may feed the annual
+# assessment's composite (a template's ``feeds``, see ``surveys.rules.feeding``).
+KIND_LABELS = {
+    "annual": N_("Annual"),
+    "term": N_("End of term"),
+    "special": N_("Special"),
+    "regular": N_("Regular check-in"),
+}
 # Bounds the CLI and the console share: the smallest group shown, and the scrutineers.
 MAX_ANONYMITY_K = 50
 MIN_SCRUTINEERS = 2
@@ -153,7 +161,7 @@ def create_campaign(
     """
     if kind not in KINDS:
         raise CampaignError(
-            N_("unknown kind %(kind)s; use annual, term or special"), {"kind": kind}
+            N_("unknown kind %(kind)s; use annual, term, special or regular"), {"kind": kind}
         )
     if opens_at.tzinfo is None or closes_at.tzinfo is None:
         raise CampaignError(N_("opening time and deadline need a time zone"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -379,9 +379,66 @@ def list_rosters(*, session: Session) -> list[RosterSummary]:
     ]
 
 
-def import_roster(*, session: Session, rows: RosterRows, name: str, now: datetime) -> Roster:
-    """Check and store a roster in the caller's transaction; raise RosterError if bad."""
+ID_REUSED = N_(
+    "id %(id)s named %(known)s in an earlier roster, not %(name)s: a cadre's id names one "
+    "person in every roster and their results over the years follow it; give this person "
+    "a new id, or, if it is the same person renamed, confirm it (--renamed %(id)s)"
+)
+
+
+def reused_ids(
+    *, session: Session, rows: RosterRows, renamed: Collection[str] = ()
+) -> list[RowProblem]:
+    """Cadre ids that earlier rosters gave to someone of another name (and HR did not
+    confirm as the same person renamed).
+
+    The cadre id is the person's stable id across rosters: profiles, feeding
+    and suggestions follow it from one campaign to the next.  An id reused
+    for another person would merge two people's histories and show one of
+    them the other's results, so the import refuses it rather than warn: a
+    warning scrolls past, a merged history cannot be split afterwards.
+    """
+    cadres = {row["id"]: (number, row) for number, row in rows.sheets["cadres"]}
+    if not cadres:
+        return []
+    known: dict[str, set[str]] = {}
+    for external_id, known_name in session.exec(
+        select(Cadre.external_id, Cadre.name).where(col(Cadre.external_id).in_(list(cadres)))
+    ).all():
+        known.setdefault(external_id, set()).add(known_name.strip())
+    problems = []
+    for external_id, names in sorted(known.items()):
+        number, row = cadres[external_id]
+        name = row["name"].strip()
+        if external_id in renamed or name in names:
+            continue
+        problems.append(
+            RowProblem(
+                "cadres",
+                number,
+                ID_REUSED,
+                {"id": external_id, "known": "、".join(sorted(names)), "name": name},
+            )
+        )
+    return problems
+
+
+def import_roster(
+    *,
+    session: Session,
+    rows: RosterRows,
+    name: str,
+    now: datetime,
+    renamed: Collection[str] = (),
+) -> Roster:
+    """Check and store a roster in the caller's transaction; raise RosterError if bad.
+
+    ``renamed`` lists cadre ids that HR confirms name the same person as in
+    earlier rosters under another name (see ``reused_ids``).
+    """
     problems = check_roster(rows)
+    if not problems:
+        problems = reused_ids(session=session, rows=rows, renamed=renamed)
     if problems:
         raise RosterError(problems)
     roster = Roster(name=name, imported_at=now)

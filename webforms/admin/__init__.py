@@ -9,6 +9,6 @@ runs), ``reports``, ``publication`` and ``ledger`` (after the box is
 opened); ``rules``, ``marks`` and ``indicators`` (a campaign's rules, barring
 marks and performance indicators, as the CLI has them); ``official_forms``
 (the organisation department's forms); ``warnings`` (early warnings across
-campaigns).
+campaigns); ``profiles`` (a person's results over the years).
 ``webforms.create_app`` imports them all before registering it.
 """

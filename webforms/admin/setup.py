@@ -35,7 +35,6 @@ from flask_babel import gettext
 from storage.models import Campaign
 from surveys.collection.chats import telegram_links
 from surveys.documents.qrcodes import Card, write_cards_pdf
-from surveys.rules.messages import N_
 from surveys.rules.questionnaire import (
     Questionnaire,
     TemplateError,
@@ -54,6 +53,7 @@ from surveys.setup.campaign_setup import (
     with_public_template,
 )
 from surveys.setup.campaigns import (
+    KIND_LABELS,
     KINDS,
     MAX_ANONYMITY_K,
     MAX_SCRUTINEERS,
@@ -89,7 +89,6 @@ PDF = "application/pdf"
 CSV = "text/csv; charset=utf-8"
 SHARES_FILE = "shares.pdf"
 MAX_TEMPLATE_BYTES = 256 * 1024
-KIND_LABELS = {"annual": N_("Annual"), "term": N_("End of term"), "special": N_("Special")}
 FIELDS = (
     "name", "kind", "roster", "template", "public_template", "opens", "deadline",
     "timezone", "anonymity_k", "custody", "scrutineers", "quorum",
