@@ -171,20 +171,15 @@ def _register() -> None:
         indicators,
         invitations,
         ledger,
-        official_forms,
-        profiles,
         results,
         roster,
         scheduler,
         serve,
-        themes,
-        warnings,
         waves,
     )
 
     modules = (db, roster, campaigns, invitations, channels, results, demo, serve, bot, ledger)
-    more = (admin, appeals, scheduler, waves, box, themes, indicators, warnings)
-    for module in (*modules, *more, official_forms, profiles):
+    for module in (*modules, admin, appeals, scheduler, waves, box, indicators):
         module.register(cli)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cadre.cli import Context, fail, pass_context
-from cadre.commands.results import cli_actor
+from cadre.commands.results.overview import cli_actor
 from surveys.results.appeals import campaign_appeals, decide_appeal, find_appeal
 from surveys.results.outcomes import grade_label
 from surveys.results.reports import format_table

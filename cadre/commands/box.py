@@ -12,7 +12,7 @@ from __future__ import annotations
 import click
 
 from cadre.cli import Context, fail, pass_context
-from cadre.commands.results import cli_actor
+from cadre.commands.results.overview import cli_actor
 from surveys.results.opening import after_opening, open_box, sealed_count
 from surveys.sealing.ballot_box import SUITE_NAME, BoxError, ShareBasket, key_id, read_key_file
 from surveys.setup.campaigns import get_campaign, local_time

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cadre.cli import Context
-from cadre.commands.themes import themes_lines
+from cadre.commands.results.themes import themes_lines
 from surveys.rules.themes import CommentThemes
 from tests.cli import CadreCli
 from tests.factories import make_campaign, open_boxes

@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from cadre.cli import Context, fail, pass_context
-from cadre.commands.results import results_group
+from cadre.commands.results.overview import results_group
 from storage.models import Cadre
 from surveys.results.outcomes import shown_results
 from surveys.results.suggestions import (
@@ -144,7 +144,3 @@ def themes_lines(ctx: Context, themes: CommentThemes, k: int) -> list[str]:
     if themes.unthemed:
         lines.append("    " + ctx._("In no theme: %(count)s", count=themes.unthemed))
     return lines
-
-
-def register(cli: click.Group) -> None:
-    """``cadre results themes`` hangs under ``cadre results``, registered there."""

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from cadre.cli import Context, fail, pass_context
-from cadre.commands.results import results_group
+from cadre.commands.results.overview import results_group
 from surveys.documents.official_form_writers import write_forms_pdf, write_forms_xlsx
 from surveys.results.official_forms import FORMS, forms_title, official_forms
 from surveys.setup.campaigns import get_campaign
@@ -62,7 +62,3 @@ def forms_command(
             ctx, "Cannot write %(path)s: %(error)s", path=out, error=error.strerror
         ) from None
     click.echo(ctx._("Wrote %(count)s forms to %(path)s", count=len(forms), path=out), err=True)
-
-
-def register(cli: click.Group) -> None:
-    """``cadre results forms`` hangs under ``cadre results``, registered there."""

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from cadre.cli import Context, fail, pass_context
-from cadre.commands.results import results_group
+from cadre.commands.results.overview import results_group
 from surveys.notification.outbox import queue_warnings
 from surveys.results.warnings import (
     campaign_warnings,
@@ -112,7 +112,3 @@ def write_csv(ctx: Context, path: Path, rows: list[tuple[EarlyWarningFinding, st
             ctx, "Cannot write %(path)s: %(error)s", path=path, error=error.strerror
         ) from None
     click.echo(ctx._("Wrote the warnings to %(path)s", path=path), err=True)
-
-
-def register(cli: click.Group) -> None:
-    """``cadre results warnings`` hangs under ``cadre results``, registered there."""

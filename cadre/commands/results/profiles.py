@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from cadre.cli import Context, fail, pass_context
-from cadre.commands.results import results_group
+from cadre.commands.results.overview import results_group
 from surveys.results.profiles import ProfileError, profile, profile_chart, profile_table
 
 
@@ -59,7 +59,3 @@ def profile_command(ctx: Context, person_id: str, png: Path | None) -> None:
                 ctx, "Cannot write %(path)s: %(error)s", path=png, error=error.strerror
             ) from None
         click.echo(ctx._("Wrote the trend chart to %(path)s", path=png), err=True)
-
-
-def register(cli: click.Group) -> None:
-    """``cadre results profile`` hangs under ``cadre results``, registered there."""
