@@ -204,6 +204,8 @@ def shown_comments(
 
     Where the comment is split (``listed_comment_groups``), only the comments of
     the groups shown on their own count: the others' are neither listed nor counted.
+    The shuffler alone orders them (``shuffler`` is for tests; by default the
+    operating system's randomness).
     """
     listed = {result.cadre.id: listed_comment_groups(result) for result in results}
     written: dict[str, list[str | None]] = {cadre_id: [] for cadre_id in listed}
@@ -212,7 +214,10 @@ def shown_comments(
         if groups is None or ballot.group in groups:
             written.setdefault(ballot.cadre_id, []).append(ballot.comment)
     return {
-        cadre_id: disclose_comments(comments, DEFAULT_COMMENT_K, shuffler=shuffler)
+        # sorted first, so only the shuffler orders them, never the table's physical order
+        cadre_id: disclose_comments(
+            sorted(comments, key=lambda c: c or ""), DEFAULT_COMMENT_K, shuffler=shuffler
+        )
         for cadre_id, comments in written.items()
     }
 

@@ -44,6 +44,7 @@ from surveys.results.reports import (
     vote_table,
     workbook_sheets,
 )
+from surveys.results.suggestions import shown_comment_pools
 from surveys.results.summaries import push_results
 from surveys.rules.disclosure import OTHER, disclose
 from surveys.rules.grading import QUOTA_OUTSIDE, QUOTA_WITHIN, count_answers
@@ -343,4 +344,43 @@ def test_a_split_vote_does_not_move_the_grade(session, now, tmp_path):
     c1 = {r.cadre.external_id: r for r in shown_results(session=session, campaign=first)}["C1"]
     assert VOTE in c1.split and c1.score.votes["incompetent"] == 3
     assert c1.decision.grade != "incompetent"
+    assert every_output(session, first, tmp_path) == every_output(session, second, tmp_path)
+
+
+def hidden_comments(world: int, rater: str, cadre: str) -> str | None:
+    """On C1, the six shown superiors and peers comment alike in both worlds; the two
+    subordinates (outside the groups shown on their own, fewer than k) comment in world 1
+    only, on integrity and communication."""
+    if cadre != "C1":
+        return None
+    if rater in SUBORDINATES:
+        return (
+            {"U1": "廉洁自律，办事公道", "U2": "沟通不够，少听取意见"}[rater]
+            if world == 1
+            else None
+        )
+    return f"作风务实，经常深入基层（{rater}）"
+
+
+def test_a_split_comment_lists_only_the_comments_of_the_groups_shown_alone(session, now, tmp_path):
+    """C1's comment is split: the public (two ratings) has no comment box here, so the two
+    subordinates are the only commenting raters outside the six shown ballots.  Listing
+    their comments among the others, or counting or theming them, would tell what they
+    wrote, and whether they wrote at all."""
+    first, second = (
+        worlds_campaign(session, now, world, comments=hidden_comments, public_comments=False)
+        for world in (1, 2)
+    )
+    c1 = {r.cadre.external_id: r for r in shown_results(session=session, campaign=first)}["C1"]
+    assert COMMENT in c1.split
+    report = cadre_report(session=session, campaign=first, cadre_id="C1")
+    assert sorted(report.comments.comments) == sorted(
+        hidden_comments(1, rater, "C1") for rater in ("S1", "S2", "S3", "P1", "P2", "P3")
+    )
+    assert "Only the comments of the groups shown on their own are listed" in report_text(
+        report, "en"
+    )
+    assert [(t.key, t.count) for t in report.themes.themes] == [("work_style", 6)]
+    pools = shown_comment_pools(session=session, campaign=first)
+    assert sorted(pools[c1.cadre.id]) == sorted(report.comments.comments)
     assert every_output(session, first, tmp_path) == every_output(session, second, tmp_path)
