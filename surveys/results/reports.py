@@ -102,9 +102,10 @@ BALLOTS_WITHHELD = N_(
 )
 NO_CADRE = N_("no cadre with id %(cadre)s in this campaign")
 PERFORMANCE_RULE = N_(
-    "%(dimension)s = %(share)s%% indicator score + %(rest)s%% the raters' figure. The "
-    "indicator score is the weighted mean attainment x 100, at most 100: each indicator's "
-    "actual / target (target / actual where lower is better), counted up to %(cap)s%%."
+    "%(dimension)s = %(share)s%% x the indicator score + %(rest)s%% x the raters' figure. "
+    "The indicator score is the weighted mean attainment x 100, at most 100: each "
+    "indicator's actual / target (target / actual where lower is better), counted up to "
+    "%(cap)s%%."
 )
 THEMES_RULE = N_(
     "Themes group only the comments the reports list, and a theme needs at least %(k)s comments."
@@ -770,7 +771,7 @@ def performance_rule(questionnaire: Questionnaire, locale: str) -> str:
 def performance_sentence(part: PerformancePart, title: str, locale: str) -> str:
     """This cadre's mix with its figures ("绩 = 40% indicators (85.00) + ..."), or why
     there is none (no indicators, or the raters' part withheld)."""
-    if part.note and part.indicator is None:
+    if part.note and (part.indicator is None or part.mixed is None):
         return translate(part.note, {"dimension": title}, locale=locale)
     line = translate(
         MIXED,
