@@ -975,6 +975,44 @@ def cadre_theme_table(overview: CampaignOverview, locale: str) -> Table:
     )
 
 
+def unit_theme_tables(overview: CampaignOverview, locale: str) -> list[Table]:
+    """Per unit (by name), its themes, then its cadres with the comments their reports list
+    and the themes of those: what HR's themes page shows."""
+    _ = _translator(locale)
+    themes, k = overview.themes, overview.campaign.anonymity_k
+    if themes is None:
+        return []
+    joiner = "、" if locale == "zh" else "; "
+    header = [_(N_("Cadre id")), _(N_("Name")), _(N_("Comments")), _(N_("Comment themes"))]
+    tables = []
+    for number, unit in enumerate(sorted(themes.units), start=1):
+        found = themes.units[unit]
+        tables.append(
+            Table(
+                f"unit-{number}",
+                _(N_("Unit %(unit)s"), unit=unit),
+                theme_header(locale),
+                theme_rows(found, locale),
+                empty=no_themes(found, k, locale),
+                prose=True,
+            )
+        )
+        rows = []
+        for result in overview.results:
+            if result.cadre.unit != unit:
+                continue
+            own = themes.cadres.get(result.cadre.id)
+            named = [
+                _(N_("%(theme)s: %(count)s"), theme=theme_name(t, locale), count=t.count)
+                for t in (own.themes if own else ())
+            ]
+            listed = overview.comments.get(result.cadre.id)
+            count = len(listed.comments) if listed else 0
+            rows.append([result.cadre.external_id, result.cadre.name, count, joiner.join(named)])
+        tables.append(Table(f"unit-{number}-cadres", "", header, rows, cadre_column=0))
+    return tables
+
+
 def overview_tables(overview: CampaignOverview, locale: str) -> list[Table]:
     """The campaign overview, described once: every table, in the order every output uses."""
     return [
