@@ -101,6 +101,7 @@ def web_pages(client, campaign: Campaign) -> dict[str, object]:
     pages: dict[str, object] = {"web overview": visible(client.get(base).data)}
     for cadre in CADRES:
         pages[f"web {cadre}"] = visible(client.get(f"{base}/cadres/{cadre}").data)
+    pages["web themes"] = visible(client.get(f"{base}/themes").data)
     download = client.get(f"{base}/results.xlsx")
     assert download.status_code == 200
     workbook = openpyxl.load_workbook(BytesIO(download.data))
