@@ -951,7 +951,7 @@ def unit_theme_table(overview: CampaignOverview, locale: str) -> Table:
         _(N_("Comment themes per unit")),
         rows,
         notes=[_(THEMES_RULE, k=k)],
-        empty=_(NO_THEMES_FEW) if not rows[1:] else None,
+        empty=_(N_("No unit has a comment theme.")) if not rows[1:] else None,
         prose=True,
     )
 
