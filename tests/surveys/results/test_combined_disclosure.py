@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from pypdf import PdfReader
 from sqlmodel import select
 
-from bot.results import result_lines
+from bot.results import result_lines, suggestion_lines, theme_lines
 from storage.engine import make_engine
 from storage.models import Campaign, Response
 from storage.shared import cadre_summary
@@ -70,12 +70,23 @@ def pdf_text(write, *args) -> str:
     return "\n".join(page.extract_text() for page in reader.pages)
 
 
-def bot_text(campaign: Campaign, result, locale: str) -> str:
-    """What /results says to the cadre (the bot's own formatting, without a chat)."""
-    chat = SimpleNamespace(
+def bot_chat(locale: str) -> SimpleNamespace:
+    """What the bot's formatting reads of a conversation: the language and ``_``."""
+    return SimpleNamespace(
         locale=locale, _=lambda message, **values: translate(message, values or None, locale=locale)
     )
+
+
+def bot_text(campaign: Campaign, result, locale: str) -> str:
+    """What /results says to the cadre (the bot's own formatting, without a chat)."""
+    chat = bot_chat(locale)
     return "\n".join(result_lines(chat, CadreOutcome(campaign, result.cadre, result)))
+
+
+def bot_development(report, locale: str) -> str:
+    """The suggestions and themes /results adds for the cadre after publication."""
+    chat = bot_chat(locale)
+    return "\n".join(suggestion_lines(chat, report) + theme_lines(chat, report))
 
 
 def shared_rows(session, campaign: Campaign, tmp_path) -> list[dict]:
@@ -131,6 +142,7 @@ def every_output(session, campaign: Campaign, tmp_path, client=None) -> str:
             )
             outputs[f"report {cadre} {locale}"] = report_text(report, locale)
             outputs[f"bot {cadre} {locale}"] = bot_text(campaign, result, locale)
+            outputs[f"bot development {cadre} {locale}"] = bot_development(report, locale)
             if locale == "en":
                 outputs[f"pdf {cadre}"] = pdf_text(write_cadre_report_pdf, report, locale)
     outputs["pdf overview"] = pdf_text(write_overview_pdf, overview, "en")
