@@ -13,6 +13,7 @@ from io import BytesIO
 import openpyxl
 import pytest
 from pypdf import PdfReader
+from sqlmodel import Session
 
 from surveys.results.report_pdf import write_cadre_report_pdf, write_overview_pdf
 from surveys.results.reports import (
@@ -26,6 +27,7 @@ from surveys.results.reports import (
 )
 from tests.performance_campaign import performance_campaign
 from tests.report_campaign import report_campaign
+from tests.themes_campaign import history_campaigns
 
 FORMULA = (
     "Work performance = 40% x the indicator score + 60% x the raters' figure. The indicator "
@@ -148,3 +150,13 @@ def test_no_performance_tables_without_a_performance_section(session, now):
     assert not {"performance", "indicators"} & set(by_key(overview_tables(overview, "en")))
     report = cadre_report(session=session, campaign=campaign, cadre_id="C1")
     assert not {"performance", "performance_parts"} & set(by_key(cadre_tables(report, "en")))
+
+
+def test_the_parts_and_themes_read_the_same_on_both_databases(any_engine, now, tmp_path):
+    with Session(any_engine, expire_on_commit=False) as session:
+        campaign = performance_campaign(session, now, tmp_path)
+        report = cadre_report(session=session, campaign=campaign, cadre_id="C1")
+        _, current = history_campaigns(session, now)
+        themed = cadre_report(session=session, campaign=current, cadre_id="C1")
+    assert MIXED in report_text(report, "en")
+    assert by_key(cadre_tables(themed, "en"))["themes"].rows[0][:2] == ["Work style", 3]
