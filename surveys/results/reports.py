@@ -23,7 +23,17 @@ never in the order the table stores them, and get references ``B1``, ``B2``,
 (``Response.ballot_id``) and every record of that form is a visible ballot
 (a whole ballot, whose pattern at least k raters share: a link into a
 hidden record would carry its answers into the leniency checks), and a
-comment only where its cadre has at least ``DEFAULT_COMMENT_K`` of them.
+comment only where its cadre has at least ``DEFAULT_COMMENT_K`` of them.  Where
+the comment is split (1 to k - 1 raters outside the groups shown on their own
+could comment), only the comments of the groups shown alone are listed,
+counted and themed (``listed_comment_groups``).
+
+Both reports also carry, where the template has them, the performance
+indicators (实绩) and both parts of the mixed dimension as
+``surveys.results.performance_parts.shown_performance`` lets them through;
+the cadre report the development suggestions (shown figures only) and the
+themes of its listed comments, the overview each unit's themes over the
+comments the reports list (``surveys.results.suggestions``).
 """
 
 from __future__ import annotations
