@@ -827,15 +827,20 @@ def indicator_header(locale: str) -> list[str]:
     ]
 
 
+def as_given(value: float) -> float | int:
+    """A figure HR gave, as HR wrote it: 1500 rather than 1500.0."""
+    return int(value) if float(value).is_integer() else value
+
+
 def indicator_row(reached: Attainment, locale: str) -> list:
     """One indicator as HR gave it, with its attainment uncapped and as counted (capped)."""
     indicator = reached.indicator
     return [
         indicator.name,
-        indicator.target,
-        indicator.actual,
+        as_given(indicator.target),
+        as_given(indicator.actual),
         indicator.unit,
-        indicator.weight,
+        as_given(indicator.weight),
         direction_label(indicator.direction, locale),
         attainment_percent(reached.ratio),
         figure(reached.counted * 100),

@@ -474,8 +474,8 @@ def test_cadre_page_and_overview_show_the_indicators_and_how_they_were_combined(
     assert page.status_code == 200
     indicators = table_with(page.data, "Indicator")
     assert indicators[1:] == [
-        ["投诉件数", "25.0", "50.0", "件", "1.0", "lower is better", "50.0", "50.0"],
-        ["招商引资", "1000.0", "1500.0", "万元", "1.0", "higher is better", "150.0", "120.0"],
+        ["投诉件数", "25", "50", "件", "1", "lower is better", "50.0", "50.0"],
+        ["招商引资", "1000", "1500", "万元", "1", "higher is better", "150.0", "120.0"],
     ]
     text = visible(page.data)
     assert "Work performance: indicators and ratings combined" in text

@@ -57,8 +57,8 @@ def test_the_cadre_report_lists_the_indicators_both_parts_and_the_formula(sessio
     report = cadre_report(session=session, campaign=campaign, cadre_id="C1")
     tables = by_key(cadre_tables(report, "en"))
     assert tables["performance"].rows == [
-        ["投诉件数", 25.0, 50.0, "件", 1.0, "lower is better", 50.0, 50.0],
-        ["招商引资", 1000.0, 1500.0, "万元", 1.0, "higher is better", 150.0, 120.0],
+        ["投诉件数", 25, 50, "件", 1, "lower is better", 50.0, 50.0],
+        ["招商引资", 1000, 1500, "万元", 1, "higher is better", 150.0, 120.0],
     ]
     assert tables["performance_parts"].title == "Work performance: indicators and ratings combined"
     assert tables["performance_parts"].rows == [
@@ -69,11 +69,11 @@ def test_the_cadre_report_lists_the_indicators_both_parts_and_the_formula(sessio
     ]
     assert tables["performance_parts"].notes == [FORMULA, MIXED]
     text = report_text(report, "en")
-    assert "招商引资   1000.0  1500.0  万元" in text
+    assert "招商引资   1000    1500    万元" in text
     assert "Work performance (combined): 94.0" in text and MIXED in text and FORMULA in text
     assert [row[1] for row in tables["dimensions"].rows] == [100.0, 100.0, 100.0, 94.0, 100.0]
     printed = pdf_text(write_cadre_report_pdf, report, "en")
-    for expected in ("招商引资", "1500.0", "120.0", "85.0", "94.0", "Raters' figure"):
+    for expected in ("招商引资", "1500", "120.0", "85.0", "94.0", "Raters' figure"):
         assert expected in printed
     assert "= 94.00" in printed
 
