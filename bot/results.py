@@ -10,6 +10,7 @@ from surveys.collection.chats import chat_cadres
 from surveys.notification.publication import CadreOutcome, cadre_outcomes, results_due
 from surveys.results.appeals import appeal_deadline
 from surveys.results.outcomes import describe, grade_label, group_label, radar_chart
+from surveys.results.reports import CadreReport, cadre_report, dimension_titles, theme_name
 from surveys.rules.messages import N_
 from surveys.rules.scoring import rounded
 from surveys.setup.campaigns import snapshot
@@ -49,6 +50,7 @@ def show_outcome(conversation: Conversation, outcome: CadreOutcome) -> None:
         )
         return
     lines = result_lines(conversation, outcome)
+    lines += development_lines(conversation, outcome)
     deadline = appeal_deadline(outcome.campaign)
     today = conversation.now.astimezone(ZoneInfo(outcome.campaign.timezone)).date()
     if deadline is not None and today <= deadline:
@@ -101,6 +103,67 @@ def result_lines(conversation: Conversation, outcome: CadreOutcome) -> list[str]
             "",
             _(N_("Groups with too few responses are not shown, to keep raters anonymous.")),
         ]
+    return lines
+
+
+def development_lines(conversation: Conversation, outcome: CadreOutcome) -> list[str]:
+    """The cadre's development suggestions and comment themes, as the cadre's report has
+    them (``surveys.results.reports.cadre_report``): shown figures only, and themes only
+    of the comments the report lists (at least the comment threshold), k comments each."""
+    report = cadre_report(
+        session=conversation.session,
+        campaign=outcome.campaign,
+        cadre_id=outcome.cadre.external_id,
+    )
+    return suggestion_lines(conversation, report) + theme_lines(conversation, report)
+
+
+def suggestion_lines(conversation: Conversation, report: CadreReport) -> list[str]:
+    """Weak spots against the unit and the cadre's previous campaign, and training topics."""
+    _, locale = conversation._, conversation.locale
+    suggestion = report.suggestion
+    if suggestion is None or not (suggestion.against_unit or suggestion.against_history):
+        return []
+    titles = dimension_titles(report.questionnaire, locale)
+    lines = ["", _(N_("Development suggestions")) + ("：" if locale == "zh" else ":")]
+    lines += [
+        "  "
+        + _(
+            N_("%(dimension)s (%(gap)s below the unit average)"),
+            dimension=titles.get(spot.dimension, spot.dimension),
+            gap=rounded(rounded(spot.reference) - rounded(spot.score)),
+        )
+        for spot in suggestion.against_unit
+    ]
+    if suggestion.previous is not None:
+        lines += [
+            "  "
+            + _(
+                N_("%(dimension)s (%(gap)s below %(campaign)s)"),
+                dimension=titles.get(spot.dimension, spot.dimension),
+                gap=rounded(rounded(spot.reference) - rounded(spot.score)),
+                campaign=suggestion.previous.name,
+            )
+            for spot in suggestion.against_history
+        ]
+    if suggestion.topics:
+        joiner = "、" if locale == "zh" else "; "
+        topics = joiner.join(topic.get(locale) for topic in suggestion.topics)
+        lines.append(_(N_("Suggested training: %(topics)s"), topics=topics))
+    return lines
+
+
+def theme_lines(conversation: Conversation, report: CadreReport) -> list[str]:
+    """The themes of the comments the report lists, with counts (no comment is quoted)."""
+    _, locale = conversation._, conversation.locale
+    themes = report.themes
+    if themes is None or not themes.themes:
+        return []
+    lines = ["", _(N_("Comment themes (%(count)s comments):"), count=themes.comments)]
+    lines += [
+        "  " + _(N_("%(theme)s: %(count)s"), theme=theme_name(theme, locale), count=theme.count)
+        for theme in themes.themes
+    ]
     return lines
 
 

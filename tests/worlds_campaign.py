@@ -44,6 +44,7 @@ from surveys.collection.ballots import (
     submit_ballot,
     submit_public,
 )
+from surveys.setup import campaigns
 from surveys.setup.channels import create_channel
 from tests.factories import make_campaign, opened_responses, roster_rows, tokens
 
@@ -103,14 +104,42 @@ def plan(world: int, rater: str, cadre: str) -> tuple[str, dict[str, str], str]:
 
 
 Plan = Callable[[int, str, str], tuple[str, dict[str, str], str]]
+Comments = Callable[[int, str, str], str | None]
 
 
-def worlds_campaign(session: Session, now: datetime, world: int, plan: Plan = plan) -> Campaign:
+def no_comments(world: int, rater: str, cadre: str) -> str | None:
+    """Nobody comments (the worlds of issue 14)."""
+    return None
+
+
+def without_public_comments(session: Session, campaign: Campaign) -> None:
+    """The campaign's frozen form with no comment box for the public, before any ballot."""
+    frozen = dict(campaign.questionnaire)
+    comment = dict(frozen["comment"])
+    comment["groups"] = [group for group in comment["groups"] if group != "public"]
+    campaign.questionnaire = {**frozen, "comment": comment}
+    session.add(campaign)
+    session.commit()
+    campaigns._SNAPSHOTS.pop(campaign.id, None)  # parsed once per process: parse it again
+
+
+def worlds_campaign(
+    session: Session,
+    now: datetime,
+    world: int,
+    plan: Plan = plan,
+    comments: Comments = no_comments,
+    public_comments: bool = True,
+) -> Campaign:
     """World 1 or 2 as above: every ballot submitted, two public ratings of C1, box opened.
 
-    ``plan`` gives each rater's answers on each cadre in a world, for other pairs of worlds.
+    ``plan`` gives each rater's answers on each cadre in a world, for other pairs of worlds;
+    ``comments`` each rater's comment on each cadre (none by default); without
+    ``public_comments`` the public's form has no comment box.
     """
     campaign = make_campaign(session, now=now, rows=worlds_roster())
+    if not public_comments:
+        without_public_comments(session, campaign)
     links = tokens(session, campaign)
     for rater, token in sorted(links.items()):
         form = open_ballot(session=session, token=token, now=now)
@@ -124,6 +153,7 @@ def worlds_campaign(session: Session, now: datetime, world: int, plan: Plan = pl
                     for item in dimension.items
                 },
                 vote=vote if section.votes else None,
+                comment=comments(world, rater, section.cadre.external_id),
             )
         submit_ballot(session=session, token=token, answers=answers, now=now)
         session.commit()

@@ -395,6 +395,23 @@ def split_answers(
     return frozenset(split)
 
 
+def listed_comment_groups(result: ShownResult) -> frozenset[str] | None:
+    """The rater groups whose comments may be listed for this cadre: every group (None), or,
+    when the comment is split, the groups shown on their own only.
+
+    A split comment (``COMMENT`` in ``ShownResult.split``) is one that 1 to k - 1 raters
+    outside the groups shown on their own could have written.  Listing their comments
+    among the others would show what they wrote (and, through the count, whether they
+    wrote at all): two campaigns differing only in those raters' comments would give
+    different reports.  So their comments are left out of every list, count and theme,
+    and the groups shown alone, whose counts are shown anyway, are listed by the usual
+    comment threshold.
+    """
+    if COMMENT not in result.split:
+        return None
+    return frozenset(result.shown.groups) - {OTHER}
+
+
 def rule_input(
     questionnaire: Questionnaire,
     cadre: Cadre,

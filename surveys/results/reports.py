@@ -23,7 +23,17 @@ never in the order the table stores them, and get references ``B1``, ``B2``,
 (``Response.ballot_id``) and every record of that form is a visible ballot
 (a whole ballot, whose pattern at least k raters share: a link into a
 hidden record would carry its answers into the leniency checks), and a
-comment only where its cadre has at least ``DEFAULT_COMMENT_K`` of them.
+comment only where its cadre has at least ``DEFAULT_COMMENT_K`` of them.  Where
+the comment is split (1 to k - 1 raters outside the groups shown on their own
+could comment), only the comments of the groups shown alone are listed,
+counted and themed (``listed_comment_groups``).
+
+Both reports also carry, where the template has them, the performance
+indicators (实绩) and both parts of the mixed dimension as
+``surveys.results.performance_parts.shown_performance`` lets them through;
+the cadre report the development suggestions (shown figures only) and the
+themes of its listed comments, the overview each unit's themes over the
+comments the reports list (``surveys.results.suggestions``).
 """
 
 from __future__ import annotations
@@ -43,8 +53,23 @@ from surveys.documents.report_tables import LIST, PAIRS, Table
 from surveys.documents.report_text import format_table as format_table  # the commands' tables
 from surveys.documents.report_text import tables_text
 from surveys.documents.report_xlsx import table_sheets, write_tables
-from surveys.results.outcomes import ShownResult, describe, grade_label, group_label, shown_results
+from surveys.results.outcomes import (
+    ShownResult,
+    describe,
+    grade_label,
+    group_label,
+    listed_comment_groups,
+    shown_results,
+)
+from surveys.results.performance_parts import shown_performance
 from surveys.results.rulebook import explain
+from surveys.results.suggestions import (
+    CampaignThemes,
+    DevelopmentSuggestion,
+    WeakSpot,
+    campaign_themes,
+    development_suggestions,
+)
 from surveys.rules.disclosure import (
     DEFAULT_COMMENT_K,
     DIMENSION_WITHHELD,
@@ -53,6 +78,7 @@ from surveys.rules.disclosure import (
     disclose_comments,
 )
 from surveys.rules.messages import N_, translate
+from surveys.rules.performance import LOWER, MIXED, Attainment, PerformancePart
 from surveys.rules.quality import (
     AdjustedComposite,
     QualityFlag,
@@ -65,6 +91,7 @@ from surveys.rules.questionnaire import GRADES, Questionnaire
 from surveys.rules.rater_groups import group_order
 from surveys.rules.reliability import ICC, Alpha, dimension_alpha_gaps, dimension_alphas, group_icc
 from surveys.rules.scoring import ScoredResponse, rounded
+from surveys.rules.themes import KEYWORD, CommentThemes, Theme, comment_themes
 from surveys.setup.campaigns import CampaignError, snapshot
 from surveys.setup.channels import ChannelFlag, channel_flags
 
@@ -84,6 +111,21 @@ BALLOTS_WITHHELD = N_(
     "or answers of fewer than %(k)s other raters."
 )
 NO_CADRE = N_("no cadre with id %(cadre)s in this campaign")
+PERFORMANCE_RULE = N_(
+    "%(dimension)s = %(share)s%% x the indicator score + %(rest)s%% x the raters' figure. "
+    "The indicator score is the weighted mean attainment x 100, at most 100: each "
+    "indicator's actual / target (target / actual where lower is better), counted up to "
+    "%(cap)s%%."
+)
+THEMES_RULE = N_(
+    "Themes group only the comments the reports list, and a theme needs at least %(k)s comments."
+)
+COMMENTS_SPLIT = N_(
+    "Only the comments of the groups shown on their own are listed: the other raters who "
+    "could comment are fewer than %(k)s."
+)
+NO_THEMES_FEW = N_("No comment themes: too few comments may be shown.")
+NO_THEMES_SHARED = N_("No comment themes: %(count)s comments, no theme shared by %(k)s of them.")
 
 
 @dataclass(frozen=True)
@@ -127,6 +169,7 @@ class CampaignOverview:
     bursts: list[ChannelFlag]
     alphas: dict[str, Alpha | None]
     iccs: dict[str, ICC | None]
+    themes: CampaignThemes | None = None
 
     def grade_counts(self) -> dict[str | None, int]:
         """How many cadres have each grade as shown (None: no grade shown)."""
@@ -143,6 +186,8 @@ class CadreReport:
     result: ShownResult
     comments: CommentDisclosure
     adjusted: AdjustedComposite | None
+    suggestion: DevelopmentSuggestion | None = None
+    themes: CommentThemes | None = None
 
 
 # --- data ---------------------------------------------------------------------------------------
@@ -164,14 +209,26 @@ def stored_ballots(*, session: Session, campaign: Campaign) -> list[StoredBallot
 
 
 def shown_comments(
-    ballots: Iterable[StoredBallot], cadres: Iterable[Cadre], shuffler: random.Random | None
+    ballots: Iterable[StoredBallot], results: Iterable[ShownResult], shuffler: random.Random | None
 ) -> dict[str, CommentDisclosure]:
-    """Per cadre, the comments that may be shown (shuffled), by the comment threshold."""
-    written: dict[str, list[str | None]] = {cadre.id: [] for cadre in cadres}
+    """Per cadre, the comments that may be shown (shuffled), by the comment threshold.
+
+    Where the comment is split (``listed_comment_groups``), only the comments of
+    the groups shown on their own count: the others' are neither listed nor counted.
+    The shuffler alone orders them (``shuffler`` is for tests; by default the
+    operating system's randomness).
+    """
+    listed = {result.cadre.id: listed_comment_groups(result) for result in results}
+    written: dict[str, list[str | None]] = {cadre_id: [] for cadre_id in listed}
     for ballot in ballots:
-        written.setdefault(ballot.cadre_id, []).append(ballot.comment)
+        groups = listed.get(ballot.cadre_id)
+        if groups is None or ballot.group in groups:
+            written.setdefault(ballot.cadre_id, []).append(ballot.comment)
     return {
-        cadre_id: disclose_comments(comments, DEFAULT_COMMENT_K, shuffler=shuffler)
+        # sorted first, so only the shuffler orders them, never the table's physical order
+        cadre_id: disclose_comments(
+            sorted(comments, key=lambda c: c or ""), DEFAULT_COMMENT_K, shuffler=shuffler
+        )
         for cadre_id, comments in written.items()
     }
 
@@ -264,7 +321,7 @@ def campaign_overview(
     responses = [ballot.scored() for ballot in ballots]
     results = shown_results(session=session, campaign=campaign, responses=responses)
     ballots = linked_as_shown(results, ballots)
-    comments = shown_comments(ballots, [result.cadre for result in results], shuffler)
+    comments = shown_comments(ballots, results, shuffler)
     visible = visible_ballots(questionnaire, results, ballots, comments)
     checked = [to_ballot(questionnaire, v.ref, v.ballot.scored(), v.ballot.link) for v in visible]
     scored = [v.ballot.scored() for v in visible]
@@ -281,6 +338,11 @@ def campaign_overview(
         bursts=channel_flags(session=session, campaign=campaign, now=campaign.closes_at),
         alphas=dimension_alphas(questionnaire, scored),
         iccs={group: group_icc(questionnaire, scored, group) for group in groups},
+        themes=campaign_themes(
+            session=session,
+            campaign=campaign,
+            pools={cadre_id: shown.comments for cadre_id, shown in comments.items()},
+        ),
     )
 
 
@@ -301,15 +363,18 @@ def cadre_report(
     ballots = linked_as_shown(results, ballots)
     questionnaire = snapshot(campaign)
     comments = shown_comments(
-        [b for b in ballots if b.cadre_id == result.cadre.id], [result.cadre], shuffler
-    )
+        [b for b in ballots if b.cadre_id == result.cadre.id], [result], shuffler
+    )[result.cadre.id]
     adjusted = adjusted_composites(questionnaire, [result], ballots)
+    suggestions = development_suggestions(session=session, campaign=campaign, results=[result])
     return CadreReport(
         campaign=campaign,
         questionnaire=questionnaire,
         result=result,
-        comments=comments[result.cadre.id],
+        comments=comments,
         adjusted=adjusted.get(result.cadre.id),
+        suggestion=suggestions[0],
+        themes=comment_themes(comments.comments, campaign.anonymity_k),
     )
 
 
@@ -689,6 +754,280 @@ def ballot_table(overview: CampaignOverview, locale: str) -> Table:
     return _titled("ballots", _(N_("Ballots")), rows, printed=False)
 
 
+# --- performance indicators (实绩) ---------------------------------------------------------------
+
+
+def performance_title(questionnaire: Questionnaire, locale: str) -> str:
+    """The performance dimension's title (usually 绩) in a language."""
+    key = questionnaire.performance.dimension
+    return dimension_titles(questionnaire, locale).get(key, key)
+
+
+def performance_rule(questionnaire: Questionnaire, locale: str) -> str:
+    """How the performance dimension is made, as one sentence with the template's numbers."""
+    settings = questionnaire.performance
+    return translate(
+        PERFORMANCE_RULE,
+        {
+            "dimension": performance_title(questionnaire, locale),
+            "share": f"{rounded(settings.share * 100):g}",
+            "rest": f"{rounded(100 - settings.share * 100):g}",
+            "cap": f"{rounded(settings.cap * 100):g}",
+        },
+        locale=locale,
+    )
+
+
+def performance_sentence(part: PerformancePart, title: str, locale: str) -> str:
+    """This cadre's mix with its figures ("绩 = 40% indicators (85.00) + ..."), or why
+    there is none (no indicators, or the raters' part withheld)."""
+    if part.note and (part.indicator is None or part.mixed is None):
+        return translate(part.note, {"dimension": title}, locale=locale)
+    line = translate(
+        MIXED,
+        {
+            "dimension": title,
+            "share": f"{rounded(part.share * 100):g}",
+            "indicator": _shown_figure(part.indicator),
+            "rest": f"{rounded(100 - part.share * 100):g}",
+            "rating": _shown_figure(part.rating),
+            "mixed": _shown_figure(part.mixed),
+        },
+        locale=locale,
+    )
+    if part.note:
+        line += " " + translate(part.note, {"dimension": title}, locale=locale)
+    return line
+
+
+def direction_label(direction: str, locale: str) -> str:
+    """Which way an indicator is better, in words."""
+    if direction == LOWER:
+        return translate(N_("lower is better"), locale=locale)
+    return translate(N_("higher is better"), locale=locale)
+
+
+def attainment_percent(ratio: float) -> float | str:
+    """An attainment as a percentage with two decimals (∞: nothing where lower is better)."""
+    return "∞" if ratio == float("inf") else figure(ratio * 100)
+
+
+def indicator_header(locale: str) -> list[str]:
+    """The columns of one indicator: what, target, actual, unit, weight, direction, attainment."""
+    _ = _translator(locale)
+    return [
+        _(N_("Indicator")),
+        _(N_("Target")),
+        _(N_("Actual")),
+        _(N_("Unit of measure")),
+        _(N_("Weight")),
+        _(N_("Direction")),
+        _(N_("Attainment (%)")),
+        _(N_("Counted (%)")),
+    ]
+
+
+def as_given(value: float) -> float | int:
+    """A figure HR gave, as HR wrote it: 1500 rather than 1500.0."""
+    return int(value) if float(value).is_integer() else value
+
+
+def indicator_row(reached: Attainment, locale: str) -> list:
+    """One indicator as HR gave it, with its attainment uncapped and as counted (capped)."""
+    indicator = reached.indicator
+    return [
+        indicator.name,
+        as_given(indicator.target),
+        as_given(indicator.actual),
+        indicator.unit,
+        as_given(indicator.weight),
+        direction_label(indicator.direction, locale),
+        attainment_percent(reached.ratio),
+        figure(reached.counted * 100),
+    ]
+
+
+def performance_parts_row(part: PerformancePart) -> list:
+    """Indicator score, the raters' figure, the indicators' share (%) and the combined score:
+    each only as ``shown_performance`` lets it through."""
+    return [
+        figure(part.indicator),
+        figure(part.rating),
+        percent(part.share),
+        figure(part.mixed),
+    ]
+
+
+def performance_parts_header(questionnaire: Questionnaire, locale: str) -> list[str]:
+    """The names of the four parts, the combined one named after the dimension."""
+    _ = _translator(locale)
+    return [
+        _(N_("Indicator score")),
+        _(N_("Raters' figure")),
+        _(N_("Indicator share (%)")),
+        _(N_("%(dimension)s (combined)"), dimension=performance_title(questionnaire, locale)),
+    ]
+
+
+def performance_table(overview: CampaignOverview, locale: str) -> Table:
+    """Per cadre, the performance dimension's parts and the combined score, the rule below."""
+    _ = _translator(locale)
+    questionnaire = overview.questionnaire
+    rows = [
+        [_(N_("Cadre id")), _(N_("Name")), _(N_("Indicators"))]
+        + performance_parts_header(questionnaire, locale)
+    ]
+    for result in overview.results:
+        part = shown_performance(result)
+        if part is not None:
+            rows.append(
+                [
+                    result.cadre.external_id,
+                    result.cadre.name,
+                    len(part.attainments),
+                    *performance_parts_row(part),
+                ]
+            )
+    return _titled(
+        "performance",
+        _(N_("Performance indicators")),
+        rows,
+        notes=[performance_rule(questionnaire, locale)],
+        cadre_column=0,
+    )
+
+
+def indicator_table(overview: CampaignOverview, locale: str) -> Table:
+    """Every cadre's indicators, one row each, with the attainment counted (workbook only)."""
+    _ = _translator(locale)
+    rows = [[_(N_("Cadre id")), _(N_("Name")), *indicator_header(locale)]]
+    for result in overview.results:
+        part = shown_performance(result)
+        for reached in part.attainments if part is not None else ():
+            rows.append(
+                [result.cadre.external_id, result.cadre.name, *indicator_row(reached, locale)]
+            )
+    return _titled("indicators", _(N_("Indicators")), rows, printed=False, cadre_column=0)
+
+
+def performance_tables(overview: CampaignOverview, locale: str) -> list[Table]:
+    """The performance tables of the overview, only when the template mixes indicators in."""
+    if overview.questionnaire.performance is None:
+        return []
+    return [performance_table(overview, locale), indicator_table(overview, locale)]
+
+
+# --- comment themes -----------------------------------------------------------------------------
+
+
+def theme_name(theme: Theme, locale: str) -> str:
+    """A lexicon theme's name in a language, or a keyword theme's word in quotes."""
+    if theme.key == KEYWORD:
+        return translate(N_("“%(word)s”"), {"word": theme.label}, locale=locale)
+    return translate(theme.label, locale=locale)
+
+
+def theme_examples(theme: Theme, locale: str) -> str:
+    """A theme's example comments on one line."""
+    return ("；" if locale == "zh" else " / ").join(theme.examples)
+
+
+def theme_rows(themes: CommentThemes, locale: str) -> list[list]:
+    """Each theme: its name, how many comments it holds, examples."""
+    return [
+        [theme_name(theme, locale), theme.count, theme_examples(theme, locale)]
+        for theme in themes.themes
+    ]
+
+
+def no_themes(themes: CommentThemes, k: int, locale: str) -> str:
+    """Why there are no themes: too few comments may be shown, or none shares k."""
+    if themes.comments < k:
+        return translate(NO_THEMES_FEW, locale=locale)
+    return translate(NO_THEMES_SHARED, {"count": themes.comments, "k": k}, locale=locale)
+
+
+def theme_header(locale: str) -> list[str]:
+    """Theme, comments, examples."""
+    _ = _translator(locale)
+    return [_(N_("Theme")), _(N_("Comments")), _(N_("Examples"))]
+
+
+def unit_theme_table(overview: CampaignOverview, locale: str) -> Table:
+    """Per unit, the themes of the comments its cadres' reports list (at least k each)."""
+    _ = _translator(locale)
+    rows = [[_(N_("Unit")), *theme_header(locale)]]
+    themes = overview.themes
+    k = overview.campaign.anonymity_k
+    for unit in sorted(themes.units) if themes else ():
+        rows += [[unit, *row] for row in theme_rows(themes.units[unit], locale)]
+    return _titled(
+        "unit_themes",
+        _(N_("Comment themes per unit")),
+        rows,
+        notes=[_(THEMES_RULE, k=k)],
+        empty=_(N_("No unit has a comment theme.")) if not rows[1:] else None,
+        prose=True,
+    )
+
+
+def cadre_theme_table(overview: CampaignOverview, locale: str) -> Table:
+    """Per cadre, the themes of the comments the cadre's report lists (workbook only)."""
+    _ = _translator(locale)
+    rows = [[_(N_("Cadre id")), _(N_("Name")), _(N_("Unit")), *theme_header(locale)]]
+    themes = overview.themes
+    for result in overview.results:
+        found = themes.cadres.get(result.cadre.id) if themes else None
+        for row in theme_rows(found, locale) if found else ():
+            rows.append([result.cadre.external_id, result.cadre.name, result.cadre.unit, *row])
+    return _titled(
+        "cadre_themes",
+        _(N_("Comment themes per cadre")),
+        rows,
+        printed=False,
+        cadre_column=0,
+        prose=True,
+    )
+
+
+def unit_theme_tables(overview: CampaignOverview, locale: str) -> list[Table]:
+    """Per unit (by name), its themes, then its cadres with the comments their reports list
+    and the themes of those: what HR's themes page shows."""
+    _ = _translator(locale)
+    themes, k = overview.themes, overview.campaign.anonymity_k
+    if themes is None:
+        return []
+    joiner = "、" if locale == "zh" else "; "
+    header = [_(N_("Cadre id")), _(N_("Name")), _(N_("Comments")), _(N_("Comment themes"))]
+    tables = []
+    for number, unit in enumerate(sorted(themes.units), start=1):
+        found = themes.units[unit]
+        tables.append(
+            Table(
+                f"unit-{number}",
+                _(N_("Unit %(unit)s"), unit=unit),
+                theme_header(locale),
+                theme_rows(found, locale),
+                empty=no_themes(found, k, locale),
+                prose=True,
+            )
+        )
+        rows = []
+        for result in overview.results:
+            if result.cadre.unit != unit:
+                continue
+            own = themes.cadres.get(result.cadre.id)
+            named = [
+                _(N_("%(theme)s: %(count)s"), theme=theme_name(t, locale), count=t.count)
+                for t in (own.themes if own else ())
+            ]
+            listed = overview.comments.get(result.cadre.id)
+            count = len(listed.comments) if listed else 0
+            rows.append([result.cadre.external_id, result.cadre.name, count, joiner.join(named)])
+        tables.append(Table(f"unit-{number}-cadres", "", header, rows, cadre_column=0))
+    return tables
+
+
 def overview_tables(overview: CampaignOverview, locale: str) -> list[Table]:
     """The campaign overview, described once: every table, in the order every output uses."""
     return [
@@ -697,8 +1036,11 @@ def overview_tables(overview: CampaignOverview, locale: str) -> list[Table]:
         ranking_table(overview, locale),
         completion_table(overview, locale),
         dimension_table(overview, locale),
+        *performance_tables(overview, locale),
         group_table(overview, locale),
         vote_table(overview, locale),
+        unit_theme_table(overview, locale),
+        cadre_theme_table(overview, locale),
         quality_table(overview, locale),
         reliability_table(overview, locale),
         ballot_table(overview, locale),
@@ -853,7 +1195,122 @@ def comment_table(report: CadreReport, locale: str) -> Table:
         why = translate(shown.note.message, shown.note.values, locale=locale)
         return Table("comments", title, [], [], form=LIST, empty=why)
     rows = [[comment] for comment in shown.comments]
-    return Table("comments", title, [], rows, form=LIST, empty="")
+    notes = []
+    if listed_comment_groups(report.result) is not None:
+        notes.append(translate(COMMENTS_SPLIT, {"k": report.result.k}, locale=locale))
+    return Table("comments", title, [], rows, notes=notes, form=LIST, empty="")
+
+
+def cadre_performance_tables(report: CadreReport, locale: str) -> list[Table]:
+    """The cadre's indicators (capped attainment) and how the dimension was combined, with
+    the rule and this cadre's figures in sentences; none when the template mixes none in."""
+    part = shown_performance(report.result)
+    if part is None:
+        return []
+    _ = _translator(locale)
+    questionnaire = report.questionnaire
+    title = performance_title(questionnaire, locale)
+    indicators = Table(
+        "performance",
+        _(N_("Performance indicators")),
+        indicator_header(locale),
+        [indicator_row(reached, locale) for reached in part.attainments],
+        empty=performance_sentence(part, title, locale) if not part.attainments else None,
+    )
+    parts = [
+        [label, value]
+        for label, value in zip(
+            performance_parts_header(questionnaire, locale),
+            performance_parts_row(part),
+            strict=True,
+        )
+    ]
+    notes = [performance_rule(questionnaire, locale)]
+    if part.attainments:
+        notes.append(performance_sentence(part, title, locale))
+    combined = Table(
+        "performance_parts",
+        _(N_("%(dimension)s: indicators and ratings combined"), dimension=title),
+        [],
+        parts,
+        notes=notes,
+        form=PAIRS,
+    )
+    return [indicators, combined]
+
+
+def spot_row(spot: WeakSpot, against: str, titles: dict[str, str], locale: str) -> list:
+    """One weak spot: compared with what, the dimension, both figures, the gap, the topics."""
+    joiner = "、" if locale == "zh" else "; "
+    return [
+        against,
+        titles.get(spot.dimension, spot.dimension),
+        figure(spot.score),
+        figure(spot.reference),
+        rounded(rounded(spot.score) - rounded(spot.reference)),
+        joiner.join(topic.get(locale) for topic in spot.topics),
+    ]
+
+
+def suggestion_table(report: CadreReport, locale: str) -> Table:
+    """The weakest dimensions against the unit and against the cadre's previous comparable
+    campaign, each with its training topics; the topics in one sentence below."""
+    _ = _translator(locale)
+    suggestion = report.suggestion
+    header = [
+        _(N_("Compared with")),
+        _(N_("Dimension")),
+        _(N_("Score")),
+        _(N_("Reference")),
+        _(N_("Difference")),
+        _(N_("Training topics")),
+    ]
+    title = _(N_("Development suggestions"))
+    if suggestion is None or not report.result.shown.dimension_scores:
+        return Table("suggestions", title, header, [])
+    titles = dimension_titles(report.questionnaire, locale)
+    unit = _(N_("Unit average"))
+    rows = [spot_row(spot, unit, titles, locale) for spot in suggestion.against_unit]
+    notes = []
+    if suggestion.previous is None:
+        notes.append(_(N_("No earlier comparable campaign to compare with.")))
+    else:
+        before = suggestion.previous.name
+        rows += [spot_row(spot, before, titles, locale) for spot in suggestion.against_history]
+    if suggestion.topics:
+        joiner = "、" if locale == "zh" else "; "
+        topics = joiner.join(topic.get(locale) for topic in suggestion.topics)
+        notes.append(_(N_("Suggested training: %(topics)s"), topics=topics))
+    return Table(
+        "suggestions",
+        title,
+        header,
+        rows,
+        notes=notes,
+        empty=_(N_("No dimension is below the unit average or the previous campaign.")),
+        prose=True,
+    )
+
+
+def cadre_themes_table(report: CadreReport, locale: str) -> Table:
+    """The themes of the comments this report lists, or why there are none."""
+    _ = _translator(locale)
+    themes, k = report.themes, report.campaign.anonymity_k
+    title = _(N_("Comment themes"))
+    if themes is None:
+        return Table("themes", title, theme_header(locale), [])
+    notes = [_(THEMES_RULE, k=k)] if themes.themes else []
+    if themes.themes and themes.unthemed:
+        notes.insert(0, _(N_("In no theme: %(count)s"), count=themes.unthemed))
+    return Table(
+        "themes",
+        title,
+        theme_header(locale),
+        theme_rows(themes, locale),
+        notes=notes,
+        empty=no_themes(themes, k, locale),
+        prose=True,
+    )
 
 
 def notes_table(report: CadreReport, locale: str) -> Table:
@@ -867,10 +1324,13 @@ def cadre_tables(report: CadreReport, locale: str) -> list[Table]:
     return [
         cadre_facts(report, locale),
         cadre_dimension_table(report, locale),
+        *cadre_performance_tables(report, locale),
         cadre_group_table(report, locale),
         cadre_vote_table(report, locale),
         uses_table(report, locale),
+        suggestion_table(report, locale),
         comment_table(report, locale),
+        cadre_themes_table(report, locale),
         notes_table(report, locale),
     ]
 

@@ -23,7 +23,12 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from storage.models import Cadre, Campaign, Response
-from surveys.results.outcomes import ShownResult, sealed_refusal, shown_results
+from surveys.results.outcomes import (
+    ShownResult,
+    listed_comment_groups,
+    sealed_refusal,
+    shown_results,
+)
 from surveys.rules.disclosure import DEFAULT_COMMENT_K, disclose_comments
 from surveys.rules.questionnaire import Questionnaire, Text
 from surveys.rules.ranking import DimensionGap, weakest_dimensions
@@ -80,28 +85,43 @@ def _opened(campaign: Campaign) -> None:
 
 def shown_comment_pools(*, session: Session, campaign: Campaign) -> dict[str, list[str]]:
     """Per cadre id, the comments the reports list: all of them when there are at least
-    ``DEFAULT_COMMENT_K``, else none (the same rule, ``disclose_comments``)."""
+    ``DEFAULT_COMMENT_K``, else none (the same rule, ``disclose_comments``); where the
+    comment is split, those of the groups shown on their own only (``listed_comment_groups``).
+    """
     _opened(campaign)
+    listed = {
+        result.cadre.id: listed_comment_groups(result)
+        for result in shown_results(session=session, campaign=campaign)
+    }
     rows = session.exec(
-        select(Response.cadre_id, Response.comment).where(Response.campaign_id == campaign.id)
+        select(Response.cadre_id, Response.group, Response.comment).where(
+            Response.campaign_id == campaign.id
+        )
     ).all()
     written: dict[str, list[str | None]] = defaultdict(list)
-    for cadre_id, comment in rows:
-        written[cadre_id].append(comment)
+    for cadre_id, group, comment in rows:
+        groups = listed.get(cadre_id)
+        if groups is None or group in groups:
+            written[cadre_id].append(comment)
     return {
         cadre_id: disclose_comments(comments, DEFAULT_COMMENT_K, shuffler=random.Random(0)).comments
         for cadre_id, comments in written.items()
     }
 
 
-def campaign_themes(*, session: Session, campaign: Campaign) -> CampaignThemes:
+def campaign_themes(
+    *, session: Session, campaign: Campaign, pools: dict[str, list[str]] | None = None
+) -> CampaignThemes:
     """Themes of each cadre's shown comments and of each unit's, at the campaign's k.
 
     A unit's themes pool the comments of its cadres whose comments the
     reports show; a cadre with too few comments adds none, so the unit's
-    themes never carry comments that no report lists.
+    themes never carry comments that no report lists.  ``pools`` are those
+    comments by cadre id when the caller has them already (the reports do).
     """
-    pools = shown_comment_pools(session=session, campaign=campaign)
+    if pools is None:
+        pools = shown_comment_pools(session=session, campaign=campaign)
+    _opened(campaign)
     cadres = campaign_cadres(session=session, campaign=campaign)
     k = campaign.anonymity_k
     by_unit: dict[str, list[str]] = defaultdict(list)

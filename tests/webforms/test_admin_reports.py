@@ -33,7 +33,9 @@ from tests.factories import (
     tokens,
 )
 from tests.hr import hr_client, hr_post, log_in
+from tests.performance_campaign import performance_campaign
 from tests.report_campaign import COMMENTS, report_campaign
+from tests.themes_campaign import history_campaigns
 from tests.web import parse, visible
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -456,3 +458,67 @@ def test_scrutineers_open_their_box_in_the_console_and_a_wrong_share_is_named(ap
     assert opened.status_code == 303
     event = stored(app, AuditEvent, action="open_box")[0]
     assert event.detail["scrutineers"] == ["张三", "李四"]
+
+
+# -- performance indicators, suggestions and comment themes (issue 16, items 3 and 6) ---
+
+
+def test_cadre_page_and_overview_show_the_indicators_and_how_they_were_combined(
+    app, session, now, tmp_path
+):
+    """The figures of tests/performance_campaign.py: C1's 85.00 and the raters' 100.00 at
+    40% make its 绩 94.00."""
+    campaign = performance_campaign(session, now, tmp_path)
+    officer = hr_client(app, OFFICER)
+    page = officer.get(cadre_path(campaign, "C1"))
+    assert page.status_code == 200
+    indicators = table_with(page.data, "Indicator")
+    assert indicators[1:] == [
+        ["投诉件数", "25", "50", "件", "1", "lower is better", "50.0", "50.0"],
+        ["招商引资", "1000", "1500", "万元", "1", "higher is better", "150.0", "120.0"],
+    ]
+    text = visible(page.data)
+    assert "Work performance: indicators and ratings combined" in text
+    assert "Work performance = 40% indicators (85.00) + 60% ratings (100.00) = 94.00" in text
+    assert "Development suggestions" in text and "Managing targets" in text
+    overview = officer.get(overview_path(campaign))
+    parts = next(t for t in tables(overview.data) if t[0][:3] == ["Cadre id", "Name", "Indicators"])
+    assert parts[0][3:] == [
+        "Indicator score",
+        "Raters' figure",
+        "Indicator share (%)",
+        "Work performance (combined)",
+    ]
+    assert parts[1] == ["C1", "王伟", "2", "85.0", "100.0", "40.0", "94.0"]
+    chinese = hr_client(app, OFFICER, "zh.hr")
+    chinese.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh"
+    text = visible(chinese.get(cadre_path(campaign, "C1")).data)
+    assert "绩（工作实绩）：实绩指标与测评合成" in text and "指标得分" in text
+
+
+def test_the_themes_page_shows_each_units_themes_and_its_cadres(app, session, now):
+    """tests/themes_campaign.py: C1's five comments, three on work style; C2's four are
+    fewer than the comment threshold and appear nowhere."""
+    _, campaign = history_campaigns(session, now)
+    officer = hr_client(app, OFFICER)
+    overview = officer.get(overview_path(campaign))
+    path = overview_path(campaign) + "/themes"
+    assert path in parse(overview.data).links
+    page = officer.get(path)
+    assert page.status_code == 200
+    text = visible(page.data)
+    assert "Unit 发展改革委" in text and "Unit 审批局" in text
+    themes = table_with(page.data, "Theme")
+    assert themes[1] == ["Work style", "3", "工作作风务实，经常深入基层 / 作风扎实，调研细致"]
+    cadres = table_with(page.data, "Cadre id")
+    assert cadres[1:] == [["C1", "王伟", "5", "Work style: 3"], ["C2", "李娜", "0", ""]]
+    assert cadre_path(campaign, "C1") in parse(page.data).links
+    assert "No comment themes: too few comments may be shown." in text  # 审批局
+    assert "作风务实，深入基层" not in text  # C2's comments
+    assert officer.get("/admin/campaigns/nope/themes").status_code == 404
+
+
+def test_the_themes_page_is_refused_while_the_box_is_sealed(app, session, now):
+    campaign = make_campaign(session, now=now)
+    page = hr_client(app, OFFICER).get(overview_path(campaign) + "/themes")
+    assert page.status_code == 409 and "sealed" in visible(page.data)

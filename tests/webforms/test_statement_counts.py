@@ -343,6 +343,7 @@ def test_the_results_cost_the_same_for_3_or_30_cadres(opened, tmp_path):
         ("/results.xlsx", None, "the results workbook"),
         ("/overview.pdf", None, "the overview PDF"),
         ("/appeals", "干部{last}", "the appeals"),
+        ("/themes", "干部{last}", "the comment themes per unit"),
     ):
         assert_same_count(statements_of(opened, get(path, check)), what)
 

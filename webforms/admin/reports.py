@@ -43,12 +43,14 @@ from surveys.results.opening import after_opening, open_box, sealed_count
 from surveys.results.outcomes import grade_label, radar_dimensions, sealed_refusal
 from surveys.results.report_pdf import radar_chart, write_cadre_report_pdf, write_overview_pdf
 from surveys.results.reports import (
+    THEMES_RULE,
     CadreReport,
     CampaignOverview,
     cadre_report,
     cadre_tables,
     campaign_overview,
     printed,
+    unit_theme_tables,
 )
 from surveys.results.reports import overview_tables as surveys_overview_tables
 from surveys.rules.messages import N_
@@ -296,6 +298,21 @@ def campaign_pdf(campaign_id: str):
     buffer = BytesIO()
     write_overview_pdf(buffer, overview, current_locale())
     return download(buffer.getvalue(), "application/pdf", f"overview-{file_stem(campaign)}.pdf")
+
+
+@bp.get("/campaigns/<campaign_id>/themes", endpoint="themes")
+@login_required
+def themes_view(campaign_id: str):
+    """Comment themes per unit, and each cadre's, over the comments the reports list."""
+    campaign = campaign_or_404(campaign_id)
+    overview = campaign_overview(session=get_session(), campaign=campaign)
+    return admin_page(
+        "admin/themes.html",
+        campaign=campaign,
+        tables=unit_theme_tables(overview, current_locale()),
+        links=cadre_links(overview),
+        rule=gettext(THEMES_RULE, k=campaign.anonymity_k),
+    )
 
 
 # --- one cadre ----------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from pypdf import PdfReader
 from sqlmodel import select
 
-from bot.results import result_lines
+from bot.results import result_lines, suggestion_lines, theme_lines
 from storage.engine import make_engine
 from storage.models import Campaign, Response
 from storage.shared import cadre_summary
@@ -44,6 +44,7 @@ from surveys.results.reports import (
     vote_table,
     workbook_sheets,
 )
+from surveys.results.suggestions import shown_comment_pools
 from surveys.results.summaries import push_results
 from surveys.rules.disclosure import OTHER, disclose
 from surveys.rules.grading import QUOTA_OUTSIDE, QUOTA_WITHIN, count_answers
@@ -69,12 +70,23 @@ def pdf_text(write, *args) -> str:
     return "\n".join(page.extract_text() for page in reader.pages)
 
 
-def bot_text(campaign: Campaign, result, locale: str) -> str:
-    """What /results says to the cadre (the bot's own formatting, without a chat)."""
-    chat = SimpleNamespace(
+def bot_chat(locale: str) -> SimpleNamespace:
+    """What the bot's formatting reads of a conversation: the language and ``_``."""
+    return SimpleNamespace(
         locale=locale, _=lambda message, **values: translate(message, values or None, locale=locale)
     )
+
+
+def bot_text(campaign: Campaign, result, locale: str) -> str:
+    """What /results says to the cadre (the bot's own formatting, without a chat)."""
+    chat = bot_chat(locale)
     return "\n".join(result_lines(chat, CadreOutcome(campaign, result.cadre, result)))
+
+
+def bot_development(report, locale: str) -> str:
+    """The suggestions and themes /results adds for the cadre after publication."""
+    chat = bot_chat(locale)
+    return "\n".join(suggestion_lines(chat, report) + theme_lines(chat, report))
 
 
 def shared_rows(session, campaign: Campaign, tmp_path) -> list[dict]:
@@ -100,6 +112,7 @@ def web_pages(client, campaign: Campaign) -> dict[str, object]:
     pages: dict[str, object] = {"web overview": visible(client.get(base).data)}
     for cadre in CADRES:
         pages[f"web {cadre}"] = visible(client.get(f"{base}/cadres/{cadre}").data)
+    pages["web themes"] = visible(client.get(f"{base}/themes").data)
     download = client.get(f"{base}/results.xlsx")
     assert download.status_code == 200
     workbook = openpyxl.load_workbook(BytesIO(download.data))
@@ -129,6 +142,7 @@ def every_output(session, campaign: Campaign, tmp_path, client=None) -> str:
             )
             outputs[f"report {cadre} {locale}"] = report_text(report, locale)
             outputs[f"bot {cadre} {locale}"] = bot_text(campaign, result, locale)
+            outputs[f"bot development {cadre} {locale}"] = bot_development(report, locale)
             if locale == "en":
                 outputs[f"pdf {cadre}"] = pdf_text(write_cadre_report_pdf, report, locale)
     outputs["pdf overview"] = pdf_text(write_overview_pdf, overview, "en")
@@ -343,4 +357,43 @@ def test_a_split_vote_does_not_move_the_grade(session, now, tmp_path):
     c1 = {r.cadre.external_id: r for r in shown_results(session=session, campaign=first)}["C1"]
     assert VOTE in c1.split and c1.score.votes["incompetent"] == 3
     assert c1.decision.grade != "incompetent"
+    assert every_output(session, first, tmp_path) == every_output(session, second, tmp_path)
+
+
+def hidden_comments(world: int, rater: str, cadre: str) -> str | None:
+    """On C1, the six shown superiors and peers comment alike in both worlds; the two
+    subordinates (outside the groups shown on their own, fewer than k) comment in world 1
+    only, on integrity and communication."""
+    if cadre != "C1":
+        return None
+    if rater in SUBORDINATES:
+        return (
+            {"U1": "廉洁自律，办事公道", "U2": "沟通不够，少听取意见"}[rater]
+            if world == 1
+            else None
+        )
+    return f"作风务实，经常深入基层（{rater}）"
+
+
+def test_a_split_comment_lists_only_the_comments_of_the_groups_shown_alone(session, now, tmp_path):
+    """C1's comment is split: the public (two ratings) has no comment box here, so the two
+    subordinates are the only commenting raters outside the six shown ballots.  Listing
+    their comments among the others, or counting or theming them, would tell what they
+    wrote, and whether they wrote at all."""
+    first, second = (
+        worlds_campaign(session, now, world, comments=hidden_comments, public_comments=False)
+        for world in (1, 2)
+    )
+    c1 = {r.cadre.external_id: r for r in shown_results(session=session, campaign=first)}["C1"]
+    assert COMMENT in c1.split
+    report = cadre_report(session=session, campaign=first, cadre_id="C1")
+    assert sorted(report.comments.comments) == sorted(
+        hidden_comments(1, rater, "C1") for rater in ("S1", "S2", "S3", "P1", "P2", "P3")
+    )
+    assert "Only the comments of the groups shown on their own are listed" in report_text(
+        report, "en"
+    )
+    assert [(t.key, t.count) for t in report.themes.themes] == [("work_style", 6)]
+    pools = shown_comment_pools(session=session, campaign=first)
+    assert sorted(pools[c1.cadre.id]) == sorted(report.comments.comments)
     assert every_output(session, first, tmp_path) == every_output(session, second, tmp_path)

@@ -49,6 +49,8 @@ SHEETS = [
     "Dimensions",
     "Groups",
     "Votes",
+    "Comment themes per unit",
+    "Comment themes per cadre",
     "Quality checks",
     "Reliability",
     "Ballots",
