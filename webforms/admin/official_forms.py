@@ -22,9 +22,8 @@ from surveys.results.official_forms import (
     forms_title,
     official_forms,
 )
-from surveys.results.outcomes import BOX_SEALED
-from surveys.sealing.ballot_box import BoxSealed
-from surveys.setup.campaigns import CampaignError, campaign_cadres, campaign_state, local_time
+from surveys.results.outcomes import sealed_refusal
+from surveys.setup.campaigns import CampaignError, campaign_cadres, campaign_state
 from webforms.admin.accounts import admin_page, bp, state_labels
 from webforms.admin.hr_auth import login_required
 from webforms.admin.reports import XLSX, campaign_or_404, download, file_stem
@@ -38,7 +37,7 @@ FORMATS = {"xlsx": XLSX, "pdf": "application/pdf"}
 def opened_or_409(campaign: Campaign) -> None:
     """Refuse, as the results pages do, while the box is sealed."""
     if campaign.box_opened_at is None:
-        raise BoxSealed(BOX_SEALED, {"deadline": local_time(campaign, campaign.closes_at)})
+        raise sealed_refusal(campaign)
 
 
 def forms_file(campaign: Campaign, form: str, fmt: str, cadre_id: str | None = None):
