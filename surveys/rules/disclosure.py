@@ -56,7 +56,8 @@ TOO_FEW = N_("Fewer than %(k)s responses in all, so no figure is shown")
 DIMENSION_WITHHELD = N_(
     "No overall figure for %(dimension)s: it would reveal fewer than %(k)s responses"
 )
-COMMENTS_WITHHELD = N_("%(count)s comments, fewer than %(k)s, so none is shown")
+# No count: "2 comments" under two hidden raters would tell how many of them wrote one.
+COMMENTS_WITHHELD = N_("Fewer than %(k)s comments, so none is shown")
 
 
 @dataclass(frozen=True)
@@ -213,7 +214,7 @@ def disclose_comments(
     """
     written = [comment.strip() for comment in comments if comment and comment.strip()]
     if len(written) < comment_k:
-        note = Note(COMMENTS_WITHHELD, {"count": len(written), "k": comment_k})
+        note = Note(COMMENTS_WITHHELD, {"k": comment_k})
         return CommentDisclosure([], len(written), note)
     (shuffler or random.SystemRandom()).shuffle(written)
     return CommentDisclosure(written, len(written))

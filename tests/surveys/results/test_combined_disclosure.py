@@ -397,3 +397,22 @@ def test_a_split_comment_lists_only_the_comments_of_the_groups_shown_alone(sessi
     pools = shown_comment_pools(session=session, campaign=first)
     assert sorted(pools[c1.cadre.id]) == sorted(report.comments.comments)
     assert every_output(session, first, tmp_path) == every_output(session, second, tmp_path)
+
+
+def hidden_cadre_comments(world: int, rater: str, cadre: str) -> str | None:
+    """C6's only raters, H1 and H2 (fewer than k), write one comment in world 1, two in
+    world 2; nobody else comments."""
+    if cadre != "C6":
+        return None
+    return "工作认真" if rater == "H1" or world == 2 else None
+
+
+def test_a_withheld_comment_count_is_not_printed(session, now, tmp_path):
+    """Old behaviour: "1 comments, fewer than 5, so none is shown" beside "2 comments, …":
+    the count told how many of C6's two hidden raters wrote something."""
+    first, second = (
+        worlds_campaign(session, now, world, comments=hidden_cadre_comments) for world in (1, 2)
+    )
+    report = cadre_report(session=session, campaign=first, cadre_id="C6")
+    assert "Fewer than 5 comments, so none is shown" in report_text(report, "en")
+    assert every_output(session, first, tmp_path) == every_output(session, second, tmp_path)
