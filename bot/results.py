@@ -9,7 +9,7 @@ from bot.router import Router
 from surveys.collection.chats import chat_cadres
 from surveys.notification.publication import CadreOutcome, cadre_outcomes, results_due
 from surveys.results.appeals import appeal_deadline
-from surveys.results.outcomes import describe, grade_label, group_label, radar_chart
+from surveys.results.outcomes import campaign_grade_label, describe, group_label, radar_chart
 from surveys.results.reports import CadreReport, cadre_report, dimension_titles, theme_name
 from surveys.rules.messages import N_
 from surveys.rules.scoring import rounded
@@ -76,7 +76,10 @@ def result_lines(conversation: Conversation, outcome: CadreOutcome) -> list[str]
     lines = [
         f"{outcome.campaign.name} · {outcome.cadre.name}",
         _(N_("Composite score: %(score)s"), score=figure(shown.composite)),
-        _(N_("Grade: %(grade)s"), grade=grade_label(decision.grade, locale)),
+        _(
+            N_("Grade: %(grade)s"),
+            grade=campaign_grade_label(decision.grade, locale, questionnaire),
+        ),
         "  " + describe(decision.message, decision.values, locale, questionnaire),
         "",
         _(N_("Dimensions:")),

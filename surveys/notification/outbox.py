@@ -39,7 +39,7 @@ from storage.models import (
     new_id,
 )
 from surveys.collection.chats import chat_locale, chat_settings, form_link, set_reachable
-from surveys.results.outcomes import grade_label, shown_results
+from surveys.results.outcomes import campaign_grade_label, shown_results
 from surveys.results.warnings import describe_warning, rule_label, subject_text
 from surveys.rules.messages import N_, translate
 from surveys.setup.campaigns import campaign_cadres, campaign_state, local_time, snapshot
@@ -392,7 +392,9 @@ def _notice(
     lines = [campaign.name, _(N_("Your assessment results have been published."))]
     grade = context.grade(session, campaign, row.cadre_id)
     if grade is not None:
-        lines.append(_(N_("Grade: %(grade)s"), grade=grade_label(grade, locale)))
+        lines.append(
+            _(N_("Grade: %(grade)s"), grade=campaign_grade_label(grade, locale, snapshot(campaign)))
+        )
     lines.append(_(N_("Send /results to see the details.")))
     return OutgoingMessage(row.id, row.chat_id, "\n".join(lines))
 

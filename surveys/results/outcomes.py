@@ -572,6 +572,11 @@ def grade_label(grade: str | None, locale: str, labels: Mapping[str, str] = GRAD
     return translate(labels[grade], locale=locale) if grade in labels else "—"
 
 
+def campaign_grade_label(grade: str | None, locale: str, questionnaire: Questionnaire) -> str:
+    """A grade's name in the campaign's own words (合格 for institution staff, 称职 else)."""
+    return grade_label(grade, locale, grade_labels(questionnaire.grading))
+
+
 def _joined(keys: str, names: Mapping[str, str], locale: str) -> str:
     """Comma-separated keys as names, joined the way the language lists things."""
     joiner = "、" if locale == "zh" else ", "

@@ -55,8 +55,8 @@ from surveys.documents.report_text import tables_text
 from surveys.documents.report_xlsx import table_sheets, write_tables
 from surveys.results.outcomes import (
     ShownResult,
+    campaign_grade_label,
     describe,
-    grade_label,
     group_label,
     listed_comment_groups,
     shown_results,
@@ -486,7 +486,11 @@ def grade_table(overview: CampaignOverview, locale: str) -> Table:
     total = sum(counts.values())
     rows = [[_(N_("Grade")), _(N_("Cadres")), _(N_("Share (%)"))]]
     for grade, count in counts.items():
-        label = grade_label(grade, locale) if grade else _(N_("No grade shown"))
+        label = (
+            campaign_grade_label(grade, locale, overview.questionnaire)
+            if grade
+            else _(N_("No grade shown"))
+        )
         rows.append([label, count, percent(count / total) if total else None])
     return _titled("grades", _(N_("Grades")), rows, sheet=_(N_("Overview")))
 
@@ -530,7 +534,7 @@ def ranking_table(overview: CampaignOverview, locale: str) -> Table:
                 result.score.responses_total,
                 figure(result.shown.composite),
                 figure(adjusted.adjusted) if adjusted else None,
-                grade_label(decision.grade, locale),
+                campaign_grade_label(decision.grade, locale, overview.questionnaire),
                 standing.unit_rank,
                 rounded(standing.unit_percentile, 1),
                 rounded(standing.campaign_percentile, 1),
@@ -643,7 +647,10 @@ def vote_table(overview: CampaignOverview, locale: str) -> Table:
     """Per cadre: votes cast and each grade's share (only on at least k votes)."""
     _ = _translator(locale)
     header = [_(N_("Cadre id")), _(N_("Name")), _(N_("Votes cast"))]
-    header += [_(N_("%(grade)s (%%)"), grade=grade_label(g, locale)) for g in GRADES]
+    header += [
+        _(N_("%(grade)s (%%)"), grade=campaign_grade_label(g, locale, overview.questionnaire))
+        for g in GRADES
+    ]
     rows = [header]
     for result in overview.results:
         shares = result.vote_shares
@@ -748,7 +755,12 @@ def ballot_table(overview: CampaignOverview, locale: str) -> Table:
         ballot = visible.ballot
         row = [visible.ref, visible.cadre.external_id, group_label(ballot.group, locale)]
         row += [labels.get(ballot.answers.get(item.key)) for item in items]
-        row += [grade_label(ballot.vote, locale) if ballot.vote else None, visible.comment]
+        row += [
+            campaign_grade_label(ballot.vote, locale, overview.questionnaire)
+            if ballot.vote
+            else None,
+            visible.comment,
+        ]
         row += [forms.get(ballot.link)] if links else []
         rows.append(row)
     return _titled("ballots", _(N_("Ballots")), rows, printed=False)
@@ -1092,7 +1104,7 @@ def cadre_facts(report: CadreReport, locale: str) -> Table:
             [_(N_("Leniency-adjusted composite")), _shown_figure(report.adjusted.adjusted)]
         )
     facts += [
-        [_(N_("Grade")), grade_label(decision.grade, locale)],
+        [_(N_("Grade")), campaign_grade_label(decision.grade, locale, report.questionnaire)],
         [_(N_("Deciding rule")), explain(decision, locale, report.questionnaire)],
         *([_(N_("Note")), explain(note, locale, report.questionnaire)] for note in decision.notes),
         [
@@ -1155,7 +1167,10 @@ def cadre_vote_table(report: CadreReport, locale: str) -> Table:
     _ = _translator(locale)
     shares = report.result.vote_shares
     rows = (
-        [[grade_label(grade, locale), percent(shares.get(grade))] for grade in GRADES]
+        [
+            [campaign_grade_label(grade, locale, report.questionnaire), percent(shares.get(grade))]
+            for grade in GRADES
+        ]
         if shares
         else []
     )

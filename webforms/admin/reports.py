@@ -40,7 +40,7 @@ from surveys.documents.report_xlsx import write_tables
 from surveys.notification.publication import on_publicity, publish_results
 from surveys.results.appeals import appeal_deadline, campaign_appeals, decide_appeal
 from surveys.results.opening import after_opening, open_box, sealed_count
-from surveys.results.outcomes import grade_label, radar_dimensions, sealed_refusal
+from surveys.results.outcomes import campaign_grade_label, radar_dimensions, sealed_refusal
 from surveys.results.report_pdf import radar_chart, write_cadre_report_pdf, write_overview_pdf
 from surveys.results.reports import (
     THEMES_RULE,
@@ -59,7 +59,7 @@ from surveys.rules.rater_groups import label_id
 from surveys.sealing.audit import campaign_events
 from surveys.sealing.ballot_box import BoxError, BoxKeys, BoxSealed, ShareBasket, read_key_file
 from surveys.setup.accounts import WRITERS
-from surveys.setup.campaigns import CampaignError, campaign_cadres, campaign_state
+from surveys.setup.campaigns import CampaignError, campaign_cadres, campaign_state, snapshot
 from webforms.admin.accounts import admin_page, bp, state_labels
 from webforms.admin.hr_auth import current_hr_user, login_required, roles_required
 from webforms.clock import current_time
@@ -173,6 +173,7 @@ def event_rows(session: Session, campaign: Campaign, locale: str) -> list[EventR
     """The campaign's audit trail, oldest first, with cadre names and revised grades."""
     names = {cadre.id: cadre.name for cadre in campaign_cadres(session=session, campaign=campaign)}
     labels = action_labels()
+    questionnaire = snapshot(campaign)
     rows = []
     for event in campaign_events(session=session, campaign_id=campaign.id):
         revised = (event.detail or {}).get("revised_grade")
@@ -181,7 +182,7 @@ def event_rows(session: Session, campaign: Campaign, locale: str) -> list[EventR
                 event=event,
                 action=labels.get(event.action, event.action),
                 cadre=names.get(event.cadre_id) if event.cadre_id else None,
-                grade=grade_label(revised, locale) if revised else None,
+                grade=campaign_grade_label(revised, locale, questionnaire) if revised else None,
                 actor=actor_label(event.actor),
             )
         )
@@ -541,12 +542,17 @@ def appeal_rows(session: Session, campaign: Campaign, locale: str) -> list[Appea
     """The campaign's appeals, oldest first."""
     cadres = {cadre.id: cadre for cadre in campaign_cadres(session=session, campaign=campaign)}
     labels = status_labels()
+    questionnaire = snapshot(campaign)
     return [
         AppealRow(
             appeal=appeal,
             cadre=cadres.get(appeal.cadre_id),
             status=labels.get(appeal.status, appeal.status),
-            grade=grade_label(appeal.revised_grade, locale) if appeal.revised_grade else None,
+            grade=(
+                campaign_grade_label(appeal.revised_grade, locale, questionnaire)
+                if appeal.revised_grade
+                else None
+            ),
         )
         for appeal in campaign_appeals(session=session, campaign_id=campaign.id)
     ]
@@ -563,7 +569,9 @@ def appeals_page(
         error=error,
         campaign=campaign,
         rows=appeal_rows(get_session(), campaign, locale),
-        grades=[(grade, grade_label(grade, locale)) for grade in GRADES],
+        grades=[
+            (grade, campaign_grade_label(grade, locale, snapshot(campaign))) for grade in GRADES
+        ],
         deadline=day_or_none(appeal_deadline(campaign)),
         entered=entered or {},
     )

@@ -28,6 +28,7 @@ from surveys.documents.official_form_writers import (
     write_forms_xlsx,
 )
 from surveys.results.official_forms import official_forms
+from surveys.results.reports import cadre_report, campaign_overview, overview_text, report_text
 from surveys.sealing.ballot_box import BoxSealed
 from surveys.setup.accounts import AUDITOR
 from surveys.setup.campaigns import CampaignError, campaign_cadres
@@ -346,3 +347,13 @@ def test_the_console_refuses_the_forms_before_the_box_is_opened(app, session, no
         response = officer.get(path)
         assert response.status_code == 409, path
         assert response.mimetype == "text/html"
+
+
+def test_the_reports_and_the_bot_notice_use_the_campaigns_grade_names(session, campaign):
+    """Old behaviour: the overview and the cadre report printed 称职 for institution staff,
+    whose grades are 优秀 / 合格 / 基本合格 / 不合格, while these forms printed 合格."""
+    overview = campaign_overview(session=session, campaign=campaign)
+    text = overview_text(overview, "zh")
+    report = report_text(cadre_report(session=session, campaign=campaign, cadre_id="B1"), "zh")
+    assert "合格" in text and "合格" in report
+    assert "称职" not in text and "称职" not in report

@@ -165,7 +165,7 @@ def test_the_table_and_the_trend_chart(session, campaigns):
     found = profile(session=session, external_id="C2")
     header, rows = profile_table(found, "zh")
     assert header == [
-        "测评活动", "期间", "综合得分", "等次", "百分位",
+        "测评活动", "考核期间", "综合得分", "等次", "百分位",
         "德（政治素质）", "能（业务能力）", "勤（工作作风）", "绩（工作实绩）", "廉（廉洁自律）",
     ]  # fmt: skip
     assert rows[0][:2] == ["2024年度考核", "年度考核，截止于 2024-12-01"]
