@@ -1,7 +1,9 @@
 """The HR console's window channels: open public QR channels, list them, print static codes.
 
-Does what ``cadre channels create``, ``list``, ``display`` and ``qr`` do,
-through ``surveys.setup.channels`` and ``surveys.setup.cards``.  The CLI cannot disable
+Does what ``cadre channels create``, ``list``, ``display``, ``qr`` and
+``status`` do, through ``surveys.setup.channels`` and ``surveys.setup.cards``:
+the tallies page shows each window's submissions per hour and the bursts
+``channel_flags`` finds, for every role (counts only, never who or what).  The CLI cannot disable
 a channel, so neither can the console (one rule, two edges).
 
 A static channel's public link carries no secret and is shown to every
@@ -19,21 +21,28 @@ from flask_babel import gettext
 
 from storage.models import PublicChannel
 from surveys.setup.accounts import WRITERS
-from surveys.setup.campaigns import CampaignError
+from surveys.setup.campaigns import CampaignError, campaign_state, time_zone
 from surveys.setup.cards import channel_cards
 from surveys.setup.channels import (
+    BURST_MINIMUM,
     channel_cadre_labels,
+    channel_flags,
+    channel_tallies,
     create_channel,
     display_url,
     list_channels,
     parse_cadre_ids,
     public_url,
 )
-from webforms.admin.accounts import admin_page, bp
+from webforms.admin.accounts import admin_page, bp, state_labels
 from webforms.admin.hr_auth import login_required, roles_required
 from webforms.admin.reports import campaign_message, campaign_or_404, download, file_stem
 from webforms.admin.setup import PDF, cards_pdf, invitations_problem
+from webforms.clock import current_time
 from webforms.db import get_session
+
+# The largest --minimum the page takes: a burst threshold beyond it flags nothing anyway.
+MAX_BURST_MINIMUM = 100_000
 
 
 @dataclass(frozen=True)
@@ -125,3 +134,51 @@ def cards(campaign_id: str):
             ),
         )
     return download(cards_pdf(printed), PDF, f"{file_stem(campaign)}-channels.pdf")
+
+
+# --- tallies and bursts (``cadre channels status``) -----------------------------------------
+
+
+def burst_minimum(text: str | None) -> int:
+    """The ``minimum`` HR typed (default ``BURST_MINIMUM``); ValueError with a message if bad."""
+    if text is None or not text.strip():
+        return BURST_MINIMUM
+    text = text.strip()
+    if not text.isdigit() or not 1 <= int(text) <= MAX_BURST_MINIMUM:
+        raise ValueError(
+            gettext(
+                "The burst threshold must be a whole number from 1 to %(largest)s.",
+                largest=MAX_BURST_MINIMUM,
+            )
+        )
+    return int(text)
+
+
+@bp.get("/campaigns/<campaign_id>/channels/tallies", endpoint="channel_tallies")
+@login_required
+def tallies(campaign_id: str):
+    """Public submissions per channel and hour and the bursts to check, as the CLI prints them."""
+    campaign = campaign_or_404(campaign_id)
+    entered = request.args.get("minimum", "")[:12]
+    status, error = 200, None
+    try:
+        minimum = burst_minimum(entered)
+    except ValueError as problem:
+        status, error, minimum = 400, str(problem), BURST_MINIMUM
+    now = current_time()
+    db = get_session()
+    rows = channel_tallies(session=db, campaign=campaign, now=now)
+    flags = channel_flags(session=db, campaign=campaign, now=now, minimum=minimum)
+    zone = time_zone(campaign.timezone)
+    return admin_page(
+        "admin/channel_tallies.html",
+        status,
+        campaign=campaign,
+        state=campaign_state(campaign, now),
+        states=state_labels(),
+        rows=[(row, f"{row.hour.astimezone(zone):%Y-%m-%d %H:00}") for row in rows],
+        bursts=[gettext(flag.message, **flag.values) for flag in flags],
+        minimum=minimum,
+        entered=entered if error else str(minimum),
+        error=error,
+    )
