@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
+import zipfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from sqlmodel import Session
 
 from storage.engine import make_engine
 from storage.models import Campaign
+from surveys.documents.qrcodes import qr_matrix
 from surveys.results.summaries import push_results
 from surveys.sealing.ballot_ledger import export_ledger, server_public_key
 from surveys.sealing.ledger import key_fingerprint
@@ -35,12 +37,14 @@ from surveys.setup.channels import (
     channel_flags,
     channel_tallies,
     create_channel,
+    public_url,
     record_tally,
 )
+from tests.cli import png_matrix
 from tests.factories import LEDGER_KEY, make_campaign
 from tests.hr import form_token, hr_client, hr_post
 from tests.report_campaign import report_campaign
-from tests.web import ZH, visible
+from tests.web import BASE_URL, ZH, visible
 from webforms.admin.ledger import READ_ONLY_POSTS
 
 
@@ -170,7 +174,9 @@ def test_a_writer_creates_the_key_before_the_box_opens_and_an_auditor_cannot(
     assert f"Fingerprint (SHA-256): {key_fingerprint(public)}" in page
     assert officer.get(path(campaign, "/ledger/key.pem")).data == public
     again = hr_post(officer, path(campaign, "/ledger/key"))
-    assert again.status_code == 303 and server_public_key(tmp_path / "keys" / "ledger.pem") == public
+    assert (
+        again.status_code == 303 and server_public_key(tmp_path / "keys" / "ledger.pem") == public
+    )
 
 
 # -- the ledger check (``cadre ledger verify --published --public-key --shared``) -------------
@@ -307,9 +313,20 @@ def shared_copy(session: Session, campaign: Campaign, folder: Path, now: datetim
     shared = make_engine(f"sqlite:///{file}")
     push_results(session=session, campaign=campaign, shared_engine=shared, now=now)
     shared.dispose()
-    with sqlite3.connect(file) as connection:
-        connection.execute("PRAGMA journal_mode=DELETE")  # one file to copy
+    change(file)
     return file
+
+
+def change(file: Path, statement: str | None = None) -> None:
+    """Run a statement on a SQLite file and leave everything in the one file, to copy it."""
+    connection = sqlite3.connect(file)
+    try:
+        if statement:
+            connection.execute(statement)
+            connection.commit()
+        connection.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        connection.close()
 
 
 def test_the_shared_summary_check_passes_and_names_a_changed_composite(
@@ -326,8 +343,7 @@ def test_the_shared_summary_check_passes_and_names_a_changed_composite(
     app.config["SHARED_DATABASE_URL"] = f"sqlite:///{file}"
     configured = visible(check(auditor, opened, {}, shared="1").data)
     assert "Passed: The shared database's summary against these ballots" in configured
-    with sqlite3.connect(file) as connection:
-        connection.execute("UPDATE cadre_summary SET composite = 99 WHERE cadre_id = 'C1'")
+    change(file, "UPDATE cadre_summary SET composite = 99 WHERE cadre_id = 'C1'")
     for response in (
         check(auditor, opened, {"shared_copy": file.read_bytes()}),
         check(auditor, opened, {}, shared="1"),
@@ -340,8 +356,7 @@ def test_the_shared_summary_check_passes_and_names_a_changed_composite(
 
 def test_a_shared_copy_of_another_campaign_is_refused(app, session, opened, now, tmp_path):
     file = shared_copy(session, opened, tmp_path, now)
-    with sqlite3.connect(file) as connection:
-        connection.execute("UPDATE cadre_summary SET campaign_id = 'another'")
+    change(file, "UPDATE cadre_summary SET campaign_id = 'another'")
     response = check(hr_client(app, OFFICER), opened, {"shared_copy": file.read_bytes()})
     assert response.status_code == 422
     assert "holds no summary of this campaign" in visible(response.data)
@@ -369,3 +384,39 @@ def test_an_auditor_cannot_print_channel_cards_or_make_keys(app, session, now):
     for page in ("/channels/cards.pdf", "/ledger/key"):
         response = hr_post(auditor, path(campaign, page))
         assert response.status_code == 403, page
+
+
+# -- the rest of ``cadre channels qr``: one channel, images ----------------------------------
+
+
+def test_qr_codes_of_one_channel_or_all_as_images(app, session, now):
+    campaign = make_campaign(session, now=now)
+    desks = [
+        create_channel(
+            session=session, campaign=campaign, name=name, cadre_ids=["C2"], rotating=False
+        )
+        for name in ("Desk 4", "Desk 5")
+    ]
+    rotating = create_channel(session=session, campaign=campaign, name="1号窗口", cadre_ids=["C1"])
+    session.commit()
+    officer = hr_client(app, OFFICER)
+    page = officer.get(path(campaign, "/channels")).data.decode()
+    assert f'value="{desks[0].slug}"' in page and f'value="{rotating.slug}"' not in page
+    cards = path(campaign, "/channels/cards.pdf")
+    one = hr_post(officer, cards, {"channel": desks[0].slug, "format": "png"})
+    assert one.status_code == 200 and one.mimetype == "image/png"
+    assert png_matrix(one.data) == qr_matrix(public_url(BASE_URL, desks[0].slug))
+    svg = hr_post(officer, cards, {"channel": desks[1].slug, "format": "svg"})
+    assert svg.mimetype == "image/svg+xml" and b"<svg" in svg.data
+    both = hr_post(officer, cards, {"format": "png"})
+    assert both.mimetype == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(both.data)) as archive:
+        assert sorted(archive.namelist()) == ["Desk-4.png", "Desk-5.png"]
+    pdf = hr_post(officer, cards, {"channel": desks[1].slug})
+    assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+    nothing = hr_post(officer, cards, {"channel": rotating.slug, "format": "png"})
+    assert nothing.status_code == 422 and "nothing to print" in visible(nothing.data)
+    unknown = hr_post(officer, cards, {"channel": "nosuchchannel"})
+    assert unknown.status_code == 404 and "no public channel nosuchchannel" in visible(unknown.data)
+    bad = hr_post(officer, cards, {"format": "gif"})
+    assert bad.status_code == 400 and "Unknown format gif" in visible(bad.data)

@@ -14,12 +14,17 @@ writers see display links, as only ``create`` and ``display`` print them.
 
 from __future__ import annotations
 
+import io
+import tempfile
+import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext
 
 from storage.models import PublicChannel
+from surveys.documents.qrcodes import FORMATS, write_qr_files
 from surveys.setup.accounts import WRITERS
 from surveys.setup.campaigns import CampaignError, campaign_state, time_zone
 from surveys.setup.cards import channel_cards
@@ -41,6 +46,7 @@ from webforms.admin.setup import PDF, cards_pdf, invitations_problem
 from webforms.clock import current_time
 from webforms.db import get_session
 
+IMAGE_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 # The largest --minimum the page takes: a burst threshold beyond it flags nothing anyway.
 MAX_BURST_MINIMUM = 100_000
 
@@ -119,10 +125,30 @@ def create(campaign_id: str):
 @bp.post("/campaigns/<campaign_id>/channels/cards.pdf", endpoint="channel_cards")
 @roles_required(*WRITERS)
 def cards(campaign_id: str):
-    """A printable sheet of the static channels' QR codes (``cadre channels qr --out x.pdf``)."""
+    """The static channels' QR codes (``cadre channels qr [--channel X] --out x.pdf|folder``).
+
+    ``format`` is ``pdf`` (a sheet of cards, the default), ``png`` or ``svg``
+    (one image, or a zip of one per channel, as the CLI's folder); ``channel``
+    picks one channel by its code.
+    """
     campaign = campaign_or_404(campaign_id)
+    fmt = request.form.get("format", "pdf") or "pdf"
+    if fmt not in ("pdf", *FORMATS):
+        return invitations_problem(
+            campaign, 400, gettext("Unknown format %(format)s.", format=fmt[:20])
+        )
     channels_ = list_channels(session=get_session(), campaign=campaign)
-    printed = channel_cards(gettext, campaign, channels_, current_app.config["BASE_URL"])
+    slug = request.form.get("channel", "").strip()
+    if slug:
+        channels_ = [channel for channel in channels_ if channel.slug == slug]
+        if not channels_:
+            return invitations_problem(
+                campaign,
+                404,
+                gettext("This campaign has no public channel %(slug)s.", slug=slug[:40]),
+            )
+    base_url = current_app.config["BASE_URL"]
+    printed = channel_cards(gettext, campaign, channels_, base_url)
     if not printed:
         return invitations_problem(
             campaign,
@@ -133,7 +159,28 @@ def cards(campaign_id: str):
                 "printed code."
             ),
         )
-    return download(cards_pdf(printed), PDF, f"{file_stem(campaign)}-channels.pdf")
+    stem = f"{file_stem(campaign)}-channels"
+    if fmt == "pdf":
+        return download(cards_pdf(printed), PDF, f"{stem}.pdf")
+    named = [
+        (channel.name, public_url(base_url, channel.slug))
+        for channel in channels_
+        if not channel.rotating
+    ]
+    return image_download(named, fmt, stem)
+
+
+def image_download(named: list[tuple[str, str]], fmt: str, stem: str):
+    """One QR image, or a zip of one per channel (the files ``write_qr_files`` writes)."""
+    with tempfile.TemporaryDirectory() as folder:
+        paths = write_qr_files(Path(folder), named, fmt)
+        if len(paths) == 1:
+            return download(paths[0].read_bytes(), IMAGE_TYPES[fmt], f"{stem}.{fmt}")
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for file in paths:
+                archive.write(file, file.name)
+    return download(buffer.getvalue(), "application/zip", f"{stem}-{fmt}.zip")
 
 
 # --- tallies and bursts (``cadre channels status``) -----------------------------------------
