@@ -40,11 +40,17 @@ from surveys.setup.channels import (
     public_url,
     record_tally,
 )
+from tests.browser import screenshot, serving
 from tests.cli import png_matrix
 from tests.factories import LEDGER_KEY, make_campaign
-from tests.hr import form_token, hr_client, hr_post
+from tests.hr import form_token, hr_client, hr_post, make_hr_user
 from tests.report_campaign import report_campaign
 from tests.web import BASE_URL, ZH, visible
+from tests.webforms.test_browser_console import (
+    PHONE,
+    assert_page_does_not_scroll_sideways,
+    sign_in,
+)
 from webforms.admin.ledger import READ_ONLY_POSTS
 
 
@@ -420,3 +426,35 @@ def test_qr_codes_of_one_channel_or_all_as_images(app, session, now):
     assert unknown.status_code == 404 and "no public channel nosuchchannel" in visible(unknown.data)
     bad = hr_post(officer, cards, {"format": "gif"})
     assert bad.status_code == 400 and "Unknown format gif" in visible(bad.data)
+
+
+# -- in a real browser ---------------------------------------------------------------------
+
+
+def test_an_auditor_downloads_the_export_and_checks_it_in_the_browser(
+    browser, app, session, opened, now, tmp_path
+):
+    busy_windows(session, opened, now)
+    stand_at(app, now + timedelta(hours=2))
+    make_hr_user(app, AUDITOR, "li.audit")
+    with serving(app) as base:
+        context = browser.new_context(locale="zh-CN", **PHONE)
+        page = context.new_page()
+        sign_in(page, base, "li.audit")
+        page.goto(base + path(opened, "/channels/tallies"))
+        assert "31" in page.inner_text("#bursts") and "1号窗口" in page.inner_text("#tallies")
+        assert_page_does_not_scroll_sideways(page, PHONE["viewport"]["width"])
+        screenshot(page, "console-phone-zh-channel-tallies", full_page=True)
+        page.goto(base + path(opened, "/ledger"))
+        with page.expect_download() as downloaded:
+            page.click(f"a[href$='{path(opened, '/ledger/export.json')}']")
+        export = tmp_path / "ledger.json"
+        downloaded.value.save_as(export)
+        assert json.loads(export.read_text())["campaign_id"] == opened.id
+        page.set_input_files("#published", str(export))
+        page.click("#check button[type=submit]")
+        page.wait_for_selector("#check-outcome")
+        assert "所有核查均已通过。" in page.inner_text("#check-verdict")
+        assert_page_does_not_scroll_sideways(page, PHONE["viewport"]["width"])
+        screenshot(page, "console-phone-zh-ledger-check", full_page=True)
+        context.close()

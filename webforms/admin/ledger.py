@@ -360,9 +360,8 @@ def copy_differences(campaign: Campaign, copy: bytes) -> list[tuple]:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "shared.sqlite"
         path.write_bytes(copy)
-        uri = f"file:{path}?mode=ro"
         engine = sa.create_engine(
-            "sqlite://", creator=lambda: sqlite3.connect(uri, uri=True), poolclass=sa.NullPool
+            "sqlite://", creator=lambda: untrusted_sqlite(path), poolclass=sa.NullPool
         )
         try:
             if not read_summaries(engine, campaign.id):
@@ -377,6 +376,17 @@ def copy_differences(campaign: Campaign, copy: bytes) -> list[tuple]:
             raise UploadRefused(not_a_copy) from None
         finally:
             engine.dispose()
+
+
+def untrusted_sqlite(path: Path) -> sqlite3.Connection:
+    """A read-only connection to an uploaded file whose schema may not run any function.
+
+    ``trusted_schema=OFF`` stops views and triggers in a hostile file from
+    calling functions with side effects; the file is opened read-only.
+    """
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    connection.execute("PRAGMA trusted_schema=OFF")
+    return connection
 
 
 def run_checks(campaign: Campaign) -> CheckOutcome:
