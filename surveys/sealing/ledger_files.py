@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from surveys.rules.messages import N_
 from surveys.sealing.ledger import key_fingerprint, merkle_root
 
-LEAF = re.compile(r"[0-9a-f]{64}")
+LEAF = re.compile(r"[0-9a-fA-F]{64}")
 
 NOT_AN_EXPORT = N_(
     "The ledger file is not a ledger export (the JSON file written by `cadre ledger export` "
