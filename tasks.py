@@ -21,6 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+# Debian's fonts-noto-cjk: chromium draws Chinese with it (tests/browser.py checks it is used).
+CJK_FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 
 
 def run(*command: str | Path, **options) -> None:
@@ -46,20 +48,27 @@ def install(extra: str) -> None:
 
 
 def ensure_chromium() -> None:
-    """Install Debian's chromium for the browser tests when it is missing and we can."""
-    if shutil.which("chromium"):
+    """Install Debian's chromium and a CJK font for the browser tests when missing and we can.
+
+    Without a CJK font chromium draws Chinese pages as boxes (tofu): the zh
+    screenshots are unreadable and layout measurements use the wrong widths.
+    """
+    missing = [] if shutil.which("chromium") else ["chromium"]
+    if not Path(CJK_FONT).exists():
+        missing.append("fonts-noto-cjk")
+    if not missing:
         return
     can_install = shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0
     if not can_install:
         print(
-            "chromium is not installed; browser tests will be skipped "
-            "(install Debian's 'chromium' package to run them).",
+            f"{' and '.join(missing)} not installed; browser tests will be skipped or show "
+            "Chinese as boxes (install Debian's 'chromium' and 'fonts-noto-cjk' packages).",
             flush=True,
         )
         return
     env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
     run("apt-get", "update", "-qq", env=env)
-    run("apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium", env=env)
+    run("apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing, env=env)
 
 
 def ensure_nginx() -> None:

@@ -171,6 +171,7 @@ def _register() -> None:
         indicators,
         invitations,
         ledger,
+        official_forms,
         results,
         roster,
         scheduler,
@@ -182,6 +183,7 @@ def _register() -> None:
     modules = (db, roster, campaigns, invitations, channels, results, demo, serve, bot, ledger)
     for module in (*modules, admin, appeals, scheduler, waves, box, themes, indicators):
         module.register(cli)
+    official_forms.register(cli)
 
 
 _register()

@@ -31,6 +31,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# Debian's fonts-noto-cjk (tasks.py installs it with chromium); without a CJK font
+# chromium draws every Chinese character as the same empty box.
+CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 ARTIFACTS_ENV = "CADRE_TEST_ARTIFACTS"
 DEFAULT_ARTIFACTS = ROOT / "build" / "screenshots"
 
@@ -68,6 +71,30 @@ def screenshot(page, name: str, *, full_page: bool = False) -> Path:
     path = artifacts_dir() / f"{safe}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+# Two different Chinese characters, large, in the page's own font and colours.
+GLYPH_SAMPLES = """() => [['glyph-sample-1', '王'], ['glyph-sample-2', '李']]
+  .forEach(([id, txt]) => {
+    const sample = document.createElement('span');
+    sample.id = id;
+    sample.textContent = txt;
+    sample.style.cssText = 'font-size: 48px; display: inline-block; padding: 4px';
+    document.body.prepend(sample);
+})"""
+
+
+def draws_chinese(page) -> bool:
+    """Whether the page draws Chinese characters as glyphs, not as boxes (tofu).
+
+    Without a font that has them, chromium draws every Chinese character as
+    the same empty box: two different characters then look exactly alike.
+    """
+    page.evaluate(GLYPH_SAMPLES)
+    first = page.locator("#glyph-sample-1").screenshot()
+    second = page.locator("#glyph-sample-2").screenshot()
+    page.evaluate("() => document.querySelectorAll('[id^=glyph-sample-]').forEach(e => e.remove())")
+    return first != second
 
 
 @contextmanager

@@ -20,11 +20,15 @@ from webforms import db, errors, i18n, miniapp, public, publicity, rater, securi
 from webforms.admin import (  # each adds its pages to the console's blueprint (accounts.bp)
     accounts,
     channels,  # noqa: F401
+    indicators,  # noqa: F401
     ledger,  # noqa: F401
+    marks,  # noqa: F401
+    official_forms,  # noqa: F401
     progress,  # noqa: F401
     publication,  # noqa: F401
     reports,  # noqa: F401
     roster,  # noqa: F401
+    rules,  # noqa: F401
     setup,  # noqa: F401
     waves,  # noqa: F401
 )

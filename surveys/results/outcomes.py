@@ -105,6 +105,26 @@ ADMONITION_WITHHELD = N_(
 BOX_SEALED = N_(
     "The ballot box is sealed until the deadline (%(deadline)s): no figures before then."
 )
+BOX_AWAITS_SCRUTINEERS = N_(
+    "The ballot box is sealed: after the deadline (%(deadline)s) it opens once, when "
+    "%(quorum)s of the scrutineers type their shares; no figures before then."
+)
+
+
+def sealed_refusal(campaign: Campaign) -> BoxSealed:
+    """The refusal every output gives before opening; it names who opens the box.
+
+    A box the scrutineers hold stays sealed after the deadline until they
+    come, so its message must not promise figures at the deadline.
+    """
+    deadline = local_time(campaign, campaign.closes_at)
+    if campaign.box_custody == "scrutineers":
+        return BoxSealed(
+            BOX_AWAITS_SCRUTINEERS, {"deadline": deadline, "quorum": campaign.box_quorum}
+        )
+    return BoxSealed(BOX_SEALED, {"deadline": deadline})
+
+
 VOTE_RULES = frozenset([*REQUIRES.values(), *CAPS.values()])
 VOTE = "vote"  # in ``ShownResult.split``: the vote, beside item keys
 COMMENT = "comment"  # and the comment: the report lists every shown comment
@@ -199,7 +219,7 @@ def shown_results(
     decoded twice.
     """
     if campaign.box_opened_at is None:
-        raise BoxSealed(BOX_SEALED, {"deadline": local_time(campaign, campaign.closes_at)})
+        raise sealed_refusal(campaign)
     questionnaire = snapshot(campaign)
     cadres = campaign_cadres(session=session, campaign=campaign)
     if responses is None:

@@ -3,10 +3,11 @@
 One place turns the grading rules, the barring situations and the periods
 into sentences, so the CLI, the console and the reports say the same thing
 and never restate a rule by hand.  A citation reads "source article": the
-source names a regulation in 《》, or says the rule is local practice or the
-product's own default; a citation nobody has yet checked against the
-gazetted text says so.  Where a template changed a preset's number, a line
-says so.
+source names a regulation in 《》 (or a local rule, which says it is local,
+or the product's own default, which says so); a citation nobody has yet
+checked against the text says so.  The rule listing (``rule_lines``) adds
+the quoted words of a checked source and the page they were read on.
+Where a template changed a preset's number, a line says so.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from surveys.rules.questionnaire import Citation, Questionnaire, grade_labels
 
 CITED = N_("%(source)s %(article)s")
 UNCHECKED = N_("%(citation)s (not yet checked against the gazetted text)")
+LOCAL = N_("%(citation)s (a local rule, not a national one)")
+DEFAULT = N_("%(citation)s (the product's default, not a regulation)")
+QUOTED = N_("%(rule)s: “%(quote)s” (%(url)s)")
 UNCITED = N_("no source cited")
 WITH_CITATION = N_("%(rule)s [%(citation)s]")
 PRESET_LINE = N_("Rules preset: %(title)s (%(key)s)")
@@ -33,7 +37,7 @@ VOTE_LINES = {
     ),
 }
 VETO_LINE = N_("Item %(item)s answered %(answers)s by %(threshold)s%% or more: at best %(result)s")
-FLAG_NO_GRADE = N_("%(flag)s: no grade until the case is closed")
+FLAG_NO_GRADE = N_("%(flag)s: no grade (comments only)")
 FLAG_CAPS_LINE = N_("%(flag)s: at best %(result)s")
 ADMONITION_LINES = {
     "below": N_("Votes for %(grades)s below %(threshold)s%%: an admonition talk (诫勉)"),
@@ -66,12 +70,25 @@ AGENCY = N_("the agency")
 
 
 def citation_text(citation: Citation | None, locale: str) -> str:
-    """A citation as people read it, saying so when nobody checked it against the gazette."""
+    """A citation as people read it: source and article, whether it is local or ours,
+    and whether anybody checked it against the text."""
     if citation is None:
         return translate(UNCITED, locale=locale)
     values = {"source": citation.source, "article": citation.article or ""}
     text = translate(CITED, values, locale=locale).strip()
+    if citation.basis == "default":
+        return translate(DEFAULT, {"citation": text}, locale=locale)
+    if citation.basis == "local":
+        text = translate(LOCAL, {"citation": text}, locale=locale)
     return text if citation.checked else translate(UNCHECKED, {"citation": text}, locale=locale)
+
+
+def quoted(line: str, citation: Citation | None, locale: str) -> str:
+    """A rule's line with the words of its source and the page they were read on, if any."""
+    if citation is None or citation.quote is None:
+        return line
+    values = {"rule": line, "quote": citation.quote, "url": citation.url or "—"}
+    return translate(QUOTED, values, locale=locale)
 
 
 def cited(rule: str, citation: Citation | None, locale: str) -> str:
@@ -93,14 +110,16 @@ def _percent(share) -> str:
     return f"{value:g}"
 
 
-def rule_lines(questionnaire: Questionnaire, locale: str) -> list[str]:
+def rule_lines(questionnaire: Questionnaire, locale: str, quotes: bool = True) -> list[str]:
     """Every rule of a questionnaire in words with its citation, in the order they apply.
 
     The order is ``surveys.rules.grading``'s: bands, vote rules that require,
     vetoes, vote rules that cap, barring situations, the quota; then the
     诫勉 note, the periods after publication, and what the template overrode.
+    With ``quotes`` a rule whose citation quotes its source ends with the
+    quoted words and the page they were read on (the CLI's rule listing).
     """
-    words = Words(questionnaire, locale)
+    words = Words(questionnaire, locale, quotes)
     grading = questionnaire.grading
     lines = [_preset_line(questionnaire, locale)]
     lines += [words.band(grade, minimum) for grade, minimum in grading.bands.items()]
@@ -120,10 +139,16 @@ def rule_lines(questionnaire: Questionnaire, locale: str) -> list[str]:
 class Words:
     """One rule at a time in the reader's language, with the rules' grade names."""
 
-    def __init__(self, questionnaire: Questionnaire, locale: str):
+    def __init__(self, questionnaire: Questionnaire, locale: str, quotes: bool = False):
         self.questionnaire = questionnaire
         self.locale = locale
+        self.quotes = quotes
         self.names = grade_labels(questionnaire.grading)
+
+    def cited(self, text: str, citation: Citation | None) -> str:
+        """The rule's sentence with its citation, and the quoted source when asked for."""
+        line = cited(text, citation, self.locale)
+        return quoted(line, citation, self.locale) if self.quotes else line
 
     def _(self, message: str, **values) -> str:
         return translate(message, values, locale=self.locale)
@@ -134,13 +159,13 @@ class Words:
 
     def band(self, grade: str, minimum: float) -> str:
         text = self._(BAND_LINE, grade=self.grade(grade), minimum=minimum)
-        return cited(text, self.questionnaire.grading.bands_citation, self.locale)
+        return self.cited(text, self.questionnaire.grading.bands_citation)
 
     def vote(self, rule) -> str:
         """ "At least" or "more than" said outright."""
         message = VOTE_LINES[(rule.effect, rule.comparison)]
         text = self._(message, grade=self.grade(rule.grade), threshold=_percent(rule.share))
-        return cited(text, rule.citation, self.locale)
+        return self.cited(text, rule.citation)
 
     def veto(self, veto) -> str:
         values = {
@@ -150,7 +175,7 @@ class Words:
             "result": veto.caps_at,
         }
         text = describe(VETO_LINE, values, self.locale, self.questionnaire)
-        return cited(text, veto.citation, self.locale)
+        return self.cited(text, veto.citation)
 
     def flag(self, flag) -> str:
         label = flag.label.get(self.locale)
@@ -158,24 +183,24 @@ class Words:
             text = self._(FLAG_NO_GRADE, flag=label)
         else:
             text = self._(FLAG_CAPS_LINE, flag=label, result=self.grade(flag.caps_at))
-        return cited(text, flag.citation, self.locale)
+        return self.cited(text, flag.citation)
 
     def quota(self, quota) -> str:
         text = self._(QUOTA_LINES[quota.scope], quota=_percent(quota.share))
         text = self._(QUOTA_ROUNDED, quota=text, rounding=self._(ROUNDING[quota.rounding]))
-        return cited(text, quota.citation, self.locale)
+        return self.cited(text, quota.citation)
 
     def admonition(self, rule) -> str:
         joiner = "、" if self.locale == "zh" else ", "
         grades = joiner.join(self.grade(key) for key in rule.grades)
         message = ADMONITION_LINES[rule.comparison]
         text = self._(message, grades=grades, threshold=_percent(rule.share))
-        return cited(text, rule.citation, self.locale)
+        return self.cited(text, rule.citation)
 
     def window(self, name: str, window) -> str:
         unit = self._(DAY_UNITS[window.counting])
         text = self._(WINDOW_LINES[name], days=window.days, unit=unit)
-        return cited(text, window.citation, self.locale)
+        return self.cited(text, window.citation)
 
     def override(self, override) -> str:
         values = {

@@ -23,13 +23,12 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from storage.models import Cadre, Campaign, Response
-from surveys.results.outcomes import BOX_SEALED, ShownResult, shown_results
+from surveys.results.outcomes import ShownResult, sealed_refusal, shown_results
 from surveys.rules.disclosure import DEFAULT_COMMENT_K, disclose_comments
 from surveys.rules.questionnaire import Questionnaire, Text
 from surveys.rules.ranking import DimensionGap, weakest_dimensions
 from surveys.rules.themes import CommentThemes, comment_themes
-from surveys.sealing.ballot_box import BoxSealed
-from surveys.setup.campaigns import campaign_cadres, local_time, snapshot
+from surveys.setup.campaigns import campaign_cadres, snapshot
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,7 @@ class CampaignThemes:
 def _opened(campaign: Campaign) -> None:
     """Nothing of the results before the box is opened: not even the comments' themes."""
     if campaign.box_opened_at is None:
-        raise BoxSealed(BOX_SEALED, {"deadline": local_time(campaign, campaign.closes_at)})
+        raise sealed_refusal(campaign)
 
 
 def shown_comment_pools(*, session: Session, campaign: Campaign) -> dict[str, list[str]]:

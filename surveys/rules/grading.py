@@ -87,7 +87,7 @@ VETOES = {
         "more than %(threshold)s%%, so at best %(result)s"
     ),
 }
-PENDING = N_("%(flag)s: no grade until the case is closed")
+PENDING = N_("%(flag)s: no grade is given (the situation the rule names)")
 FLAG_CAPS = N_("%(flag)s, so at best %(result)s")
 ADMONITION = {
     "below": N_(

@@ -5,7 +5,11 @@ for one kind of assessment: the grade names, the vote rules (``at_least`` or
 ``more_than``, said outright), the 诫勉 rule, the Excellent quota (share,
 pool, rounding), the situations that bar a grade (flags HR sets per
 cadre), and the publicity, review and appeal periods with how their days
-are counted.  Every number sits beside its citation.
+are counted.  Every number sits beside its citation, and every number is a
+setting of the preset, never a constant in the code.  A citation says
+whether its rule was compared with the text of the article (``checked``);
+a checked one quotes the sentence and gives the page read
+(``citation_problems`` holds every preset file to that).
 
 A template names a preset (``preset: civil-servant-annual``) and may set any
 of those numbers itself; ``apply_preset`` lays the template's values over the
@@ -28,8 +32,12 @@ PRESET_FIELDS = ("grading", "windows")
 """What a preset gives a template; its ``key``, ``title`` and ``kind`` describe the preset."""
 
 
+CHECKED_FIELDS = ("article", "quote", "url")
+"""What a citation checked against the text must give: where, what it says, where it was read."""
+
+
 class PresetError(ValueError):
-    """A preset name that names no preset."""
+    """A preset name that names no preset, or a preset file whose citations fall short."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +64,52 @@ def preset_data(name: str) -> dict:
     if name not in preset_names():
         raise PresetError(f"unknown preset {name!r}; use one of {', '.join(preset_names())}")
     text = (resources.files("surveys") / PRESETS_DIR / f"{name}.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    data = yaml.safe_load(text)
+    problems = citation_problems(data)
+    if problems:
+        raise PresetError(f"preset {name}: {'; '.join(problems)}")
+    return data
+
+
+def preset_citations(data: dict) -> list[tuple[str, dict | None]]:
+    """Every rule of a preset with its citation (None where it has none), by dotted path."""
+    grading = data.get("grading") or {}
+    found: list[tuple[str, dict | None]] = []
+    if "bands" in grading:
+        found.append(("grading.bands", grading.get("bands_citation")))
+    for name, key in (("votes", _vote_key), ("flags", _flag_key)):
+        for rule in grading.get(name) or []:
+            label = ".".join(str(part) for part in key(rule)) if name == "votes" else key(rule)
+            found.append((f"grading.{name}[{label}]", rule.get("citation")))
+    for name in ("quota", "admonition"):
+        if isinstance(grading.get(name), dict):
+            found.append((f"grading.{name}", grading[name].get("citation")))
+    for name, window in (data.get("windows") or {}).items():
+        if isinstance(window, dict):
+            found.append((f"windows.{name}", window.get("citation")))
+    return found
+
+
+def citation_problems(data: dict) -> list[str]:
+    """What a preset's citations lack: every rule cites a source; a checked one says where.
+
+    A citation marked ``checked`` names the article, quotes the sentence and
+    gives the address of the page read; a product default (``basis:
+    default``) has no text to be checked against.  The numbers themselves
+    stay settings of the preset: nothing here reads them.
+    """
+    problems = []
+    for path, citation in preset_citations(data):
+        if not isinstance(citation, dict) or not citation.get("source"):
+            problems.append(f"{path} cites no source")
+            continue
+        if citation.get("checked"):
+            missing = [field for field in CHECKED_FIELDS if not citation.get(field)]
+            if missing:
+                problems.append(f"{path} is checked but gives no {', '.join(missing)}")
+            if citation.get("basis") == "default":
+                problems.append(f"{path} is a product default and cannot be checked")
+    return problems
 
 
 def _laid_over(base: dict, own: dict) -> dict:

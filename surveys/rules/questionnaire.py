@@ -202,14 +202,32 @@ class Citation(BaseModel):
     """Where a rule comes from: the regulation, the article, and whether anyone checked it.
 
     ``checked`` stays false until someone has compared the rule with the
-    gazetted text of that article, so the product never passes off a
-    recollection as a citation; every output says which it is.
+    text of that article, so the product never passes off a recollection as
+    a citation; every output says which it is.  A checked citation names
+    the article, quotes the sentence that states the rule (``quote``, short)
+    and gives the address of the page the text was read on (``url``).
+    ``basis`` says what kind of source it is: a national regulation, a
+    local implementing rule (地方实施细则) or the product's own default.
+    ``note`` says what a reader should know about the check (a copy rather
+    than the gazette, a partial text, where the text differs).
     """
 
     model_config = ConfigDict(extra="forbid")
     source: PrintableText
     article: PrintableText | None = None
     checked: bool = False
+    quote: PrintableText | None = None
+    url: PrintableText | None = None
+    basis: Literal["national", "local", "default"] = "national"
+    note: PrintableText | None = None
+
+    @model_validator(mode="after")
+    def _checked_says_where(self) -> Citation:
+        if self.checked and not (self.article and self.quote and self.url):
+            raise ValueError("a checked citation gives its article, quote and url")
+        if self.checked and self.basis == "default":
+            raise ValueError("a product default has no text to check against")
+        return self
 
 
 class VoteRule(BaseModel):

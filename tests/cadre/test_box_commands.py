@@ -64,6 +64,16 @@ def test_scrutineers_open_the_box_by_typing_their_shares(tmp_path):
     assert "already been opened" in cadre("box", "open", campaign_id, code=2).output
 
 
+def test_results_of_a_scrutineer_box_after_the_deadline_say_who_opens_it(tmp_path):
+    """Old behaviour: "sealed until the deadline", though the deadline had passed and
+    the box waits for the scrutineers, not for the clock."""
+    cadre = CadreCli(tmp_path)
+    campaign_id, _shares = scrutineer_campaign(cadre, tmp_path)
+    output = cadre("results", campaign_id).output
+    assert "when 2 of the scrutineers type their shares" in output
+    assert "sealed until the deadline" not in output
+
+
 def test_too_few_or_too_many_wrong_shares_leave_the_box_sealed(tmp_path):
     cadre = CadreCli(tmp_path)
     campaign_id, shares = scrutineer_campaign(cadre, tmp_path)

@@ -6,5 +6,7 @@ Each other module adds its pages to that blueprint: ``roster`` and
 ``setup`` (roster upload, campaign creation, links, cards, slips),
 ``channels`` (public windows), ``waves`` and ``progress`` (while a campaign
 runs), ``reports``, ``publication`` and ``ledger`` (after the box is
-opened).  ``webforms.create_app`` imports them all before registering it.
+opened); ``rules``, ``marks`` and ``indicators`` (a campaign's rules, barring
+marks and performance indicators, as the CLI has them).
+``webforms.create_app`` imports them all before registering it.
 """

@@ -40,7 +40,7 @@ from surveys.documents.report_xlsx import write_tables
 from surveys.notification.publication import on_publicity, publish_results
 from surveys.results.appeals import appeal_deadline, campaign_appeals, decide_appeal
 from surveys.results.opening import after_opening, open_box, sealed_count
-from surveys.results.outcomes import BOX_SEALED, grade_label, radar_dimensions
+from surveys.results.outcomes import grade_label, radar_dimensions, sealed_refusal
 from surveys.results.report_pdf import radar_chart, write_cadre_report_pdf, write_overview_pdf
 from surveys.results.reports import (
     CadreReport,
@@ -57,7 +57,7 @@ from surveys.rules.rater_groups import label_id
 from surveys.sealing.audit import campaign_events
 from surveys.sealing.ballot_box import BoxError, BoxKeys, BoxSealed, ShareBasket, read_key_file
 from surveys.setup.accounts import WRITERS
-from surveys.setup.campaigns import CampaignError, campaign_cadres, campaign_state, local_time
+from surveys.setup.campaigns import CampaignError, campaign_cadres, campaign_state
 from webforms.admin.accounts import admin_page, bp, state_labels
 from webforms.admin.hr_auth import current_hr_user, login_required, roles_required
 from webforms.clock import current_time
@@ -488,7 +488,7 @@ def open_ballot_box(campaign_id: str):
         )  # fmt: skip
     except BoxError as error:
         db.rollback()
-        sealed = BoxSealed(BOX_SEALED, {"deadline": local_time(campaign, campaign.closes_at)})
+        sealed = sealed_refusal(campaign)
         return sealed_page(campaign, sealed, status=409, error=gettext(error.message,
                                                                        **error.values))  # fmt: skip
     db.commit()

@@ -44,8 +44,8 @@ def test_publication_sets_the_periods_of_the_preset(engine, now):
         }
         assert results["A1"].decision.message == PENDING
         text = report_text(cadre_report(session=session, campaign=campaign, cadre_id="A1"), "zh")
-        assert "涉嫌违纪违法被立案审查调查尚未结案：结案前不定等次" in text
-        assert "《公务员考核规定》（2020年）（尚未与正式公布的文本核对）" in text
+        assert "涉嫌违纪违法被立案审查调查尚未结案：按规定不确定等次" in text
+        assert "［依据：《公务员考核规定》（2020年）第二十八条］" in text  # checked: no caveat
         assert publish_results(session=session, campaign=campaign, now=PUBLISHED)
         # Five working days after Friday 27 September: the make-up Sunday 29, Monday 30,
         # then 8, 9 and 10 October.

@@ -23,13 +23,27 @@ from tests.presets import cadre, under
 
 def test_citation_text_says_when_it_is_unchecked():
     review = under("civil-servant-annual").windows.review
-    assert citation_text(review.citation, "en") == (
-        "《中华人民共和国公务员法》（2018年修订） 第九十五条 "
-        "(not yet checked against the gazetted text)"
-    )
-    checked = review.citation.model_copy(update={"checked": True})
-    assert citation_text(checked, "en") == "《中华人民共和国公务员法》（2018年修订） 第九十五条"
+    law = "《中华人民共和国公务员法》（2018年修订） 第九十五条"
+    assert citation_text(review.citation, "en") == law  # checked: source and article only
+    unchecked = review.citation.model_copy(update={"checked": False})
+    assert citation_text(unchecked, "en") == f"{law} (not yet checked against the gazetted text)"
     assert citation_text(None, "en") == "no source cited"
+
+
+def test_citation_text_says_local_rules_and_defaults():
+    questionnaire = under("leading-cadre-annual")
+    admonition = citation_text(questionnaire.grading.admonition.citation, "en")
+    assert admonition.startswith("地方实施方案：")
+    assert admonition.endswith(" 七（三） (a local rule, not a national one)")  # checked
+    excellent = citation_text(questionnaire.grading.votes[0].citation, "en")
+    assert excellent.endswith(
+        "(a local rule, not a national one) (not yet checked against the gazetted text)"
+    )
+    bands = citation_text(questionnaire.grading.bands_citation, "zh")
+    assert bands.startswith("本产品默认分数线") and "not yet checked" not in bands
+    assert "(the product's default, not a regulation)" in citation_text(
+        questionnaire.grading.bands_citation, "en"
+    )
 
 
 def test_rule_lines_name_every_rule_with_its_source():
@@ -44,8 +58,24 @@ def test_rule_lines_name_every_rule_with_its_source():
     assert "graded in each tier of post, places rounded down" in text
     assert "Publicity of proposed Excellent cadres: 5 working days" in text
     law = "《中华人民共和国公务员法》（2018年修订） 第九十五条"
-    assert f"within 30 days of the result [{law}" in text
+    assert f"within 30 days of the result [{law}]" in text
     assert all("[" in line for line in lines[1:])  # every rule shows a source, or says none
+
+
+def test_the_rule_listing_quotes_the_article_it_cites():
+    questionnaire = under("institution-staff")
+    quota = questionnaire.grading.quota.citation
+    (line,) = [line for line in rule_lines(questionnaire, "en") if "第十五条" in line]
+    source = "《事业单位工作人员考核规定》（2023年） 第十五条"
+    assert line.endswith(f"[{source}]: “{quota.quote}” ({quota.url})")
+    assert "一般不超过本单位应参加年度考核的工作人员总人数的20%" in line
+    # Without quotes (a report's reasons) the line stops at the citation.
+    bare = rule_lines(questionnaire, "en", quotes=False)
+    (short,) = [line for line in bare if "第十五条" in line]
+    assert short.endswith("第十五条]")
+    # A rule nobody quoted has no quote to show.
+    review = [line for line in rule_lines(questionnaire, "en") if line.startswith("Review")]
+    assert review[0].endswith("(not yet checked against the gazetted text)]")
 
 
 # --- the 诫勉 note under the anonymity rule ------------------------------------------------

@@ -31,6 +31,8 @@ from surveys.rules.grading import (
 )
 from surveys.rules.presets import (
     PresetError,
+    citation_problems,
+    preset_citations,
     preset_data,
     preset_names,
     preset_overrides,
@@ -61,6 +63,86 @@ def test_every_rule_of_a_preset_carries_a_citation(name):
             assert rule.citation.source
     assert grading.bands_citation is not None
     assert preset_overrides(questionnaire) == []  # nothing set by the template
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_every_citation_is_checked_with_its_words_or_says_why_not(name):
+    """Checked: article, quoted sentence, page read.  Else a product default, or a note."""
+    citations = preset_citations(preset_data(name))
+    assert citations and all(citation is not None for _, citation in citations)
+    for path, citation in citations:
+        if citation.get("checked"):
+            assert citation["article"].startswith("第") or citation.get("basis") == "local", path
+            assert len(citation["quote"]) >= 10, path
+            assert citation["url"].startswith(("http://", "https://")), path
+        else:
+            assert citation.get("basis") == "default" or citation.get("note"), path
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_the_rule_listing_shows_every_checked_article(name):
+    questionnaire = under(name)
+    lines = rule_lines(questionnaire, "en")
+    for path, citation in preset_citations(preset_data(name)):
+        if citation.get("checked"):
+            cited = f"[{citation['source']} {citation['article']}"
+            quoted = f": “{citation['quote']}” ({citation['url']})"
+            assert any(cited in line and line.endswith(quoted) for line in lines), path
+
+
+def test_a_preset_file_short_of_its_citations_is_refused():
+    data = preset_data("civil-servant-annual")
+    data["grading"]["quota"]["citation"] = {"source": "《公务员考核规定》", "checked": True}
+    del data["windows"]["publicity"]["citation"]
+    data["grading"]["bands_citation"]["checked"] = True
+    assert citation_problems(data) == [
+        "grading.bands is checked but gives no article, quote, url",
+        "grading.bands is a product default and cannot be checked",
+        "grading.quota is checked but gives no article, quote, url",
+        "windows.publicity cites no source",
+    ]
+
+
+def test_a_checked_citation_in_a_template_must_say_where():
+    unsourced = {"source": "《公务员考核规定》", "article": "第十条", "checked": True}
+    with pytest.raises(TemplateError, match="a checked citation gives its article, quote and url"):
+        under("civil-servant-annual", quota={"citation": unsourced})
+    default = {**unsourced, "quote": "某某", "url": "https://example.org", "basis": "default"}
+    with pytest.raises(TemplateError, match="a product default has no text to check against"):
+        under("civil-servant-annual", quota={"citation": default})
+
+
+def test_what_the_texts_say_and_the_presets_follow():
+    """The facts the presets were corrected to, from the articles they quote."""
+    institution = under("institution-staff")
+    quota = institution.grading.quota
+    assert (quota.share, quota.citation.article, quota.citation.checked) == (
+        Fraction(1, 5),
+        "第十五条",
+        True,
+    )
+    assert institution.windows.publicity.citation.article == "第十七条第（四）项"
+    flags = {flag.key: flag for flag in institution.grading.flags}
+    assert flags["serious_political_failure"].citation.article == "第十四条第（一）项"
+    assert not flags["sanction_in_effect"].citation.checked  # 第四十三条 refers elsewhere
+    civil = {flag.key: flag for flag in under("civil-servant-annual").grading.flags}
+    assert civil["sanction_in_effect"].label.zh == "受警告处分的当年"  # 第二十九条（一）
+    assert (civil["sanction_in_effect"].effect, civil["sanction_in_effect"].caps_at) == (
+        "caps",
+        "competent",
+    )
+    assert civil["graver_sanction"].effect == "no_grade"  # 第二十九条（二）, text cut short
+    assert not civil["graver_sanction"].citation.checked
+
+
+def test_a_graver_sanction_leaves_a_civil_servant_without_a_grade():
+    votes = {"excellent": 8, "competent": 2}
+    flags = frozenset({"graver_sanction"})
+    decisions = grade_campaign(
+        under("civil-servant-annual"), [cadre("G", 99.0, votes=votes, flags=flags), *fillers(4)]
+    )
+    assert (decisions["G"].grade, decisions["G"].message) == (None, PENDING)
+    assert decisions["G"].values == {"flag": "graver_sanction"}
 
 
 @pytest.mark.parametrize("name", PRESETS)
@@ -292,7 +374,7 @@ def test_serious_political_failure_is_unqualified_in_institution_words():
     decision = grade_campaign(questionnaire, [cadre("A", 92.0, flags=flags)])["A"]
     assert decision.grade == "incompetent"
     text = describe(decision.message, decision.values, "zh", questionnaire)
-    assert "政治上出现严重问题" in text and "不合格" in text
+    assert "思想政治素质较差" in text and "不合格" in text  # the words of 第十四条
     assert "Unqualified" in describe(decision.message, decision.values, "en", questionnaire)
     assert "事业单位工作人员考核规定" in explain(decision, "zh", questionnaire)
 
