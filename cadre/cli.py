@@ -177,11 +177,12 @@ def _register() -> None:
         scheduler,
         serve,
         themes,
+        warnings,
         waves,
     )
 
     modules = (db, roster, campaigns, invitations, channels, results, demo, serve, bot, ledger)
-    for module in (*modules, admin, appeals, scheduler, waves, box, themes, indicators):
+    for module in (*modules, admin, appeals, scheduler, waves, box, themes, indicators, warnings):
         module.register(cli)
     official_forms.register(cli)
 

@@ -6,8 +6,14 @@ arguments, so every job here takes ids only and finds the running process's
 database rows (waves, campaigns, outbox) are the truth: ``plan`` runs every
 ``sync_seconds`` and adds, moves or removes jobs with stable ids
 (``wave:<id>``, ``open:<id>``, ``close:<id>``, ``notices:<id>``,
-``push:<id>``), so a wave HR adds from the command line is picked up
-without talking to the scheduler.
+``push:<id>``, ``warnings`` and ``warned:<id>``), so a wave HR adds from the
+command line is picked up without talking to the scheduler.
+
+Early warnings: ``warnings`` runs every ``warning_seconds`` (and at once after
+a box is opened here) and checks every open campaign (completion, bursts) and,
+once per process, each campaign whose box was opened in the last
+``WARNING_DAYS`` days (the rules on results); new warnings are queued to
+``hr_chats`` and ``warned:<id>`` sends them like result notices.
 """
 
 from __future__ import annotations
@@ -15,8 +21,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
 
 from scheduler.runtime import Runtime
 from scheduler.waves import send_notices, send_wave
@@ -28,8 +36,9 @@ from surveys.notification.lifecycle import (
     note_opened,
     push_published,
 )
-from surveys.notification.outbox import campaigns_with_notices
+from surveys.notification.outbox import WARNING, campaigns_with_notices, queue_warnings
 from surveys.results.opening import after_opening
+from surveys.results.warnings import check_campaign
 from surveys.setup.reminders import unfinished_waves
 
 log = logging.getLogger(__name__)
@@ -38,6 +47,9 @@ ACTIVE: Runtime | None = None
 """The runtime of this process while it leads; jobs read it (APScheduler stores only ids)."""
 
 SYNC_JOB = "sync"
+WARNINGS_JOB = "warnings"
+WARNING_DAYS = 30
+"""A campaign opened longer ago than this is not checked again when the scheduler starts."""
 
 
 def runtime() -> Runtime:
@@ -101,6 +113,52 @@ def close_job(campaign_id: str) -> None:
         if "responses" in detail:
             keys = current.config.box_keys
             after_opening(engine=current.engine, campaign_id=campaign_id, key_folder=keys)
+            check_warnings(current, [campaign_id])
+
+
+def warnings_job() -> None:
+    """Check the campaigns for early warnings, keep the new ones, queue them to HR chats."""
+    with running(WARNINGS_JOB) as current:
+        check_warnings(current)
+
+
+def warned_job(campaign_id: str) -> None:
+    """Send a campaign's queued early warnings to the HR chats."""
+    with running(f"warned:{campaign_id}") as current:
+        send_notices(current, campaign_id, purpose=WARNING)
+
+
+def check_warnings(current: Runtime, campaign_ids: list[str] | None = None) -> int:
+    """Check open campaigns, and recently opened boxes not yet checked here (or the campaigns
+    given); queue what is new to the HR chats.  Returns the warnings kept anew."""
+    now = current.clock()
+    added = 0
+    with session_scope(current.engine) as session:
+        if campaign_ids is None:
+            recent = now - timedelta(days=WARNING_DAYS)
+            campaigns = session.exec(
+                select(Campaign).where(
+                    (col(Campaign.opens_at) <= now) & (col(Campaign.closes_at) > now)
+                    | (col(Campaign.box_opened_at) >= recent)
+                )
+            ).all()
+            campaigns = [
+                c for c in campaigns if c.box_opened_at is None or c.id not in current.warned
+            ]
+        else:
+            campaigns = [session.get(Campaign, campaign_id) for campaign_id in campaign_ids]
+        for campaign in filter(None, campaigns):
+            try:
+                with session.begin_nested():  # one campaign's failure spoils no other's
+                    added += check_campaign(session=session, campaign=campaign, now=now)
+            except Exception as error:
+                log.error("early warnings of campaign %s failed: %s", campaign.id, error)
+                continue
+            if campaign.box_opened_at is not None:
+                current.warned.add(campaign.id)
+        queue_warnings(session=session, chat_ids=current.config.hr_chats, now=now)
+    current.next_warning_check = now + timedelta(seconds=current.config.warning_seconds)
+    return added
 
 
 def push_job(campaign_id: str) -> None:
@@ -114,10 +172,10 @@ def push_job(campaign_id: str) -> None:
             )
 
 
-def desired_jobs(current: Runtime) -> dict[str, tuple[str, datetime, str]]:
+def desired_jobs(current: Runtime) -> dict[str, tuple[str, datetime, str | None]]:
     """Job id → (function, run time, id argument), from the database as it is now."""
     now = current.clock()
-    wanted: dict[str, tuple[str, datetime, str]] = {}
+    wanted: dict[str, tuple[str, datetime, str | None]] = {}
     with session_scope(current.engine) as session:
         if current.can_send:
             for wave in unfinished_waves(session=session):
@@ -126,6 +184,11 @@ def desired_jobs(current: Runtime) -> dict[str, tuple[str, datetime, str]]:
                 zone = ZoneInfo(session.get(Campaign, campaign_id).timezone)
                 at = current.config.quiet.next_allowed(now, zone)
                 wanted[f"notices:{campaign_id}"] = ("notices_job", at, campaign_id)
+            for campaign_id in campaigns_with_notices(session=session, purpose=WARNING):
+                zone = ZoneInfo(session.get(Campaign, campaign_id).timezone)
+                at = current.config.quiet.next_allowed(now, zone)
+                wanted[f"warned:{campaign_id}"] = ("warned_job", at, campaign_id)
+        wanted[WARNINGS_JOB] = ("warnings_job", current.next_warning_check or now, None)
         for campaign in lifecycle_campaigns(session=session):
             if campaign.opened_noted_at is None:
                 wanted[f"open:{campaign.id}"] = ("open_job", campaign.opens_at, campaign.id)
@@ -151,14 +214,14 @@ def plan(current: Runtime, scheduler) -> None:
             continue
         existing = scheduler.get_job(job_id)
         if existing is not None and (
-            existing.next_run_time == at or job_id.startswith(("push:", "notices:"))
+            existing.next_run_time == at or job_id.startswith(("push:", "notices:", "warned:"))
         ):
             continue
         scheduler.add_job(
             f"scheduler.jobs:{function}",
             trigger="date",
             run_date=at,
-            args=[argument],
+            args=[] if argument is None else [argument],
             id=job_id,
             replace_existing=True,
             misfire_grace_time=None,

@@ -32,6 +32,9 @@ class SchedulerConfig:
     shared_database_url: str | None = None
     sync_seconds: float = 30.0
     failover_seconds: float = 5.0
+    hr_chats: frozenset[int] = frozenset()
+    warning_seconds: float = 300.0
+    """How often the early warnings are checked (``scheduler.jobs.warnings_job``)."""
 
 
 def utc_now() -> datetime:
@@ -50,6 +53,9 @@ class Runtime:
     halt: threading.Event = field(default_factory=threading.Event)
     running: set[str] = field(default_factory=set)
     scheduler: Any = None
+    next_warning_check: datetime | None = None
+    warned: set[str] = field(default_factory=set)
+    """Campaigns whose results this process has checked for early warnings."""
     _shared: sa.Engine | None = None
 
     @property

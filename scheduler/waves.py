@@ -77,16 +77,16 @@ def send_prepared(
     return report
 
 
-def send_notices(runtime: Runtime, campaign_id: str) -> SendReport | None:
-    """Send a published campaign's result notices that are still planned."""
+def send_notices(runtime: Runtime, campaign_id: str, purpose: str = "result") -> SendReport | None:
+    """Send a published campaign's result notices (or its early warnings) still planned."""
     with session_scope(runtime.engine) as session:
         campaign = session.get(Campaign, campaign_id)
         zone = ZoneInfo(campaign.timezone)
         now = runtime.clock()
         if runtime.config.quiet.covers(now, zone):
             return None
-        mark_interrupted(session=session, campaign_id=campaign_id)
-        rows = planned_rows(session=session, campaign_id=campaign_id)
+        mark_interrupted(session=session, campaign_id=campaign_id, purpose=purpose)
+        rows = planned_rows(session=session, campaign_id=campaign_id, purpose=purpose)
         until = runtime.config.quiet.next_start(now, zone)
     if not rows:
         return None

@@ -432,3 +432,23 @@ class PerformanceIndicator(SQLModel, table=True):
     weight: float = Field(default=1.0)
     direction: str = Field(default="higher", max_length=10)
     imported_at: datetime = Field(sa_column=utc_column())
+
+
+class EarlyWarning(SQLModel, table=True):
+    """An early warning that fired for a campaign (``surveys.results.warnings``), kept once.
+
+    ``fingerprint`` (the campaign, the rule, the subject and its detail) is
+    unique, so a warning found again on a later check is the same row and is
+    never sent twice.  ``detail`` holds the figures and the threshold as they
+    were first seen: shown figures only, never a withheld one.  ``sent_at``
+    is when the warning was handed to the outbox for HR's chats.
+    """
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    campaign_id: str = Field(foreign_key="campaign.id", index=True, max_length=32)
+    rule: str = Field(max_length=40)
+    subject: str = Field(max_length=200)
+    fingerprint: str = Field(unique=True, max_length=64)
+    detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    first_seen_at: datetime = Field(sa_column=utc_column())
+    sent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

@@ -30,6 +30,7 @@ from webforms.admin import (  # each adds its pages to the console's blueprint (
     roster,  # noqa: F401
     rules,  # noqa: F401
     setup,  # noqa: F401
+    warnings,  # noqa: F401
     waves,  # noqa: F401
 )
 from webforms.clock import utc_now

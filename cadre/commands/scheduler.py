@@ -27,6 +27,7 @@ def scheduler_runtime(ctx: Context) -> Runtime:
         ledger_key=settings.resolved_ledger_key(),
         box_keys=settings.resolved_box_keys(),
         shared_database_url=settings.shared_database_url,
+        hr_chats=frozenset(settings.telegram_hr_chats),
         sync_seconds=settings.scheduler_sync_seconds,
         failover_seconds=settings.scheduler_failover_seconds,
     )

@@ -1,7 +1,8 @@
 """The outbox: messages the bot sends on its own, each written down before it is sent.
 
-Reminders (one row per recipient of a wave) and result notices (one row per
-bound cadre of a published campaign) share one protocol, which is what makes
+Reminders (one row per recipient of a wave), result notices (one row per
+bound cadre of a published campaign) and early warnings (one row per kept
+warning and HR chat, ``queue_warnings``) share one protocol, which is what makes
 delivery exactly once:
 
 1. ``claim`` moves a row from planned to sending with a conditional UPDATE and
@@ -29,6 +30,7 @@ from sqlmodel import Session, col, select
 from storage.models import (
     CadreChat,
     Campaign,
+    EarlyWarning,
     Invitation,
     OutboxMessage,
     RaterChat,
@@ -38,8 +40,9 @@ from storage.models import (
 )
 from surveys.collection.chats import chat_locale, chat_settings, form_link, set_reachable
 from surveys.results.outcomes import grade_label, shown_results
+from surveys.results.warnings import describe_warning, rule_label, subject_text
 from surveys.rules.messages import N_, translate
-from surveys.setup.campaigns import campaign_cadres, campaign_state, local_time
+from surveys.setup.campaigns import campaign_cadres, campaign_state, local_time, snapshot
 from surveys.setup.invitations import cadre_counts
 
 
@@ -87,21 +90,29 @@ class MessageContext:
 
 
 def planned_rows(
-    *, session: Session, wave_id: str | None = None, campaign_id: str | None = None
+    *,
+    session: Session,
+    wave_id: str | None = None,
+    campaign_id: str | None = None,
+    purpose: str = "result",
 ) -> list[str]:
-    """Ids of rows still to send: a wave's, or a campaign's result notices."""
+    """Ids of rows still to send: a wave's, or a campaign's result notices (or warnings)."""
     query = select(OutboxMessage.id).where(OutboxMessage.state == "planned")
     if wave_id is not None:
         query = query.where(OutboxMessage.wave_id == wave_id)
     else:
         query = query.where(
-            OutboxMessage.campaign_id == campaign_id, OutboxMessage.purpose == "result"
+            OutboxMessage.campaign_id == campaign_id, OutboxMessage.purpose == purpose
         )
     return list(session.exec(query.order_by(OutboxMessage.id)))
 
 
 def mark_interrupted(
-    *, session: Session, wave_id: str | None = None, campaign_id: str | None = None
+    *,
+    session: Session,
+    wave_id: str | None = None,
+    campaign_id: str | None = None,
+    purpose: str = "result",
 ) -> int:
     """Rows left in sending by a crashed sender become uncertain (never resent); returns them."""
     query = sa.update(OutboxMessage).where(col(OutboxMessage.state) == "sending")
@@ -109,7 +120,7 @@ def mark_interrupted(
         query = query.where(col(OutboxMessage.wave_id) == wave_id)
     else:
         query = query.where(
-            col(OutboxMessage.campaign_id) == campaign_id, col(OutboxMessage.purpose) == "result"
+            col(OutboxMessage.campaign_id) == campaign_id, col(OutboxMessage.purpose) == purpose
         )
     return session.execute(query.values(state="uncertain", reason="interrupted")).rowcount
 
@@ -129,6 +140,8 @@ def claim(
     campaign = session.get(Campaign, row.campaign_id)
     if row.purpose == "reminder":
         obstacle = _reminder_obstacle(session, row, campaign, now)
+    elif row.purpose == WARNING:
+        obstacle = "unreachable" if _unreachable(session, row.chat_id) else None
     else:
         obstacle = _notice_obstacle(session, row, campaign)
     if obstacle is not None:
@@ -139,6 +152,8 @@ def claim(
     locale = chat_locale(chat_settings(session=session, chat_id=row.chat_id))
     if row.purpose == "reminder":
         return _reminder(session, row, campaign, locale, context)
+    if row.purpose == WARNING:
+        return _warning(session, row, campaign, locale)
     return _notice(session, row, campaign, locale, context)
 
 
@@ -237,15 +252,67 @@ def queue_result_notices(*, session: Session, campaign: Campaign) -> int:
     return len(rows)
 
 
-def campaigns_with_notices(*, session: Session) -> list[str]:
-    """Campaigns whose result notices are still to send."""
+def campaigns_with_notices(*, session: Session, purpose: str = "result") -> list[str]:
+    """Campaigns whose result notices (or early warnings) are still to send."""
     return list(
         session.exec(
             select(OutboxMessage.campaign_id)
-            .where(OutboxMessage.purpose == "result", OutboxMessage.state == "planned")
+            .where(OutboxMessage.purpose == purpose, OutboxMessage.state == "planned")
             .distinct()
         )
     )
+
+
+WARNING = "warning"
+"""The outbox purpose of an early warning to an HR chat."""
+
+
+def warning_key(warning_id: str, chat_id: int) -> str:
+    """The outbox key of one warning to one HR chat: each pair has one row, ever."""
+    return f"{WARNING}:{warning_id}:{chat_id}"
+
+
+def queue_warnings(*, session: Session, chat_ids: frozenset[int] | set[int], now: datetime) -> int:
+    """One outbox row per kept warning not yet sent and HR chat; returns the new rows.
+
+    A warning is marked sent when queued, so it never goes out again, even
+    to a chat added later; without HR chats nothing is queued or marked, and
+    the warnings wait for a chat.
+    """
+    if not chat_ids:
+        return 0
+    waiting = session.exec(
+        select(EarlyWarning)
+        .where(col(EarlyWarning.sent_at).is_(None))
+        .order_by(EarlyWarning.first_seen_at, EarlyWarning.id)
+    ).all()
+    if not waiting:
+        return 0
+    keys = [warning_key(w.id, chat) for w in waiting for chat in sorted(chat_ids)]
+    known = set(session.exec(select(OutboxMessage.key).where(col(OutboxMessage.key).in_(keys))))
+    rows = [
+        {
+            "id": new_id(),
+            "key": warning_key(warning.id, chat_id),
+            "campaign_id": warning.campaign_id,
+            "purpose": WARNING,
+            "chat_id": chat_id,
+            "state": "planned",
+            "attempts": 0,
+        }
+        for warning in waiting
+        for chat_id in sorted(chat_ids)
+        if warning_key(warning.id, chat_id) not in known
+    ]
+    if rows:
+        session.execute(sa.insert(OutboxMessage), rows)
+    session.execute(
+        sa.update(EarlyWarning)
+        .where(col(EarlyWarning.id).in_([w.id for w in waiting]))
+        .where(col(EarlyWarning.sent_at).is_(None))
+        .values(sent_at=now)
+    )
+    return len(rows)
 
 
 def _unreachable(session: Session, chat_id: int) -> bool:
@@ -327,4 +394,23 @@ def _notice(
     if grade is not None:
         lines.append(_(N_("Grade: %(grade)s"), grade=grade_label(grade, locale)))
     lines.append(_(N_("Send /results to see the details.")))
+    return OutgoingMessage(row.id, row.chat_id, "\n".join(lines))
+
+
+def _warning(
+    session: Session, row: OutboxMessage, campaign: Campaign, locale: str
+) -> OutgoingMessage:
+    """The campaign, the rule that fired, on whom or what, and its figures and threshold."""
+    warning = session.get(EarlyWarning, row.key.split(":")[1])
+    detail = warning.detail
+    lines = [
+        campaign.name,
+        translate(
+            N_("Early warning: %(rule)s"),
+            {"rule": rule_label(warning.rule, locale)},
+            locale=locale,
+        ),
+        subject_text(detail, warning.subject),
+        describe_warning(warning.rule, detail.get("values", {}), locale, snapshot(campaign)),
+    ]
     return OutgoingMessage(row.id, row.chat_id, "\n".join(lines))

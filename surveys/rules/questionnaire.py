@@ -34,6 +34,7 @@ from pydantic import (
 from surveys.rules.cells import FORBIDDEN
 from surveys.rules.messages import N_
 from surveys.rules.rater_groups import group_keys
+from surveys.rules.warnings import WarningSettings
 
 GRADES = ("excellent", "competent", "basically_competent", "incompetent")
 # What people call the grades (message ids; translate at the edge).
@@ -404,6 +405,8 @@ class Questionnaire(BaseModel):
     # Per dimension, the training topics a development suggestion names when the
     # dimension is among a cadre's weakest (``surveys.results.suggestions``).
     training_topics: dict[Key, list[Text]] = Field(default_factory=dict)
+    # Early-warning thresholds (``surveys.rules.warnings``); null turns a rule off.
+    warnings: WarningSettings = Field(default_factory=WarningSettings)
 
     @model_validator(mode="before")
     @classmethod
@@ -469,6 +472,9 @@ class Questionnaire(BaseModel):
             for key in self.training_topics
             if key not in known
         )
+        integrity = self.warnings.integrity_dimension
+        if integrity is not None and integrity not in known:
+            problems.append(("warnings.integrity_dimension", f"unknown dimension {integrity!r}"))
         if self.performance and self.performance.dimension not in known:
             problems.append(
                 ("performance.dimension", f"unknown dimension {self.performance.dimension!r}")

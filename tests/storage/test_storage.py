@@ -47,6 +47,7 @@ TABLES = {
     "outboxmessage",
     "cadremark",
     "performanceindicator",
+    "earlywarning",
 }
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -333,11 +333,9 @@ def test_marks_are_set_cleared_and_count_as_the_commands(app, campaign, session,
     text = visible(form.data)
     # Each situation the rules list, with its rule and citation.
     assert "Under investigation, case not closed" in text
-    assert (
-        "Under investigation, case not closed: no grade is given (the situation the rule names) "
-        "[《公务员考核规定》（2020年） (not yet checked against the gazetted text)]"
-    ) in text
-    assert "Disciplinary sanction in effect: at best Competent" in text
+    assert "Under investigation, case not closed: no grade (comments only)" in text
+    assert "《公务员考核规定》（2020年）" in text and "第二十八条" in text
+    assert "In the year of a warning (警告) sanction: at best Competent" in text
 
     done = mark(officer, campaign, "C1", ["under_investigation"], "处级")
     assert done.status_code == 303
@@ -369,7 +367,7 @@ def test_marks_are_set_cleared_and_count_as_the_commands(app, campaign, session,
     # What the command set, the console shows.
     cli("campaign", "mark", campaign.id, "C2", "--flag", "sanction_in_effect")
     text = visible(officer.get(page(campaign, "marks")).data)
-    assert "C2 李娜 市发展改革委 Disciplinary sanction in effect —" in text
+    assert "C2 李娜 市发展改革委 In the year of a warning (警告) sanction —" in text
 
 
 def test_bad_marks_get_a_4xx_with_a_message_and_change_nothing(app, campaign, officer):
@@ -483,12 +481,12 @@ def test_the_pages_render_in_chinese_and_english(app, campaign, session, officer
     assert "Performance indicators" in english["indicators"]
     assert (
         "Barring marks" in english["marks"]
-        and "Disciplinary sanction in effect" in english["marks"]
+        and "In the year of a warning (警告) sanction" in english["marks"]
     )
     assert "Rules preset" in english["rules"]
     assert "实绩" in chinese["indicators"] and "Performance indicators" not in chinese["indicators"]
-    assert "受处分期间" in chinese["marks"] and "Barring marks" not in chinese["marks"]
-    assert "受处分期间" in chinese["marks/C1"]
+    assert "受警告处分的当年" in chinese["marks"] and "Barring marks" not in chinese["marks"]
+    assert "受警告处分的当年" in chinese["marks/C1"]
     assert "Rules preset" not in chinese["rules"] and "公务员年度考核" in chinese["rules"]
     # The campaign's navigation leads to the three pages.
     nav = officer.get(page(campaign, "progress")).data.decode()

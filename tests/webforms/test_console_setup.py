@@ -432,6 +432,8 @@ def test_the_qr_card_sheet_and_the_slips_are_real_pdfs(app, campaign):
     assert count(app, Invitation, Invitation.group == "peer", Invitation.rater_id.is_(None)) == 10
     page = officer.get(f"/admin/campaigns/{campaign.id}/invitations")
     assert "Slips (Peer) 10 0" in visible(page.data)
+    # The page carries the campaign's navigation, as every campaign page does.
+    assert f'href="/admin/campaigns/{campaign.id}/waves"'.encode() in page.data
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,8 @@ Each other module adds its pages to that blueprint: ``roster`` and
 ``channels`` (public windows), ``waves`` and ``progress`` (while a campaign
 runs), ``reports``, ``publication`` and ``ledger`` (after the box is
 opened); ``rules``, ``marks`` and ``indicators`` (a campaign's rules, barring
-marks and performance indicators, as the CLI has them).
+marks and performance indicators, as the CLI has them); ``official_forms``
+(the organisation department's forms); ``warnings`` (early warnings across
+campaigns).
 ``webforms.create_app`` imports them all before registering it.
 """

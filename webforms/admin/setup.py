@@ -60,6 +60,7 @@ from surveys.setup.campaigns import (
     MIN_SCRUTINEERS,
     CampaignError,
     ScrutineerCustody,
+    campaign_state,
     choose_custody,
     read_moment,
     time_zone,
@@ -77,7 +78,7 @@ from surveys.setup.invitations import invitation_counts, named_links
 from surveys.setup.reminders import DEFAULT_QUIET_HOURS, QuietHours
 from surveys.setup.roster import list_rosters
 from webforms.admin import held_files
-from webforms.admin.accounts import DEFAULT_ZONE, admin_page, bp
+from webforms.admin.accounts import DEFAULT_ZONE, admin_page, bp, state_labels
 from webforms.admin.hr_auth import login_required, roles_required
 from webforms.admin.reports import campaign_message, campaign_or_404, download, file_stem
 from webforms.clock import current_time
@@ -302,6 +303,8 @@ def invitations(campaign_id: str):
     return admin_page(
         "admin/setup_invitations.html",
         campaign=campaign,
+        state=campaign_state(campaign, current_time()),
+        states=state_labels(),
         counts=rows,
         shares_waiting=held_files.held_folder(shares_kind(campaign.id)) is not None,
         slip_groups=[(group, group_label(gettext, group)) for group in SLIP_GROUPS],
