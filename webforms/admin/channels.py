@@ -83,6 +83,8 @@ def channels_page(campaign, status: int = 200, error: str | None = None, entered
         "admin/setup_channels.html",
         status,
         campaign=campaign,
+        state=campaign_state(campaign, current_time()),
+        states=state_labels(),
         rows=channel_rows(campaign),
         cadre_labels=sorted(
             channel_cadre_labels(session=get_session(), campaign=campaign).values()
