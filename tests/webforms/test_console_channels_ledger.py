@@ -117,7 +117,7 @@ def test_tallies_page_shows_the_hours_and_the_bursts_the_cli_reports(app, sessio
     quiet = visible(auditor.get(path(campaign, "/channels/tallies?minimum=40")).data)
     assert "No bursts: no channel took 40 submissions within one hour." in quiet
     assert "31 public submissions" not in quiet
-    for bad in ("abc", "0", "-3", "1e3", "9999999"):
+    for bad in ("abc", "0", "-3", "1e3", "9999999", "²", "%EF%BC%93"):
         refused = auditor.get(path(campaign, f"/channels/tallies?minimum={bad}"))
         assert refused.status_code == 400, bad
         assert "whole number from 1 to" in visible(refused.data)

@@ -3,8 +3,9 @@
 Does what ``cadre channels create``, ``list``, ``display``, ``qr`` and
 ``status`` do, through ``surveys.setup.channels`` and ``surveys.setup.cards``:
 the tallies page shows each window's submissions per hour and the bursts
-``channel_flags`` finds, for every role (counts only, never who or what).  The CLI cannot disable
-a channel, so neither can the console (one rule, two edges).
+``channel_flags`` finds, for every role (counts only, never who or what).
+The CLI cannot disable a channel, so neither can the console (one rule,
+two edges).
 
 A static channel's public link carries no secret and is shown to every
 role.  A rotating channel's display page link does carry one (whoever has
@@ -193,7 +194,7 @@ def burst_minimum(text: str | None) -> int:
     if text is None or not text.strip():
         return BURST_MINIMUM
     text = text.strip()
-    if not text.isdigit() or not 1 <= int(text) <= MAX_BURST_MINIMUM:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_BURST_MINIMUM:
         raise ValueError(
             gettext(
                 "The burst threshold must be a whole number from 1 to %(largest)s.",
