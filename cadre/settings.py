@@ -189,6 +189,7 @@ class Settings(BaseSettings):
             "PUBLIC_FORM_MINUTES": self.public_form_minutes,
             "PUBLIC_RATE_LIMIT": self.public_rate_limit,
             "LEDGER_KEY": str(self.resolved_ledger_key()),
+            "SHARED_DATABASE_URL": self.shared_database_url,
             "BOX_KEYS": str(self.resolved_box_keys()),
             "QUIET_HOURS": self.quiet_hours,
             "TELEGRAM_BOT": self.telegram_bot,
