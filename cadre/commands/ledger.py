@@ -14,12 +14,12 @@ from surveys.results.summaries import audit_shared
 from surveys.rules.messages import N_
 from surveys.sealing.ballot_ledger import (
     export_ledger,
-    read_export,
     server_public_key,
     signing_key,
     verify_campaign,
 )
 from surveys.sealing.ledger import key_fingerprint
+from surveys.sealing.ledger_files import LedgerFileError, read_published
 from surveys.setup.campaigns import get_campaign
 
 KINDS = {
@@ -92,6 +92,24 @@ def export_command(ctx: Context, campaign_id: str, out: Path) -> None:
     )
 
 
+def published_leaves(ctx: Context, path: Path, campaign_id: str) -> list[bytes]:
+    """The leaves of a published export of this campaign, read as the console reads it.
+
+    A file that is not this campaign's export exits 2; one whose own root no
+    longer matches its leaves (changed after export) exits 1 with the reason.
+    """
+    try:
+        ledger = read_published(path.read_bytes(), campaign_id=campaign_id)
+    except LedgerFileError as error:
+        raise fail(ctx, error.message, **error.values) from None
+    finding = ledger.finding()
+    if finding is not None:
+        message, values = finding
+        click.echo(ctx._(message, **values))
+        raise SystemExit(1)
+    return ledger.leaves
+
+
 @ledger_group.command("verify")
 @click.argument("campaign_id", metavar="CAMPAIGN")
 @click.option(
@@ -120,12 +138,9 @@ def verify_command(
     tampered with (someone could have replaced the key and re-signed).
     """
     key, known = verifying_keys(ctx, public_key)
-    try:
-        baseline = read_export(published.read_text(encoding="utf-8")) if published else None
-    except (ValueError, KeyError, TypeError) as error:
-        raise fail(ctx, "The ledger file cannot be read: %(error)s", error=str(error)) from None
     with ctx.session() as session:
         campaign = get_campaign(session=session, campaign_id=campaign_id)
+        baseline = published_leaves(ctx, published, campaign.id) if published else None
         report = verify_campaign(
             session=session,
             campaign=campaign,

@@ -211,6 +211,29 @@ def test_cadre_ledger_commands(tmp_path):
     assert re.search(r"edited: The ballot at ledger position \d+ is not the one recorded", tampered)
 
 
+def test_cadre_ledger_verify_reads_the_published_file_as_the_console_does(tmp_path):
+    """Old behaviour: the command took another campaign's export, and one whose leaves were
+    changed after export, without a word (only the console's check refused them)."""
+    cadre = CadreCli(tmp_path)
+    campaign_id = cadre.create_closed_campaign()
+    answer_and_open(cadre, campaign_id)
+    cadre("ledger", "checkpoint", campaign_id)
+    exported = tmp_path / "ledger.json"
+    cadre("ledger", "export", campaign_id, "--out", str(exported))
+    data = json.loads(exported.read_text(encoding="utf-8"))
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({**data, "campaign_id": "f" * 32}), encoding="utf-8")
+    refused = cadre("ledger", "verify", campaign_id, "--published", str(other), code=2).output
+    assert "f" * 32 in refused
+    altered = tmp_path / "altered.json"
+    leaves = data["leaves"][:-1] + ["0" * 64]
+    altered.write_text(json.dumps({**data, "leaves": leaves}), encoding="utf-8")
+    changed = cadre("ledger", "verify", campaign_id, "--published", str(altered), code=1).output
+    assert data["root"] in changed
+    good = cadre("ledger", "verify", campaign_id, "--published", str(exported)).output
+    assert "Every ballot matches the ledger." in good
+
+
 # --- gaps an attacker could slip through: uncovered leaves, missing or foreign checkpoints ---
 
 
