@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from datetime import timedelta
 from io import BytesIO
 from types import SimpleNamespace
 
@@ -26,6 +27,7 @@ from storage.engine import make_engine
 from storage.models import Campaign, Response
 from storage.shared import cadre_summary
 from surveys.notification.publication import CadreOutcome
+from surveys.results.official_forms import FORMS, official_forms
 from surveys.results.outcomes import (
     COMMENT,
     RULE_SPLIT,
@@ -34,6 +36,7 @@ from surveys.results.outcomes import (
     shown_results,
     split_answers,
 )
+from surveys.results.profiles import profile
 from surveys.results.report_pdf import write_cadre_report_pdf, write_overview_pdf
 from surveys.results.reports import (
     ballot_table,
@@ -46,6 +49,7 @@ from surveys.results.reports import (
 )
 from surveys.results.suggestions import shown_comment_pools
 from surveys.results.summaries import push_results
+from surveys.results.warnings import campaign_warnings
 from surveys.rules.disclosure import OTHER, disclose
 from surveys.rules.grading import QUOTA_OUTSIDE, QUOTA_WITHIN, count_answers
 from surveys.rules.messages import translate
@@ -117,7 +121,35 @@ def web_pages(client, campaign: Campaign) -> dict[str, object]:
     assert download.status_code == 200
     workbook = openpyxl.load_workbook(BytesIO(download.data))
     pages["xlsx"] = [list(sheet.iter_rows(values_only=True)) for sheet in workbook]
+    for form in FORMS:
+        sheet = client.get(f"{base}/forms/{form}.xlsx")
+        assert sheet.status_code == 200, form
+        book = openpyxl.load_workbook(BytesIO(sheet.data))
+        pages[f"forms {form}"] = [list(s.iter_rows(values_only=True)) for s in book]
     return pages
+
+
+def later_outputs(session, campaign: Campaign) -> dict[str, object]:
+    """The outputs added after the first two-worlds test: the official forms, the early
+    warnings and this campaign's row of each person's profile."""
+    outputs: dict[str, object] = {}
+    for locale in LOCALES:
+        for form in FORMS:
+            found = official_forms(session=session, campaign=campaign, form=form, locale=locale)
+            outputs[f"forms {form} {locale}"] = repr(found)
+    after = campaign.closes_at + timedelta(days=1)
+    found = campaign_warnings(session=session, campaign=campaign, now=after)
+    outputs["warnings"] = sorted(repr((w.rule, w.subject, w.figures)) for w in found)
+    for cadre in CADRES:
+        rows = profile(session=session, external_id=cadre).entries
+        outputs[f"profile {cadre}"] = [
+            (e.composite, e.grade, dict(e.dimensions), e.percentile, e.rank, e.ranked)
+            for e in rows
+            if e.campaign.id == campaign.id
+        ]
+        assert len(outputs[f"profile {cadre}"]) == 1  # the campaign is on every profile
+    assert "干部C1" in outputs["forms registration zh"] and "优秀" in outputs["forms filing zh"]
+    return outputs
 
 
 def every_output(session, campaign: Campaign, tmp_path, client=None) -> str:
@@ -129,6 +161,7 @@ def every_output(session, campaign: Campaign, tmp_path, client=None) -> str:
     """
     overview = campaign_overview(session=session, campaign=campaign, shuffler=random.Random(1))
     outputs: dict[str, object] = {"shared": shared_rows(session, campaign, tmp_path)}
+    outputs |= later_outputs(session, campaign)
     if client is not None:
         outputs |= web_pages(client, campaign)
     for locale in LOCALES:
