@@ -1,1 +1,2 @@
-"""Use cases after the box is opened: opening it, outcomes, reports, summaries, appeals."""
+"""Use cases after the box is opened: opening it, outcomes, reports, official forms,
+profiles, early warnings, suggestions, summaries, appeals."""
