@@ -12,18 +12,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import request
+import sqlalchemy as sa
+from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext
 
+from storage.engine import make_engine
 from storage.models import Cadre, Campaign
 from surveys.notification.outbox import result_notice_chats
+from surveys.results.summaries import push_results
+from surveys.setup.accounts import WRITERS
 from surveys.setup.campaigns import campaign_cadres, campaign_state, local_time
 from webforms.admin.accounts import admin_page, bp, state_labels
-from webforms.admin.hr_auth import login_required
+from webforms.admin.hr_auth import login_required, roles_required
 from webforms.admin.reports import (
     FieldProblem,
     appeal_days,
     campaign_or_404,
+    overview_page,
     publicity_day,
     publish_entered,
 )
@@ -99,3 +104,43 @@ def publish_confirm(campaign_id: str):
         until=until,
         days=campaign.appeal_days if days is None else days,
     )
+
+
+@bp.post("/campaigns/<campaign_id>/push", endpoint="push_results")
+@roles_required(*WRITERS)
+def push(campaign_id: str):
+    """Write one summary row per cadre into the shared database (``cadre results push``).
+
+    The rows come from ``shown_results`` inside ``push_results``, so a sealed
+    box is refused (the ``BoxSealed`` page) and hidden figures stay hidden.
+    """
+    campaign = campaign_or_404(campaign_id)
+    url = current_app.config.get("SHARED_DATABASE_URL")
+    if not url:
+        return overview_page(
+            campaign,
+            409,
+            gettext(
+                "This server has no shared database configured (CADRE_SHARED_DATABASE_URL): "
+                "nothing was pushed."
+            ),
+        )
+    engine = make_engine(url)
+    try:
+        count = push_results(
+            session=get_session(), campaign=campaign, shared_engine=engine, now=current_time()
+        )
+    except sa.exc.SQLAlchemyError:  # the shared server is someone else's: explain, no traceback
+        current_app.logger.exception("pushing %s to the shared database failed", campaign.id)
+        return overview_page(
+            campaign,
+            502,
+            gettext(
+                "The shared database cannot be written; check CADRE_SHARED_DATABASE_URL. "
+                "Nothing was pushed."
+            ),
+        )
+    finally:
+        engine.dispose()
+    flash(gettext("Pushed %(count)s cadre summaries to the shared database.", count=count))
+    return redirect(url_for("admin.campaign", campaign_id=campaign.id), code=303)
