@@ -4,6 +4,7 @@
   an earlier roster gave to someone of another name, with a checkbox per id;
   nothing is stored until each is ticked.
 - ``cadre results push``: a button on the campaign page writes the shared summary.
+- ``cadre bot cadre-links``: the invitations page downloads the cadres' links (CSV or cards).
 
 On SQLite and PostgreSQL, through the real app and the Flask test client.
 """
@@ -21,6 +22,7 @@ from storage.models import Cadre, Campaign, Roster
 from storage.shared import read_summaries
 from surveys.setup.accounts import AUDITOR, OFFICER
 from surveys.setup.roster import write_workbook
+from tests.cli import CadreCli, pdf_pages
 from tests.factories import make_campaign
 from tests.hr import hr_client, hr_post
 from tests.report_campaign import report_campaign
@@ -173,3 +175,42 @@ def test_a_sealed_box_or_an_unreachable_shared_database_pushes_nothing(
     assert failed.status_code == 502
     assert "The shared database cannot be written" in visible(failed.data)
     assert push(officer, sealed).status_code == 409  # the box is refused before any connection
+
+
+# --- bot cadre-links ---------------------------------------------------------------------------
+
+
+def cadre_links(client, campaign: Campaign, fmt: str = "csv"):
+    return hr_post(client, f"/admin/campaigns/{campaign.id}/cadre-links", {"format": fmt})
+
+
+def test_the_cadres_links_download_is_what_the_cli_writes(
+    any_app, session, now, tmp_path, database_url
+):
+    campaign = make_campaign(session, now=now)
+    invitations = f"/admin/campaigns/{campaign.id}/invitations"
+    officer = hr_client(any_app, OFFICER)
+    assert "Download the cadres’ links" not in visible(officer.get(invitations).data)
+    refused = cadre_links(officer, campaign)
+    assert refused.status_code == 409 and "CADRE_TELEGRAM_BOT" in visible(refused.data)
+
+    any_app.config["TELEGRAM_BOT"] = "kaohe_bot"
+    assert "Download the cadres’ links" in visible(officer.get(invitations).data)
+    auditor = hr_client(any_app, AUDITOR)
+    assert "Download the cadres’ links" not in visible(auditor.get(invitations).data)
+    assert cadre_links(auditor, campaign).status_code == 403
+
+    done = cadre_links(officer, campaign)
+    assert done.status_code == 200 and "attachment" in done.headers["Content-Disposition"]
+    text = done.data.decode("utf-8")
+    assert text.startswith("\ufeffcadre_id,name,unit,post,link")
+    lines = text.lstrip("\ufeff").splitlines()
+    assert len(lines) == 3 and all("https://t.me/kaohe_bot?start=" in line for line in lines[1:])
+
+    cadre = CadreCli(tmp_path, database_url=database_url)
+    cadre.env["CADRE_TELEGRAM_BOT"] = "kaohe_bot"
+    assert cadre("bot", "cadre-links", campaign.id).output.splitlines() == lines
+
+    cards = cadre_links(officer, campaign, "pdf")
+    assert cards.status_code == 200 and cards.data.startswith(b"%PDF")
+    assert pdf_pages(cards.data) >= 1
