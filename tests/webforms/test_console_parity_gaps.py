@@ -214,3 +214,19 @@ def test_the_cadres_links_download_is_what_the_cli_writes(
     cards = cadre_links(officer, campaign, "pdf")
     assert cards.status_code == 200 and cards.data.startswith(b"%PDF")
     assert pdf_pages(cards.data) >= 1
+
+
+# --- box status ----------------------------------------------------------------------------------
+
+
+def test_the_sealed_campaign_page_shows_what_box_status_prints(
+    any_app, session, now, tmp_path, database_url
+):
+    campaign = make_campaign(session, now=now)
+    auditor = hr_client(any_app, AUDITOR)
+    page = visible(campaign_page(auditor, campaign).data)
+    cadre = CadreCli(tmp_path, database_url=database_url)
+    printed = cadre("box", "status", campaign.id).output
+    fingerprint = re.search(r"Key fingerprint: (\S+)", printed).group(1)
+    assert f"Key fingerprint: {fingerprint}" in page
+    assert "0 sealed ballots." in page and "0 sealed ballots" in printed
