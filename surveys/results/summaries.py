@@ -135,9 +135,10 @@ def push_results(
 ) -> int:
     """Upsert one summary row per cadre into the shared database; return the count.
 
-    The table is created, or upgraded from an older version, first.
+    The table is created, or upgraded from an older version, once the rows
+    are computed: a sealed box (``shown_results`` refuses) leaves the shared
+    database untouched.
     """
-    ensure_shared_schema(shared_engine)
     questionnaire = snapshot(campaign)
     checkpoint = latest_checkpoint(session=session, campaign_id=campaign.id)
     ledger = {
@@ -148,6 +149,7 @@ def push_results(
         summary_row(campaign, result, now, questionnaire) | ledger
         for result in shown_results(session=session, campaign=campaign)
     ]
+    ensure_shared_schema(shared_engine)
     return upsert_summaries(shared_engine, rows)
 
 

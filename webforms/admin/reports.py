@@ -57,7 +57,14 @@ from surveys.rules.messages import N_
 from surveys.rules.questionnaire import GRADES
 from surveys.rules.rater_groups import label_id
 from surveys.sealing.audit import campaign_events
-from surveys.sealing.ballot_box import BoxError, BoxKeys, BoxSealed, ShareBasket, read_key_file
+from surveys.sealing.ballot_box import (
+    BoxError,
+    BoxKeys,
+    BoxSealed,
+    ShareBasket,
+    key_id,
+    read_key_file,
+)
 from surveys.setup.accounts import WRITERS
 from surveys.setup.campaigns import CampaignError, campaign_cadres, campaign_state, snapshot
 from webforms.admin.accounts import admin_page, bp, state_labels
@@ -260,6 +267,7 @@ def sealed_page(campaign: Campaign, sealed: BoxSealed, status: int, error: str |
         states=state_labels(),
         sealed=gettext(sealed.message, **sealed.values),
         sealed_ballots=sealed_count(session=session, campaign=campaign),
+        fingerprint=key_id(campaign.box_public_key or ""),  # as ``cadre box status``
         progress=progress,
         events=event_rows(session, campaign, current_locale()),
     )

@@ -24,11 +24,13 @@ from werkzeug.datastructures import FileStorage
 from surveys.setup.accounts import WRITERS
 from surveys.setup.roster import (
     SHEETS,
+    RosterError,
     RosterPreview,
     RowProblem,
     import_roster,
     list_rosters,
     preview_roster,
+    reused_ids,
 )
 from surveys.setup.roster_template import write_template
 from webforms.admin import held_files
@@ -111,8 +113,22 @@ def roster_preview():
         return roster_page(400, str(problem))
     name = roster_name(request.form.get("name", ""), request.files.get("workbook"))
     held_id = held_files.hold(HELD_KIND, {**files, NAME_FILE: name.encode()})
-    preview = preview_held(held_id)
-    status = 200 if preview.importable else 422
+    return preview_page(preview_held(held_id), held_id, name)
+
+
+def preview_page(
+    preview: RosterPreview,
+    held_id: str,
+    name: str,
+    status: int | None = None,
+    error: str | None = None,
+    confirmed: frozenset[str] = frozenset(),
+):
+    """What an upload would store, its problems, and the cadre ids to confirm as renamed."""
+    if status is None:
+        status = 200 if preview.importable else 422
+    if error is None and not preview.importable:
+        error = problems_summary(preview.problems)
     return admin_page(
         "admin/setup_roster_preview.html",
         status,
@@ -121,8 +137,29 @@ def roster_preview():
         name=name,
         sheets=preview_sheets(preview),
         problems=problem_rows(preview.problems),
-        error=None if preview.importable else problems_summary(preview.problems),
+        renames=renames(preview),
+        confirmed=confirmed,
+        error=error,
     )
+
+
+def renames(preview: RosterPreview) -> list[dict]:
+    """Cadre ids an earlier roster gave to someone of another name: (id, earlier, new name).
+
+    ``surveys.setup.roster.reused_ids`` decides which ids clash, as for
+    ``cadre roster import``; the page only asks HR to confirm each one
+    (``--renamed ID``), and the import refuses any that is not confirmed.
+    """
+    if not preview.importable:
+        return []
+    return [
+        {
+            "id": problem.values["id"],
+            "known": problem.values["known"],
+            "name": problem.values["name"],
+        }
+        for problem in reused_ids(session=get_session(), rows=preview.rows)
+    ]
 
 
 @bp.post("/roster/confirm", endpoint="roster_confirm")
@@ -142,7 +179,24 @@ def roster_confirm():
         return roster_page(422, problems_summary(preview.problems))
     db = get_session()
     name = (folder / NAME_FILE).read_text(encoding="utf-8")
-    stored = import_roster(session=db, rows=preview.rows, name=name, now=current_time())
+    renamed = frozenset(request.form.getlist("renamed"))
+    try:
+        stored = import_roster(
+            session=db, rows=preview.rows, name=name, now=current_time(), renamed=renamed
+        )
+    except RosterError:  # an id named someone else before and HR did not confirm the rename
+        db.rollback()
+        return preview_page(
+            preview,
+            folder.name,
+            name,
+            422,
+            gettext(
+                "The roster was not imported: confirm each cadre id below that names the same "
+                "person under a new name, or give the person a new id. Nothing was stored."
+            ),
+            confirmed=renamed,
+        )
     db.commit()
     held_files.release(HELD_KIND)
     counts = {sheet: len(rows) for sheet, rows in preview.rows.sheets.items()}
