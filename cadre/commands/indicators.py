@@ -10,11 +10,10 @@ from cadre.cli import Context, UserError, pass_context
 from cadre.commands.invitations import cannot_write
 from surveys.results.outcomes import shown_results
 from surveys.results.performance_parts import shown_performance
+from surveys.results.reports import performance_sentence
 from surveys.rules.performance import (
-    MIXED,
     Attainment,
     Indicator,
-    PerformancePart,
     indicator_score,
 )
 from surveys.rules.scoring import rounded
@@ -93,22 +92,6 @@ def _figure(value: float | None) -> str:
     return "-" if value is None else f"{rounded(value):.2f}"
 
 
-def _part_line(ctx: Context, part: PerformancePart, title: str) -> str:
-    """How the performance dimension (``title``) was made, or why it was not mixed."""
-    if part.note and part.indicator is None:
-        return ctx._(part.note, dimension=title)
-    line = ctx._(
-        MIXED,
-        dimension=title,
-        share=f"{rounded(part.share * 100):g}",
-        indicator=_figure(part.indicator),
-        rest=f"{rounded(100 - part.share * 100):g}",
-        rating=_figure(part.rating),
-        mixed=_figure(part.mixed),
-    )
-    return line + (f"\n    {ctx._(part.note, dimension=title)}" if part.note else "")
-
-
 @indicators_group.command("list")
 @click.argument("campaign_id")
 @pass_context
@@ -148,7 +131,8 @@ def list_command(ctx: Context, campaign_id: str) -> None:
     for result in results:
         part = shown_performance(result)
         if part is not None:
-            line = _part_line(ctx, part, titles.get(part.dimension, part.dimension))
+            title = titles.get(part.dimension, part.dimension)
+            line = performance_sentence(part, title, ctx.locale)
             click.echo(f"{result.cadre.external_id} {result.cadre.name}: {line}")
 
 

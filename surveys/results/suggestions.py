@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
@@ -167,6 +168,33 @@ def comparable_campaigns(*, session: Session, campaign: Campaign) -> list[Campai
     return sorted(same, key=lambda other: (other.closes_at, other.id), reverse=True)
 
 
+class EarlierResults:
+    """A person's shown result in the latest earlier comparable campaign that has one.
+
+    A person is the roster id (``Cadre.external_id``) across rosters; an
+    earlier campaign is scored (``shown_results``) only when someone still
+    needs it, and once.  Suggestions and early warnings both look back here.
+    """
+
+    def __init__(self, *, session: Session, campaign: Campaign) -> None:
+        self.session = session
+        self.earlier = comparable_campaigns(session=session, campaign=campaign)
+        self.scored: dict[str, dict[str, ShownResult]] = {}
+
+    def latest(
+        self, external_id: str, has: Callable[[ShownResult], bool]
+    ) -> tuple[Campaign, ShownResult] | None:
+        """The latest earlier campaign where the person's result ``has`` what is needed."""
+        for other in self.earlier:
+            if other.id not in self.scored:
+                found = shown_results(session=self.session, campaign=other)
+                self.scored[other.id] = {result.cadre.external_id: result for result in found}
+            result = self.scored[other.id].get(external_id)
+            if result is not None and has(result):
+                return other, result
+        return None
+
+
 def development_suggestions(
     *, session: Session, campaign: Campaign, results: list[ShownResult] | None = None
 ) -> list[DevelopmentSuggestion]:
@@ -180,18 +208,10 @@ def development_suggestions(
     if results is None:
         results = shown_results(session=session, campaign=campaign)
     questionnaire = snapshot(campaign)
-    earlier = comparable_campaigns(session=session, campaign=campaign)
-    scored: dict[str, dict[str, ShownResult]] = {}
+    earlier = EarlierResults(session=session, campaign=campaign)
 
     def previous_of(cadre: Cadre) -> tuple[Campaign, ShownResult] | None:
-        for other in earlier:
-            if other.id not in scored:
-                found = shown_results(session=session, campaign=other)
-                scored[other.id] = {result.cadre.external_id: result for result in found}
-            result = scored[other.id].get(cadre.external_id)
-            if result is not None and result.shown.dimension_scores:
-                return other, result
-        return None
+        return earlier.latest(cadre.external_id, lambda result: bool(result.shown.dimension_scores))
 
     suggestions = []
     for result in results:

@@ -28,7 +28,7 @@ from sqlmodel import Session, col, select
 from storage.models import Campaign, EarlyWarning, new_id
 from surveys.collection.progress import campaign_progress
 from surveys.results.outcomes import ShownResult, shown_results
-from surveys.results.suggestions import comparable_campaigns
+from surveys.results.suggestions import EarlierResults
 from surveys.rules.messages import translate
 from surveys.rules.questionnaire import Questionnaire
 from surveys.rules.warnings import (
@@ -126,20 +126,15 @@ def result_warnings(
         results = shown_results(session=session, campaign=campaign)
     questionnaire = snapshot(campaign)
     integrity = integrity_dimension(questionnaire, settings)
-    earlier = comparable_campaigns(session=session, campaign=campaign)
-    scored: dict[str, dict[str, ShownResult]] = {}
+    history = EarlierResults(session=session, campaign=campaign)
 
     def previous_of(result: ShownResult) -> tuple[Campaign, ShownResult] | None:
-        for other in earlier:
-            if other.id not in scored:
-                found = shown_results(session=session, campaign=other)
-                scored[other.id] = {shown.cadre.external_id: shown for shown in found}
-            before = scored[other.id].get(result.cadre.external_id)
-            if before is not None and (
-                before.shown.composite is not None or before.shown.dimension_scores
-            ):
-                return other, before
-        return None
+        return history.latest(
+            result.cadre.external_id,
+            lambda before: (
+                before.shown.composite is not None or bool(before.shown.dimension_scores)
+            ),
+        )
 
     found: list[EarlyWarningFinding] = []
     for result in results:

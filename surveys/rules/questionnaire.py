@@ -13,7 +13,6 @@ with the default bands and no other rule.
 
 from __future__ import annotations
 
-from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
@@ -24,8 +23,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PlainSerializer,
-    PlainValidator,
     ValidationError,
     field_validator,
     model_validator,
@@ -34,6 +31,7 @@ from pydantic import (
 from surveys.rules.cells import FORBIDDEN
 from surveys.rules.messages import N_
 from surveys.rules.rater_groups import group_keys
+from surveys.rules.shares import Share
 from surveys.rules.warnings import WarningSettings
 
 GRADES = ("excellent", "competent", "basically_competent", "incompetent")
@@ -71,30 +69,6 @@ MAX_WEIGHT = 1_000_000
 DimensionWeight = Annotated[float, Field(gt=0, le=MAX_WEIGHT, allow_inf_nan=False)]
 # A group weight may be 0: the group answers, but its answers do not count.
 GroupWeight = Annotated[float, Field(ge=0, le=MAX_WEIGHT, allow_inf_nan=False)]
-
-
-def _share(value: object) -> Fraction:
-    """Read a share exactly: 0.2, "1/3" or 1.
-
-    Shares are compared with vote counts, so "more than one third" must mean
-    3 * votes > cast; a float 0.3333 would let exactly one third through.
-    """
-    if isinstance(value, Fraction):
-        share = value
-    elif isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValueError("a share is a number such as 0.2 or a fraction such as 1/3")
-    else:
-        try:
-            share = Fraction(value.strip() if isinstance(value, str) else repr(value))
-        except (ValueError, ZeroDivisionError) as exc:
-            raise ValueError("a share is a number such as 0.2 or a fraction such as 1/3") from exc
-    if not 0 < share <= 1:
-        raise ValueError("a share must be above 0 and at most 1")
-    return share
-
-
-# An exact share in (0, 1]; written back as "1/3" so snapshots read back the same.
-Share = Annotated[Fraction, PlainValidator(_share), PlainSerializer(str, return_type=str)]
 
 
 def _check_groups(groups: list[str]) -> list[str]:

@@ -31,9 +31,10 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator
+from pydantic import BaseModel, ConfigDict, Field
 
 from surveys.rules.messages import N_
+from surveys.rules.shares import Share
 
 COMPOSITE_DROP = "composite_drop"
 DIMENSION_DROP = "dimension_drop"
@@ -81,23 +82,6 @@ CAMPAIGN_SUBJECT = "campaign"
 """The subject key of a warning about the whole campaign (completion)."""
 
 
-def _share(value: object) -> Fraction:
-    """A share read exactly: 0.2, "1/3" or 1, above 0 and at most 1."""
-    if isinstance(value, Fraction):
-        share = value
-    elif isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValueError("a share is a number such as 0.2 or a fraction such as 1/3")
-    else:
-        try:
-            share = Fraction(value.strip() if isinstance(value, str) else repr(value))
-        except (ValueError, ZeroDivisionError) as exc:
-            raise ValueError("a share is a number such as 0.2 or a fraction such as 1/3") from exc
-    if not 0 < share <= 1:
-        raise ValueError("a share must be above 0 and at most 1")
-    return share
-
-
-Share = Annotated[Fraction, PlainValidator(_share), PlainSerializer(str, return_type=str)]
 Points = Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]
 
 

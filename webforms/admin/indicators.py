@@ -28,7 +28,8 @@ from flask_babel import gettext
 from storage.models import Campaign
 from surveys.results.outcomes import shown_results
 from surveys.results.performance_parts import shown_performance
-from surveys.rules.performance import MIXED, Attainment, Indicator, PerformancePart, indicator_score
+from surveys.results.reports import performance_sentence
+from surveys.rules.performance import Attainment, Indicator, indicator_score
 from surveys.rules.scoring import rounded
 from surveys.setup.accounts import WRITERS
 from surveys.setup.campaigns import CampaignError, campaign_cadres, campaign_state, snapshot
@@ -148,22 +149,6 @@ def stored_lists(campaign: Campaign) -> list[CadreIndicators]:
     return lists
 
 
-def part_line(part: PerformancePart, title: str) -> str:
-    """How the performance dimension was made, or why it was not mixed (as the command says)."""
-    if part.note and part.indicator is None:
-        return gettext(part.note, dimension=title)
-    line = gettext(
-        MIXED,
-        dimension=title,
-        share=f"{rounded(part.share * 100):g}",
-        indicator=figure(part.indicator),
-        rest=f"{rounded(100 - part.share * 100):g}",
-        rating=figure(part.rating),
-        mixed=figure(part.mixed),
-    )
-    return f"{line} {gettext(part.note, dimension=title)}" if part.note else line
-
-
 def performance_lines(campaign: Campaign) -> list[tuple[str, str]]:
     """Once the box is opened: (cadre, how its performance dimension was made), from the
     disclosure-filtered results only."""
@@ -176,7 +161,14 @@ def performance_lines(campaign: Campaign) -> list[tuple[str, str]]:
         part = shown_performance(result)
         if part is not None:
             cadre = f"{result.cadre.external_id} {result.cadre.name}"
-            lines.append((cadre, part_line(part, titles.get(part.dimension, part.dimension))))
+            lines.append(
+                (
+                    cadre,
+                    performance_sentence(
+                        part, titles.get(part.dimension, part.dimension), current_locale()
+                    ),
+                )
+            )
     return lines
 
 
