@@ -38,7 +38,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from surveys.documents.pdf_fonts import current_font, document_font
+from surveys.documents.pdf_fonts import current_font, document_font, has_cjk
 from surveys.rules.cells import cell_text, printable
 
 LABEL, VALUE, BLANK = "label", "value", "blank"
@@ -274,11 +274,6 @@ def _markup(text: str) -> str:
 
 
 _STYLES: dict[tuple[str, bool], ParagraphStyle] = {}
-
-
-def has_cjk(text: str) -> bool:
-    """Whether a text has characters that wrap anywhere (Chinese, Japanese, full width)."""
-    return any(ord(char) >= 0x2E80 for char in text)
 
 
 def _style(alignment: str, text: str) -> ParagraphStyle:

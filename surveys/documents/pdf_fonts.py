@@ -83,6 +83,11 @@ def truetype_subset(characters: str, file: str = SANS) -> bytes:
     return buffer.getvalue()
 
 
+def has_cjk(text: str) -> bool:
+    """Whether a text has characters that wrap anywhere (Chinese, Japanese, full width)."""
+    return any(ord(char) >= 0x2E80 for char in text)
+
+
 def _cff_to_truetype(font: FontFile) -> None:
     """Replace the CFF outlines with quadratic TrueType glyphs, in place."""
     order = font.getGlyphOrder()

@@ -38,7 +38,7 @@ from reportlab.platypus import (
 )
 
 from surveys.documents.charts import bars_png
-from surveys.documents.pdf_fonts import current_font, document_font
+from surveys.documents.pdf_fonts import current_font, document_font, has_cjk
 from surveys.documents.report_tables import LIST, PAIRS
 from surveys.documents.report_tables import Table as ReportTable
 from surveys.results.outcomes import group_label
@@ -86,11 +86,6 @@ def markup(text: object) -> str:
     font = current_font()
     lines = [escape(font.note(printable(line))) for line in str(text).splitlines() or [""]]
     return f'<font name="{font.name}">' + "<br/>".join(lines) + "</font>"
-
-
-def has_cjk(text: str) -> bool:
-    """Whether a text has characters that wrap anywhere (Chinese, Japanese, full width)."""
-    return any(ord(char) >= 0x2E80 for char in text)
 
 
 _LATIN_STYLES: dict[str, ParagraphStyle] = {}
