@@ -16,6 +16,7 @@ from storage.engine import make_engine
 from storage.migrate import upgrade
 from storage.models import Campaign, Roster
 from surveys.setup.roster import write_workbook
+from tests.cli import CadreCli
 from tests.conftest import NOW
 from tests.factories import ROSTER
 
@@ -199,17 +200,19 @@ def test_push_needs_a_shared_database(run, roster_id):
     assert "CADRE_SHARED_DATABASE_URL" in result.output
 
 
-def test_push_to_an_unreachable_server_is_explained(run, roster_id):
+def test_push_to_an_unreachable_server_is_explained(run, roster_id, tmp_path):
+    unreachable = "postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=2"
+    # A sealed box is refused before the shared database is touched at all.
     campaign_id = re.search(r"campaign ([0-9a-f]{32})", create(run, roster_id).output).group(1)
-    result = run(
-        "results",
-        "push",
-        campaign_id,
-        CADRE_SHARED_DATABASE_URL=(
-            "postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=2"
-        ),
-    )
-    assert result.exit_code == 2
+    sealed = run("results", "push", campaign_id, CADRE_SHARED_DATABASE_URL=unreachable)
+    assert sealed.exit_code == 2 and "The ballot box is sealed" in sealed.output
+    # An opened one meets the unreachable server and says so.
+    (tmp_path / "opened").mkdir()
+    cadre = CadreCli(tmp_path / "opened")
+    opened = cadre.create_closed_campaign()
+    cadre("box", "open", opened)
+    cadre.env["CADRE_SHARED_DATABASE_URL"] = unreachable
+    result = cadre("results", "push", opened, code=2)
     assert "Cannot write to the shared database" in result.output
 
 
