@@ -11,8 +11,9 @@ from cadre.cli import Context, fail, pass_context
 from cadre.commands.invitations import cannot_write
 from surveys.notification.publication import close_checkpoint
 from surveys.results.summaries import audit_shared
-from surveys.rules.messages import N_
 from surveys.sealing.ballot_ledger import (
+    KEY_VERDICTS,
+    PROBLEM_KINDS,
     export_ledger,
     server_public_key,
     signing_key,
@@ -21,20 +22,6 @@ from surveys.sealing.ballot_ledger import (
 from surveys.sealing.ledger import key_fingerprint
 from surveys.sealing.ledger_files import LedgerFileError, read_published
 from surveys.setup.campaigns import get_campaign
-
-KINDS = {
-    "edited": N_("edited"),
-    "deleted": N_("deleted"),
-    "inserted": N_("inserted"),
-    "reordered": N_("reordered"),
-}
-
-
-KEY_VERDICTS = {
-    True: N_("Every checkpoint was signed by this key."),
-    False: N_("Not every checkpoint was signed by this key."),
-    None: N_("There is no checkpoint to check this key against."),
-}
 
 
 @click.group("ledger")
@@ -170,7 +157,7 @@ def verify_command(
     for note in report.notes:
         click.echo(ctx._(note, **getattr(note, "values", {})))
     for problem in report.problems:
-        kind = ctx._(KINDS[problem.kind])
+        kind = ctx._(PROBLEM_KINDS[problem.kind])
         click.echo(f"{kind}: {ctx._(problem.detail, **problem.values)}")
     for cadre_id, name, stored, recomputed in differences:
         click.echo(

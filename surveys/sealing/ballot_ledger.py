@@ -60,6 +60,19 @@ UNKNOWN_KEY = N_(
     "%(pinned)s (key id %(pinned_id)s)."
 )
 NO_KEY = N_("No public key was given, so no checkpoint signature was checked.")
+# The words for each kind of change a check finds, and for the key's verdict: one list
+# for the command (``cadre ledger verify``) and the console's ledger page.
+PROBLEM_KINDS = {
+    "edited": N_("edited"),
+    "deleted": N_("deleted"),
+    "inserted": N_("inserted"),
+    "reordered": N_("reordered"),
+}
+KEY_VERDICTS = {
+    True: N_("Every checkpoint was signed by this key."),
+    False: N_("Not every checkpoint was signed by this key."),
+    None: N_("There is no checkpoint to check this key against."),
+}
 
 
 class Note(str):

@@ -42,6 +42,8 @@ from surveys.results.summaries import audit_shared
 from surveys.rules.messages import N_
 from surveys.sealing.ballot_box import BoxSealed
 from surveys.sealing.ballot_ledger import (
+    KEY_VERDICTS,
+    PROBLEM_KINDS,
     checkpoints,
     export_ledger,
     server_public_key,
@@ -64,18 +66,6 @@ from webforms.clock import current_time
 from webforms.db import get_session
 from webforms.i18n import current_locale
 
-# The words of ``cadre ledger verify`` for each kind of change and for the key's verdict.
-KINDS = {
-    "edited": N_("edited"),
-    "deleted": N_("deleted"),
-    "inserted": N_("inserted"),
-    "reordered": N_("reordered"),
-}
-KEY_VERDICTS = {
-    True: N_("Every checkpoint was signed by this key."),
-    False: N_("Not every checkpoint was signed by this key."),
-    None: N_("There is no checkpoint to check this key against."),
-}
 CHECKPOINT_KINDS = {"close": N_("At the opening"), "publication": N_("At publication")}
 # Posts that only read (every signed-in role may make them); every other post needs a writer.
 READ_ONLY_POSTS = frozenset({"admin.ledger_check"})
@@ -126,7 +116,7 @@ def ledger_status(campaign: Campaign) -> LedgerStatus:
     report = verify_campaign(session=session, campaign=campaign, public_key_pem=key)
     findings = [gettext(note, **getattr(note, "values", {})) for note in report.notes]
     findings += [
-        f"{gettext(KINDS[item.kind])}: {gettext(item.detail, **item.values)}"
+        f"{gettext(PROBLEM_KINDS[item.kind])}: {gettext(item.detail, **item.values)}"
         for item in report.problems
     ]
     return LedgerStatus(
@@ -416,7 +406,7 @@ def run_checks(campaign: Campaign) -> CheckOutcome:
         message, values = finding
         ballot_reasons.append(gettext(message, **values))
     ballot_reasons += [
-        f"{gettext(KINDS[item.kind])}: {gettext(item.detail, **item.values)}"
+        f"{gettext(PROBLEM_KINDS[item.kind])}: {gettext(item.detail, **item.values)}"
         for item in report.problems
     ]
     checks.append(
