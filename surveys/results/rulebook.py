@@ -228,7 +228,8 @@ class Words:
         """The grades a cadre may contest, with the window's citation."""
         joiner = "、" if self.locale == "zh" else ", "
         grades = joiner.join(self.grade(grade) for grade in window.grades)
-        return self.cited(self._(CONTESTABLE_LINE, grades=grades), window.citation)
+        # Cited without the quote: the window's quoted words give its days, not this list.
+        return cited(self._(CONTESTABLE_LINE, grades=grades), window.citation, self.locale)
 
     def override(self, override) -> str:
         values = {
