@@ -11,8 +11,9 @@ from bot.router import Router
 from storage.models import Campaign
 from surveys.collection.chats import chat_cadres
 from surveys.results.appeals import appeal_deadline, file_appeal
+from surveys.results.outcomes import describe
 from surveys.rules.messages import N_
-from surveys.setup.campaigns import CampaignError
+from surveys.setup.campaigns import CampaignError, snapshot
 
 router = Router()
 
@@ -43,8 +44,9 @@ def appeal(conversation: Conversation) -> None:
             actor=f"cadre:{cadre.external_id}",
             now=conversation.now,
         )
-    except CampaignError as error:
-        conversation.say(_(error.message, **error.values))
+    except CampaignError as error:  # grade keys in the values, in the campaign's grade names
+        questionnaire = snapshot(campaign)
+        conversation.say(describe(error.message, error.values, conversation.locale, questionnaire))
         return
     conversation.say(
         _(

@@ -8,7 +8,7 @@ from bot.conversation import Conversation
 from bot.router import Router
 from surveys.collection.chats import chat_cadres
 from surveys.notification.publication import CadreOutcome, cadre_outcomes, results_due
-from surveys.results.appeals import appeal_deadline
+from surveys.results.appeals import CONTESTABLE_ONLY, appeal_deadline, contest_values, may_contest
 from surveys.results.outcomes import campaign_grade_label, describe, group_label, radar_chart
 from surveys.results.reports import CadreReport, cadre_report, dimension_titles, theme_name
 from surveys.rules.messages import N_
@@ -53,14 +53,14 @@ def show_outcome(conversation: Conversation, outcome: CadreOutcome) -> None:
     lines += development_lines(conversation, outcome)
     deadline = appeal_deadline(outcome.campaign)
     today = conversation.now.astimezone(ZoneInfo(outcome.campaign.timezone)).date()
+    questionnaire = snapshot(outcome.campaign)
     if deadline is not None and today <= deadline:
-        lines += [
-            "",
-            _(
-                N_("You may appeal until %(day)s: send /appeal and your reason."),
-                day=deadline.isoformat(),
-            ),
-        ]
+        if may_contest(outcome.result.decision.grade, questionnaire):
+            appeal = N_("You may appeal until %(day)s: send /appeal and your reason.")
+            lines += ["", _(appeal, day=deadline.isoformat())]
+        else:  # the rules let only some grades be contested: say which, not how to appeal
+            values = contest_values(questionnaire)
+            lines += ["", describe(CONTESTABLE_ONLY, values, conversation.locale, questionnaire)]
     conversation.say("\n".join(lines))
     chart = dimension_chart(conversation, outcome)
     if chart is not None:

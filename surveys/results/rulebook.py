@@ -61,6 +61,7 @@ WINDOW_LINES = {
     "review": N_("Review (复核) may be requested within %(days)s %(unit)s of the result"),
     "appeal": N_("Appeal (申诉) within %(days)s %(unit)s of the review decision"),
 }
+CONTESTABLE_LINE = N_("Only results graded %(grades)s may be contested (复核, 申诉)")
 DAY_UNITS = {"working": N_("working days"), "calendar": N_("days")}
 OVERRIDE_LINE = N_("The template sets %(path)s to %(template)s (the preset: %(preset)s)")
 QUOTA_WARNING = N_(
@@ -139,6 +140,7 @@ def rule_lines(questionnaire: Questionnaire, locale: str, quotes: bool = True) -
     for name in WINDOW_LINES:
         window = getattr(questionnaire.windows, name)
         lines += [words.window(name, window)] if window is not None else []
+        lines += [words.contestable(window)] if window is not None and window.grades else []
     lines += [words.override(override) for override in preset_overrides(questionnaire)]
     return lines
 
@@ -221,6 +223,13 @@ class Words:
         unit = self._(DAY_UNITS[window.counting])
         text = self._(WINDOW_LINES[name], days=window.days, unit=unit)
         return self.cited(text, window.citation)
+
+    def contestable(self, window) -> str:
+        """The grades a cadre may contest, with the window's citation."""
+        joiner = "、" if self.locale == "zh" else ", "
+        grades = joiner.join(self.grade(grade) for grade in window.grades)
+        # Cited without the quote: the window's quoted words give its days, not this list.
+        return cited(self._(CONTESTABLE_LINE, grades=grades), window.citation, self.locale)
 
     def override(self, override) -> str:
         values = {

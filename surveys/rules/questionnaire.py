@@ -295,12 +295,25 @@ class BarringFlag(BaseModel):
 
 
 class Window(BaseModel):
-    """A period after publication (公示, 复核, 申诉): its length and how days are counted."""
+    """A period after publication (公示, 复核, 申诉): its length and how days are counted.
+
+    ``grades`` (on the review window) lists the grades a cadre may contest;
+    without it every published grade may be (``surveys.results.appeals``).
+    """
 
     model_config = ConfigDict(extra="forbid")
     days: int = Field(ge=0, le=366)
     counting: Literal["working", "calendar"] = "calendar"
     citation: Citation | None = None
+    # The grades that may be contested (公务员法 第九十五条: only 不称职); None: every grade.
+    grades: list[Grade] | None = Field(default=None, min_length=1)
+
+    @field_validator("grades")
+    @classmethod
+    def _grades_unique(cls, grades: list[str] | None) -> list[str] | None:
+        if grades is not None:
+            _unique(grades, "contestable grades")
+        return grades
 
 
 class Windows(BaseModel):

@@ -22,6 +22,7 @@ from tests.bot_world import (  # noqa: F401
     build_world,
     runtime_bot_fixture,
 )
+from tests.contestable import contestable_only
 from tests.factories import CLOSES, RESPONSE_COLUMNS, later, open_boxes, opened_responses
 
 PEER_STEPS = 9  # R2, a peer of C1: seven items, the overall grade, the comment
@@ -340,3 +341,34 @@ def test_a_failure_inside_the_core_gets_an_apology_not_silence(tmp_path, caplog)
     assert actions[0] == AnswerCallback("cb")
     assert isinstance(actions[1], SendText) and "something went wrong" in actions[1].text
     assert "go:secret" not in caplog.text  # the update itself is never logged
+
+
+@pytest.mark.parametrize("contestable", [["incompetent"], ["competent", "incompetent"]])
+def test_the_bot_offers_an_appeal_only_for_a_grade_that_may_be_contested(
+    bot: BotWorld, contestable
+):
+    chat = bot.chat(2004)
+    chat.send(f"/start {bot.cadre_payload['C1']}")
+    bot.store_answers()
+    bot.clock.now = later(CLOSES, days=1)
+    with Session(bot.engine, expire_on_commit=False) as session:
+        open_boxes(session)
+        campaign = bot.campaign(session)
+        contestable_only(session, campaign, contestable)
+        publish_results(session=session, campaign=campaign, now=bot.clock.now)
+        session.commit()
+    chat.send("/results")
+    shown = "\n".join(m.text for m in chat.messages()[-2:])
+    assert "等次：称职" in shown
+    chat.send("/appeal 我认为评分有误")
+    if "competent" in contestable:
+        assert "可在 2026-12-09 前申诉" in shown
+        assert "已收到您对2026年度考核的申诉" in last_text(chat)
+        return
+    law = "《中华人民共和国公务员法》（2018年修订） 第九十五条"
+    assert "可在 2026-12-09 前申诉" not in shown and "/appeal" not in shown
+    assert f"只有评为不称职的结果可以申诉（{law}）" in shown
+    refusal = last_text(chat)
+    assert "称职" in refusal and "不称职" in refusal and law in refusal
+    with Session(bot.engine) as session:
+        assert session.exec(select(Appeal)).all() == []

@@ -34,6 +34,8 @@ def test_cli_create_warns_lists_rules_and_marks(tmp_path, database_url):
     rules = run("campaign", "rules", campaign_id).output
     assert "- Rules preset: Civil servants' annual (regular) assessment" in rules
     assert "第九十五条" in rules and "Warning: Quota pool the agency" in rules
+    law = "《中华人民共和国公务员法》（2018年修订） 第九十五条"
+    assert f"- Only results graded Incompetent may be contested (复核, 申诉) [{law}]" in rules
     marked = run("campaign", "mark", campaign_id, "C1", "--flag", "under_investigation")
     assert marked.output.strip() == "Cadre C1: situations under_investigation; tier —."
     bad = run("campaign", "mark", campaign_id, "C1", "--flag", "nope", code=2)

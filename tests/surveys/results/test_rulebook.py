@@ -15,6 +15,7 @@ from surveys.rules.grading import (
     ADMONITION,
     grade_campaign,
 )
+from surveys.rules.questionnaire import Questionnaire
 from surveys.rules.scoring import CadreScore
 from tests.presets import cadre, under
 
@@ -107,3 +108,19 @@ def test_the_admonition_figures_follow_the_vote_rules_disclosure(votes, split, w
         assert note == graded.notes[0]
     assert note.citation == graded.notes[0].citation
     assert "诫勉" in explain(note, "zh", questionnaire)
+
+
+def test_the_rule_listing_names_the_grades_that_may_be_contested():
+    law = "《中华人民共和国公务员法》（2018年修订） 第九十五条"
+    lines = rule_lines(under("civil-servant-annual"), "en")
+    assert f"Only results graded Incompetent may be contested (复核, 申诉) [{law}]" in lines
+    zh = rule_lines(under("institution-staff"), "zh")
+    assert any(
+        line.startswith("只有评为基本合格、不合格的结果可以申请复核、提出申诉［") for line in zh
+    )
+    # A template without the list (every grade may be contested) has no such line.
+    bare = under("civil-servant-annual").model_dump(mode="json")
+    bare["windows"]["review"]["grades"] = None
+    assert not any(
+        "contested" in line for line in rule_lines(Questionnaire.model_validate(bare), "en")
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
+import yaml
 
 from surveys.results.outcomes import describe
 from surveys.results.rulebook import explain, rule_lines
@@ -41,6 +42,7 @@ from surveys.rules.presets import (
 from surveys.rules.questionnaire import (
     Questionnaire,
     TemplateError,
+    parse_questionnaire,
 )
 from tests.presets import ANNUAL, PRESETS, cadre, fillers, under
 
@@ -465,3 +467,48 @@ def test_term_assessment_has_no_quota():
     decisions = grade_campaign(under("leading-cadre-term"), entries)
     assert {decision.grade for decision in decisions.values()} == {"excellent"}
     assert quota_warnings(under("leading-cadre-term").grading, [("局", "")] * 3) == []
+
+
+# --- the grades that may be contested ---------------------------------------------------------
+
+
+def with_review(preset: str, review: dict) -> Questionnaire:
+    """The annual questions under a preset, with the template's own review window."""
+    data = ANNUAL.model_dump(mode="json")
+    for name in ("grading", "windows", "feeds"):
+        data.pop(name, None)
+    data.update({"preset": preset, "windows": {"review": review}})
+    return parse_questionnaire(yaml.safe_dump(data, allow_unicode=True), f"{preset}.yaml")
+
+
+def test_only_the_grades_the_texts_name_may_be_contested():
+    for name in ("civil-servant-annual", "leading-cadre-annual", "leading-cadre-term"):
+        review = under(name).windows.review
+        assert review.grades == ["incompetent"]  # 公务员法 第九十五条（四）
+        assert review.citation.article == "第九十五条" and review.citation.checked
+    review = under("institution-staff").windows.review
+    assert review.grades == ["basically_competent", "incompetent"]  # 申诉规定 第十一条
+    assert not review.citation.checked  # read on a local government's page only
+    assert ANNUAL.windows.review is None or ANNUAL.windows.review.grades is None
+
+
+def test_a_template_that_widens_the_list_loses_the_citation_and_says_so():
+    questionnaire = with_review("civil-servant-annual", {"grades": ["competent", "incompetent"]})
+    review = questionnaire.windows.review
+    assert (review.grades, review.days, review.citation) == (["competent", "incompetent"], 30, None)
+    found = [(o.path, o.preset, o.template) for o in preset_overrides(questionnaire)]
+    widened = ("windows.review.grades", ["incompetent"], ["competent", "incompetent"])
+    assert widened in found
+    assert (
+        "Only results graded Competent, Incompetent may be contested (复核, 申诉) [no source cited]"
+        in (rule_lines(questionnaire, "en"))
+    )
+
+
+@pytest.mark.parametrize(
+    ("grades", "message"),
+    [(["passable"], "grades"), (["incompetent", "incompetent"], "duplicate"), ([], "grades")],
+)
+def test_contestable_grades_must_be_known_and_once_each(grades, message):
+    with pytest.raises(TemplateError, match=message):
+        with_review("civil-servant-annual", {"grades": grades})
