@@ -24,6 +24,7 @@ from surveys.rules.questionnaire import load_questionnaire
 from surveys.setup.accounts import ADMIN, AUDITOR, OFFICER
 from surveys.setup.campaigns import ScrutineerCustody, campaign_cadres, create_campaign
 from surveys.setup.roster import import_roster
+from tests.contestable import contestable_only
 from tests.factories import (
     CLOSES,
     OPENS,
@@ -340,6 +341,18 @@ def test_an_appeal_revised_changes_the_grade_and_is_in_the_audit_trail(app, camp
     again = hr_post(admin, decide, data, appeals_path)
     assert again.status_code == 422
     assert "This appeal was already decided." in visible(again.data)
+
+
+def test_the_appeals_page_says_which_results_may_be_contested(app, campaign):
+    """As the bot tells a cadre: under a rule naming grades, only those may be contested."""
+    officer = hr_client(app, OFFICER)
+    appeals_path = overview_path(campaign) + "/appeals"
+    assert "may be contested" not in visible(officer.get(appeals_path).data)
+    with Session(app.extensions["cadre_engine"]) as session:
+        contestable_only(session, session.get(Campaign, campaign.id), ["incompetent"])
+    listing = visible(officer.get(appeals_path).data)
+    assert "Only results graded Incompetent may be contested" in listing
+    assert "第九十五条" in listing
 
 
 def test_deciding_an_unknown_appeal_is_a_404(app, campaign):

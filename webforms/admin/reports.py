@@ -38,9 +38,21 @@ from surveys.collection.progress import campaign_progress
 from surveys.documents.report_tables import Table
 from surveys.documents.report_xlsx import write_tables
 from surveys.notification.publication import on_publicity, publish_results
-from surveys.results.appeals import appeal_deadline, campaign_appeals, decide_appeal
+from surveys.results.appeals import (
+    CONTESTABLE_ONLY,
+    appeal_deadline,
+    campaign_appeals,
+    contest_values,
+    contestable_grades,
+    decide_appeal,
+)
 from surveys.results.opening import after_opening, open_box, sealed_count
-from surveys.results.outcomes import campaign_grade_label, radar_dimensions, sealed_refusal
+from surveys.results.outcomes import (
+    campaign_grade_label,
+    describe,
+    radar_dimensions,
+    sealed_refusal,
+)
 from surveys.results.report_pdf import radar_chart, write_cadre_report_pdf, write_overview_pdf
 from surveys.results.reports import (
     THEMES_RULE,
@@ -566,6 +578,14 @@ def appeal_rows(session: Session, campaign: Campaign, locale: str) -> list[Appea
     ]
 
 
+def contestable_line(campaign: Campaign, locale: str) -> str | None:
+    """Which results the rules let a cadre contest, as the bot tells the cadre; None: all."""
+    questionnaire = snapshot(campaign)
+    if contestable_grades(questionnaire)[0] is None:
+        return None
+    return describe(CONTESTABLE_ONLY, contest_values(questionnaire), locale, questionnaire)
+
+
 def appeals_page(
     campaign: Campaign, status: int = 200, error: str | None = None, entered: dict | None = None
 ):
@@ -581,6 +601,7 @@ def appeals_page(
             (grade, campaign_grade_label(grade, locale, snapshot(campaign))) for grade in GRADES
         ],
         deadline=day_or_none(appeal_deadline(campaign)),
+        contestable=contestable_line(campaign, locale),
         entered=entered or {},
     )
 
